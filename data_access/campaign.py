@@ -1,0 +1,216 @@
+"""Campaign configuration: a TOML file under campaigns/ turned into validated data and into the
+``cfg_*`` tables the SQL views join against.
+
+Why config: a new official letter next year is a new TOML file, not a code change. A malformed
+file is refused with a message naming the key, before any number is computed from it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from .schema import LEVELS, REPORT_CODES
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_CAMPAIGN = Path(__file__).resolve().parent.parent / "campaigns" / "2021-2022-cv1254.toml"
+KINDS = ("student_info", "student_results", "report", "paper")
+TERMS = ("HK1", "HK2", "CN")
+
+
+class CampaignError(ValueError):
+    """A campaign file that cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    kind: str
+    name: str
+    applies_to_levels_any: tuple[str, ...]
+    due: dt.datetime | None
+    letter_words: str
+    target_percent: float = 100.0
+    report_code: str | None = None
+    terms: tuple[tuple[int, str], ...] = ()
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class Programme:
+    id: str
+    when_levels_any: tuple[str, ...]
+    scored: tuple[str, ...]
+    rated: tuple[str, ...]
+    key_subjects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    title: str
+    letter: str
+    school_year: str
+    at_risk_window_days: float
+    population_grade: int
+    population_status: str
+    programmes: tuple[Programme, ...]
+    requirements: tuple[Requirement, ...]
+    cohort_years: dict = field(default_factory=dict)
+    path: str = ""
+    fingerprint: str = ""
+
+    def requirement(self, rid: str) -> Requirement:
+        for r in self.requirements:
+            if r.id == rid:
+                return r
+        raise KeyError(rid)
+
+    @property
+    def school_year_start(self) -> int:
+        return int(self.school_year[:4])
+
+    # -- tables for DuckDB ------------------------------------------------------------------
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The cfg_* tables. Columns are documented in data_access/RULES.md terms."""
+        req = pd.DataFrame([
+            {
+                "requirement_id": r.id, "kind": r.kind, "name": r.name,
+                "report_code": r.report_code,
+                "due": pd.Timestamp(r.due) if r.due else pd.NaT,
+                "letter_words": r.letter_words, "target_percent": float(r.target_percent),
+                "applies_levels": list(r.applies_to_levels_any), "sort_order": r.order,
+            }
+            for r in self.requirements
+        ])
+        req["due"] = pd.to_datetime(req["due"], utc=True)
+        terms = pd.DataFrame(
+            [{"requirement_id": r.id, "grade": g, "term": t}
+             for r in self.requirements for g, t in r.terms],
+            columns=["requirement_id", "grade", "term"],
+        ).astype({"grade": "int32"})
+        prog = pd.DataFrame([
+            {"programme_id": p.id, "levels_any": list(p.when_levels_any), "priority": i}
+            for i, p in enumerate(self.programmes)
+        ])
+        subj = pd.DataFrame(
+            [{"programme_id": p.id, "subject": s, "assessed": "score", "is_key": s in p.key_subjects}
+             for p in self.programmes for s in p.scored]
+            + [{"programme_id": p.id, "subject": s, "assessed": "rating", "is_key": False}
+               for p in self.programmes for s in p.rated],
+            columns=["programme_id", "subject", "assessed", "is_key"],
+        )
+        params = pd.DataFrame([{
+            "campaign_id": self.id, "school_year": self.school_year,
+            "school_year_start": self.school_year_start,
+            "population_grade": self.population_grade,
+            "population_status": self.population_status,
+            "at_risk_window_days": float(self.at_risk_window_days),
+        }])
+        return {"cfg_requirements": req, "cfg_requirement_terms": terms,
+                "cfg_programmes": prog, "cfg_programme_subjects": subj, "cfg_params": params}
+
+
+def _need(d: dict, key: str, where: str, kind=None):
+    if key not in d:
+        raise CampaignError(f"thiếu khóa `{where}{key}` [missing key `{where}{key}`]")
+    v = d[key]
+    if kind is not None and not isinstance(v, kind):
+        raise CampaignError(
+            f"khóa `{where}{key}` có kiểu không hợp lệ ({type(v).__name__}) "
+            f"[key `{where}{key}` has the wrong type]")
+    return v
+
+
+def _levels(v, where: str) -> tuple[str, ...]:
+    if not isinstance(v, list) or not v:
+        raise CampaignError(f"khóa `{where}` phải là danh sách cấp học không rỗng [key `{where}` must be a non-empty list of levels]")
+    bad = [x for x in v if x not in LEVELS]
+    if bad:
+        raise CampaignError(f"khóa `{where}` có cấp học không hợp lệ {bad}; hợp lệ: {list(LEVELS)} [unknown levels in `{where}`]")
+    return tuple(v)
+
+
+def _due(v, where: str) -> dt.datetime:
+    if isinstance(v, dt.datetime):
+        return v if v.tzinfo else v.replace(tzinfo=TZ)
+    if isinstance(v, dt.date):
+        return dt.datetime.combine(v, dt.time(23, 59, 59), TZ)
+    raise CampaignError(f"khóa `{where}` phải là thời điểm, ví dụ 2022-04-28T23:59:59+07:00 [key `{where}` must be a datetime]")
+
+
+def load_campaign(path: str | Path | None = None) -> Campaign:
+    path = Path(path) if path else DEFAULT_CAMPAIGN
+    try:
+        raw_bytes = path.read_bytes()
+        data = tomllib.loads(raw_bytes.decode("utf-8"))
+    except FileNotFoundError:
+        raise CampaignError(f"không tìm thấy tệp chiến dịch {path} [campaign file not found]") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise CampaignError(f"tệp chiến dịch {path} không đọc được: {e} [campaign file is not valid TOML]") from None
+    try:
+        c = _need(data, "campaign", "", dict)
+        pop = _need(data, "population", "", dict)
+        progs = []
+        for i, p in enumerate(_need(data, "programmes", "", list)):
+            w = f"programmes[{i}]."
+            progs.append(Programme(
+                id=_need(p, "id", w, str),
+                when_levels_any=_levels(_need(p, "when_levels_any", w), w + "when_levels_any"),
+                scored=tuple(_need(p, "scored", w, list)), rated=tuple(p.get("rated", [])),
+                key_subjects=tuple(p.get("key_subjects", [])),
+            ))
+        reqs, seen = [], set()
+        for i, r in enumerate(_need(data, "requirements", "", list)):
+            w = f"requirements[{i}]."
+            rid = _need(r, "id", w, str)
+            if rid in seen:
+                raise CampaignError(f"mã yêu cầu `{rid}` bị trùng ở `{w}id` [duplicate requirement id]")
+            seen.add(rid)
+            kind = _need(r, "kind", w, str)
+            if kind not in KINDS:
+                raise CampaignError(f"khóa `{w}kind` = {kind!r} không hợp lệ; hợp lệ: {list(KINDS)} [unknown kind]")
+            terms: list[tuple[int, str]] = []
+            if kind == "student_results":
+                for j, t in enumerate(_need(r, "terms", w, list)):
+                    if (not isinstance(t, list) or len(t) != 2 or not isinstance(t[0], int)
+                            or t[1] not in TERMS):
+                        raise CampaignError(f"khóa `{w}terms[{j}]` phải có dạng [12, \"HK1\"] [bad term]")
+                    terms.append((t[0], t[1]))
+            report_code = None
+            if kind in ("report", "paper"):
+                report_code = _need(r, "report_code", w, str)
+                if report_code not in REPORT_CODES:
+                    raise CampaignError(f"khóa `{w}report_code` = {report_code!r} không hợp lệ; hợp lệ: {list(REPORT_CODES)}")
+            target = r.get("target_percent", 100)
+            if not isinstance(target, (int, float)) or not 0 < target <= 100:
+                raise CampaignError(f"khóa `{w}target_percent` phải trong (0, 100] [bad target]")
+            reqs.append(Requirement(
+                id=rid, kind=kind, name=_need(r, "name", w, str),
+                applies_to_levels_any=_levels(_need(r, "applies_to_levels_any", w), w + "applies_to_levels_any"),
+                due=_due(r["due"], w + "due") if "due" in r else None,
+                letter_words=str(r.get("letter_words", "")), target_percent=float(target),
+                report_code=report_code, terms=tuple(terms), order=i,
+            ))
+        if not progs and any(r.kind == "student_results" for r in reqs):
+            raise CampaignError("thiếu `programmes` cho yêu cầu kết quả học tập [missing programmes]")
+        sy = _need(c, "school_year", "campaign.", str)
+        if len(sy) != 9 or not sy[:4].isdigit():
+            raise CampaignError("khóa `campaign.school_year` phải có dạng 2021-2022")
+        return Campaign(
+            id=_need(c, "id", "campaign.", str), title=str(c.get("title", "")),
+            letter=str(c.get("letter", "")), school_year=sy,
+            at_risk_window_days=float(c.get("at_risk_window_days", 7)),
+            population_grade=int(_need(pop, "grade", "population.", int)),
+            population_status=_need(pop, "status", "population.", str),
+            programmes=tuple(progs), requirements=tuple(reqs),
+            cohort_years={int(k): v for k, v in data.get("cohort_years", {}).items()},
+            path=str(path), fingerprint=hashlib.sha256(raw_bytes).hexdigest()[:12],
+        )
+    except CampaignError as e:
+        raise CampaignError(f"Tệp chiến dịch {path.name}: {e}") from None

@@ -1,0 +1,93 @@
+"""Runs the SQL layers over one snapshot.
+
+Why an in-memory DuckDB with the snapshot ATTACHed read-only: snapshot files are immutable and
+may be read by several dashboard processes at once; every view and every derived table lives in
+the per-query connection, so nothing is ever written into a snapshot.
+
+Layers (files `data_access/sql/<layer>_<subject>.sql`, run in this order, files of one layer
+alphabetically): staging → checks → findings → progress → marts. Each file is plain DuckDB SQL
+(statements separated by `;`) that creates views or tables over
+- `src_<table>`: the snapshot's tables (data_access/schema.py), every value VARCHAR;
+- `cfg_*`: the campaign (data_access/campaign.py, Campaign.tables());
+- `ref_*`: reference lists shipped with the project (data_access/reference.py).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from . import schema
+from .campaign import Campaign
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+LAYERS = ("staging", "checks", "findings", "progress", "marts")
+
+
+def sql_files(layer: str) -> list[Path]:
+    return sorted(SQL_DIR.glob(f"{layer}_*.sql"))
+
+
+def split_sql(text: str) -> list[str]:
+    """Statements of a SQL file (split on ';' at line ends; our files keep ';' out of strings)."""
+    no_comments = re.sub(r"--[^\n]*", "", text)
+    return [s.strip() for s in re.split(r";\s*(?:\n|$)", no_comments) if s.strip()]
+
+
+def engine_fingerprint() -> str:
+    """Changes whenever a SQL file changes: part of the key of every cached derived result."""
+    import hashlib
+    h = hashlib.sha256()
+    for layer in LAYERS:
+        for f in sql_files(layer):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def load_static_tables(con: duckdb.DuckDBPyConnection, campaign: Campaign) -> None:
+    """cfg_* and ref_* tables as real tables in the connection."""
+    from . import reference
+    tables = {**campaign.tables(), **reference.tables()}
+    for name, df in tables.items():
+        con.register("_tmp_df", df)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _tmp_df")
+        con.unregister("_tmp_df")
+
+
+def new_connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: str | Path, alias: str = "snap") -> None:
+    path = str(snapshot_path).replace("'", "''")
+    con.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
+    for t in schema.TABLES:
+        con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT * FROM {alias}.main.{t.name}")
+
+
+def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings") -> None:
+    for layer in LAYERS:
+        for f in sql_files(layer):
+            for stmt in split_sql(f.read_text(encoding="utf-8")):
+                try:
+                    con.execute(stmt)
+                except duckdb.Error as e:
+                    raise RuntimeError(f"{f.name}: {e}\n--- statement ---\n{stmt[:2000]}") from e
+        if layer == upto:
+            break
+
+
+def open_snapshot(snapshot_path: str | Path, campaign: Campaign, upto: str = "findings",
+                  threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection with one snapshot's views built up to (and including) layer `upto`."""
+    con = new_connection(threads)
+    load_static_tables(con, campaign)
+    attach_snapshot(con, snapshot_path)
+    run_layers(con, upto)
+    return con

@@ -23,6 +23,8 @@ from .campaign import Campaign
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 LAYERS = ("staging", "checks", "findings", "progress", "marts")
+# Layers evaluated over one snapshot (cached per snapshot); the marts run over the history.
+SNAPSHOT_LAYERS = LAYERS[:4]
 
 
 def sql_files(layer: str) -> list[Path]:
@@ -71,8 +73,9 @@ def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: str | Path, a
         con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT * FROM {alias}.main.{t.name}")
 
 
-def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings") -> None:
-    for layer in LAYERS:
+def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
+               layers: tuple[str, ...] = SNAPSHOT_LAYERS) -> None:
+    for layer in layers:
         for f in sql_files(layer):
             for stmt in split_sql(f.read_text(encoding="utf-8")):
                 try:

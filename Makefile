@@ -1,0 +1,48 @@
+# Two commands on a fresh machine (Python 3.11 with pip and venv):
+#   make run   - dashboard on the generated demo data (builds it first if missing)
+#   make test  - the test suite
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STORE ?= data/store
+DEMO_EXTRACTS ?= data/demo_extracts
+PORT ?= 8501
+
+.PHONY: run test venv test-deps demo-store bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PY) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+test-deps: $(VENV)/.installed-test
+
+# The demo store: the generated demo series (9 snapshots), each imported into $(STORE).
+$(STORE)/.demo-built: $(VENV)/.installed
+	@echo "== Tạo dữ liệu mẫu (demo) vào $(DEMO_EXTRACTS) =="
+	$(VPY) -m sample_data.generate --scale demo --out $(DEMO_EXTRACTS)
+	@echo "== Nhập các snapshot vào kho $(STORE) =="
+	@for d in $(DEMO_EXTRACTS)/*/; do $(VPY) -m data_access ingest "$$d" --store $(STORE) || exit 1; done
+	touch $@
+
+demo-store: $(STORE)/.demo-built
+
+run: $(STORE)/.demo-built
+	TIENDO_STORE=$(STORE) $(VPY) -m streamlit run dashboard.py --server.headless true \
+	  --server.port $(PORT) --server.address 127.0.0.1 --browser.gatherUsageStats false
+
+test: $(VENV)/.installed-test
+	$(VPY) -m pytest -q tests
+
+bench: $(VENV)/.installed
+	$(VPY) -m bench.bench_ingest
+	$(VPY) -m bench.bench_engine
+
+clean:
+	rm -rf $(VENV) data build test-artifacts

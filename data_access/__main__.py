@@ -1,0 +1,134 @@
+"""Command line: `python -m data_access COMMAND ...` (documented in README.md).
+
+The output columns of progress, findings and rollup are a stable contract: outside checks call
+these commands. Errors are one clear line on stderr and a non-zero exit status.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+import pandas as pd
+
+from .campaign import TZ, CampaignError
+
+PROGRESS_COLUMNS = ["school_code", "requirement_id", "expected", "done", "percent", "status",
+                    "completed_at", "days_late", "at_risk"]
+FINDINGS_COLUMNS = ["school_code", "rule_id", "severity", "entity", "record_key", "field", "message"]
+ROLLUP_COLUMNS = ["group", "requirement_id", "units_expected", "units_done", "units_done_on_time",
+                  "completion_rate", "on_time_rate", "records_expected", "records_done"]
+
+
+def _cell(v) -> str:
+    if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)):
+        return ""
+    if isinstance(v, (bool,)) or type(v).__name__ == "bool_":
+        return "true" if v else "false"
+    if isinstance(v, pd.Timestamp):
+        return v.tz_convert(TZ).isoformat(timespec="seconds")
+    if isinstance(v, float):
+        return f"{v:.1f}"
+    return str(v)
+
+
+def write_table(df: pd.DataFrame, columns: list[str], fmt: str, out=sys.stdout) -> None:
+    rows = [[_cell(v) for v in row] for row in df[columns].itertuples(index=False, name=None)]
+    if fmt == "csv":
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+        return
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    out.write("  ".join(c.ljust(widths[i]) for i, c in enumerate(columns)) + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for r in rows:
+        out.write("  ".join(v.ljust(widths[i]) for i, v in enumerate(r)) + "\n")
+    out.write(f"({len(rows)} dòng)\n")
+
+
+def _add_eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", required=True, help="thư mục kho dữ liệu (store)")
+    p.add_argument("--as-of", dest="as_of", help="thời điểm, ISO 8601 (mặc định: snapshot mới nhất)")
+    p.add_argument("--campaign", help="tệp chiến dịch .toml (mặc định: campaigns/2021-2022-cv1254.toml)")
+    p.add_argument("--format", choices=("csv", "table"), default="table")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m data_access",
+                                 description="Tiến độ CSDL: nhập snapshot và tính tiến độ theo công văn.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="nhập một bản trích xuất (thư mục hoặc .zip) thành snapshot")
+    p.add_argument("path")
+    p.add_argument("--store", required=True)
+    p.add_argument("--as-of", dest="as_of")
+    p.add_argument("--campaign", help="chiến dịch để tính sẵn kết quả (mặc định: chiến dịch 1254)")
+    p.add_argument("--no-precompute", action="store_true", help="không tính sẵn tiến độ sau khi nhập")
+    for name, helptext in (("progress", "tiến độ từng trường × yêu cầu"),
+                           ("findings", "các lỗi dữ liệu (bản ghi không hợp lệ)")):
+        _add_eval_args(sub.add_parser(name, help=helptext))
+    p = sub.add_parser("rollup", help="tổng hợp theo thành phố, quận/huyện hoặc cấp học")
+    _add_eval_args(p)
+    p.add_argument("--by", choices=("city", "district", "level"), default="city")
+    return ap
+
+
+def cmd_ingest(args) -> int:
+    from .ingest import format_result, ingest
+    from .evaluate import ensure_derived
+    from .campaign import load_campaign
+    from .store import Store
+    from .evaluate import parse_as_of
+    as_of = parse_as_of(args.as_of) if args.as_of else None
+    result = ingest(args.path, args.store, as_of=as_of, progress=lambda m: print(m, flush=True))
+    print(format_result(result), flush=True)
+    if not args.no_precompute:
+        import time
+        t0 = time.perf_counter()
+        store = Store(args.store)
+        row = store.list_snapshots().set_index("snapshot_id").loc[result.snapshot_id]
+        ensure_derived(store, result.snapshot_id, row["path"], row["as_of"], load_campaign(args.campaign))
+        print(f"Đã tính sẵn tiến độ và lỗi dữ liệu cho snapshot này ({time.perf_counter() - t0:.1f} giây).")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate
+    ev = evaluate(args.store, args.as_of, args.campaign)
+    try:
+        if args.command == "progress":
+            df = ev.df("SELECT * FROM progress ORDER BY school_code, sort_order")
+            write_table(df, PROGRESS_COLUMNS, args.format)
+        elif args.command == "findings":
+            df = ev.df("SELECT * FROM findings ORDER BY school_code, rule_id, record_key, field")
+            write_table(df, FINDINGS_COLUMNS, args.format)
+        else:
+            df = ev.df('SELECT * FROM rollup WHERE by = ? ORDER BY "group", sort_order', [args.by])
+            write_table(df, ROLLUP_COLUMNS, args.format)
+    finally:
+        ev.close()
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from .evaluate import NoSnapshotError
+    try:
+        errors_ok = (NoSnapshotError, CampaignError, ValueError, FileNotFoundError)
+        try:
+            from .errors import ExtractError
+            errors_ok = errors_ok + (ExtractError,)
+        except ImportError:
+            pass
+        if args.command == "ingest":
+            return cmd_ingest(args)
+        return cmd_eval(args)
+    except errors_ok as e:  # one clear line, non-zero exit
+        print(f"Lỗi: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Evaluation at an as-of time: per-snapshot derived facts (cached) + the history marts.
+
+Why a cache per snapshot: a snapshot never changes, so its findings and per-institution counts
+(the expensive part: millions of score rows) are computed once and kept as Parquet under
+``STORE/derived/<snapshot_id>/<campaign fingerprint>-<engine fingerprint>/``. Any change of the
+campaign file or of a SQL file changes the key, so a stale result is never read. Evaluating an
+as-of time then only reads those small tables for every snapshot up to it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import engine
+from .campaign import TZ, Campaign, load_campaign
+from .store import Store
+
+DERIVED_FILES = ("progress_snapshot", "findings", "schools")
+
+
+class NoSnapshotError(LookupError):
+    """No snapshot at or before the requested time (or none imported yet)."""
+
+
+def parse_as_of(value: str | dt.datetime | None) -> dt.datetime | None:
+    """ISO 8601 (or dd/mm/yyyy [HH:MM]) → aware datetime; naive means local time (+07:00)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        d = value
+    else:
+        text = str(value).strip()
+        d = None
+        try:
+            d = dt.datetime.fromisoformat(text)
+        except ValueError:
+            for fmt in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
+                try:
+                    d = dt.datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    pass
+        if d is None:
+            raise ValueError(
+                f"Thời điểm không hợp lệ: {text!r}. Dùng dạng 2022-04-27T17:00:00+07:00 hoặc "
+                f"27/04/2022 17:00 [invalid as-of time]")
+        if len(text) == 10 and "T" not in text and ":" not in text:
+            d = d.replace(hour=23, minute=59, second=59)  # a bare date means the end of that day
+    return d if d.tzinfo else d.replace(tzinfo=TZ)
+
+
+def derived_dir(store: Store, snapshot_id: str, campaign: Campaign) -> Path:
+    return store.derived_dir / snapshot_id / f"{campaign.fingerprint}-{engine.engine_fingerprint()}"
+
+
+def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as_of,
+                   campaign: Campaign, threads: int | None = None) -> Path:
+    """Compute (once) and return the folder of this snapshot's derived Parquet files."""
+    target = derived_dir(store, snapshot_id, campaign)
+    if all((target / f"{n}.parquet").exists() for n in DERIVED_FILES):
+        return target
+    store.ensure()
+    tmp = store.tmp_dir / f"derived-{uuid.uuid4().hex}"
+    tmp.mkdir(parents=True)
+    try:
+        con = engine.open_snapshot(snapshot_path, campaign, upto="progress", threads=threads)
+        try:
+            sid = snapshot_id.replace("'", "''")
+            ts = pd.Timestamp(as_of).isoformat()
+            con.execute(f"""COPY (SELECT '{sid}' AS snapshot_id, TIMESTAMPTZ '{ts}' AS as_of, *
+                               FROM progress_snapshot ORDER BY school_code, requirement_id)
+                            TO '{tmp / 'progress_snapshot.parquet'}' (FORMAT parquet)""")
+            con.execute(f"COPY (SELECT * FROM findings) TO '{tmp / 'findings.parquet'}' (FORMAT parquet)")
+            con.execute(f"COPY (SELECT * FROM stg_schools) TO '{tmp / 'schools.parquet'}' (FORMAT parquet)")
+        finally:
+            con.close()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            # Another process finished the same work first: theirs is identical.
+            if not all((target / f"{n}.parquet").exists() for n in DERIVED_FILES):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+@dataclass
+class Evaluation:
+    """One evaluation: the snapshot chosen for an as-of time and a connection holding the marts.
+
+    Tables/views of ``con``: progress, rollup, findings (of the evaluated snapshot),
+    cur_schools, hist_snapshots, hist_progress, progress_history, cfg_*."""
+    con: duckdb.DuckDBPyConnection
+    snapshot_id: str
+    as_of: pd.Timestamp
+    campaign: Campaign
+    snapshots: pd.DataFrame
+    seconds: float
+
+    def close(self) -> None:
+        self.con.close()
+
+    def df(self, sql: str, params=None) -> pd.DataFrame:
+        cur = self.con.cursor()
+        try:
+            return cur.execute(sql, params or []).df()
+        finally:
+            cur.close()
+
+
+def evaluate(store: Store | str | Path, as_of=None, campaign: Campaign | str | Path | None = None,
+             threads: int | None = None) -> Evaluation:
+    """Build the marts for the newest visible snapshot at or before ``as_of`` (None = newest)."""
+    t0 = time.perf_counter()
+    store = store if isinstance(store, Store) else Store(Path(store))
+    campaign = campaign if isinstance(campaign, Campaign) else load_campaign(campaign)
+    when = parse_as_of(as_of)
+    snaps = store.list_snapshots()
+    if snaps.empty:
+        raise NoSnapshotError(
+            f"Chưa có snapshot nào trong kho {store.root}. Hãy nhập dữ liệu: "
+            f"python -m data_access ingest THU_MUC --store {store.root} [no snapshot imported yet]")
+    if when is not None:
+        snaps = snaps[snaps["as_of"] <= pd.Timestamp(when)]
+        if snaps.empty:
+            raise NoSnapshotError(
+                f"Không có snapshot nào tại hoặc trước {pd.Timestamp(when).tz_convert(TZ):%d/%m/%Y %H:%M} "
+                f"[no snapshot at or before that time]")
+    snaps = snaps.sort_values("as_of").reset_index(drop=True)
+    cur = snaps.iloc[-1]
+    dirs = [ensure_derived(store, r.snapshot_id, r.path, r.as_of, campaign, threads)
+            for r in snaps.itertuples()]
+    con = engine.new_connection(threads)
+    engine.load_static_tables(con, campaign)
+    files = ", ".join(f"'{d / 'progress_snapshot.parquet'}'" for d in dirs)
+    con.execute(f"CREATE TABLE hist_progress AS SELECT * FROM read_parquet([{files}])")
+    con.execute("CREATE TABLE hist_snapshots AS SELECT DISTINCT snapshot_id, as_of FROM hist_progress")
+    # A snapshot with no institution at all still counts in the history.
+    con.register("_snaps", snaps[["snapshot_id", "as_of"]])
+    con.execute("INSERT INTO hist_snapshots SELECT snapshot_id, as_of FROM _snaps "
+                "WHERE snapshot_id NOT IN (SELECT snapshot_id FROM hist_snapshots)")
+    con.unregister("_snaps")
+    con.execute("CREATE TABLE eval_point AS SELECT ?::TIMESTAMPTZ AS as_of", [cur.as_of.to_pydatetime()])
+    con.execute(f"CREATE VIEW cur_schools AS SELECT * FROM read_parquet('{dirs[-1] / 'schools.parquet'}')")
+    con.execute(f"CREATE VIEW findings AS SELECT * FROM read_parquet('{dirs[-1] / 'findings.parquet'}')")
+    engine.run_layers(con, upto="marts", layers=("marts",))
+    return Evaluation(con=con, snapshot_id=cur.snapshot_id, as_of=cur.as_of, campaign=campaign,
+                      snapshots=snaps, seconds=time.perf_counter() - t0)

@@ -1,0 +1,136 @@
+-- Marts: status of every institution × requirement at the evaluated as-of time, using the
+-- history of all visible snapshots up to it, and the roll-ups leadership reads.
+-- Inputs (tables of the evaluation connection, see data_access/evaluate.py):
+--   hist_snapshots(snapshot_id, as_of)            visible snapshots with as_of <= t
+--   hist_progress(snapshot_id, as_of, school_code, requirement_id, expected, done, event_at, started)
+--   eval_point(as_of)                              t, the evaluated snapshot's as_of
+--   cur_schools(school_code, district_code, level_group, ...)   institutions of that snapshot
+--   cfg_requirements, cfg_params                   the campaign
+-- Semantics: data_access/RULES.md "Status at as-of t" and "Roll-ups".
+
+CREATE OR REPLACE VIEW progress_history AS
+SELECT h.snapshot_id, h.as_of, h.school_code, h.requirement_id, h.expected, h.done,
+       h.event_at, h.started,
+       CASE WHEN h.expected > 0
+            THEN ((2000 * h.done + h.expected) // (2 * h.expected)) / 10.0
+            ELSE 0.0 END AS percent,
+       r.kind, r.due, r.target_percent, r.sort_order
+FROM hist_progress h
+JOIN cfg_requirements r USING (requirement_id);
+
+CREATE OR REPLACE VIEW progress_history_done AS
+SELECT *, (expected > 0 AND percent >= target_percent) AS is_done
+FROM progress_history;
+
+-- For each institution × requirement of the evaluated snapshot: the as_of of the last snapshot
+-- (<= t) in which it was NOT done (absent counts as not done), to find the unbroken done run.
+CREATE OR REPLACE VIEW progress_last_break AS
+WITH cur AS (
+    SELECT school_code, requirement_id
+    FROM progress_history_done
+    WHERE as_of = (SELECT as_of FROM eval_point)
+)
+SELECT c.school_code, c.requirement_id,
+       max(s.as_of) FILTER (WHERE NOT coalesce(h.is_done, FALSE)) AS last_break
+FROM cur c
+CROSS JOIN hist_snapshots s
+LEFT JOIN progress_history_done h
+       ON h.school_code = c.school_code AND h.requirement_id = c.requirement_id
+      AND h.snapshot_id = s.snapshot_id
+GROUP BY c.school_code, c.requirement_id;
+
+-- Pace window start s0: earliest snapshot in [t - window, t).
+CREATE OR REPLACE VIEW progress_pace_start AS
+SELECT min(as_of) AS s0
+FROM hist_snapshots
+WHERE as_of < (SELECT as_of FROM eval_point)
+  AND as_of >= (SELECT as_of FROM eval_point)
+               - to_microseconds(CAST((SELECT at_risk_window_days FROM cfg_params) * 86400e6 AS BIGINT));
+
+CREATE OR REPLACE VIEW progress AS
+WITH t AS (SELECT as_of AS t FROM eval_point),
+cur AS (
+    SELECT h.*
+    FROM progress_history_done h
+    WHERE h.as_of = (SELECT t FROM t)
+),
+done_at AS (
+    SELECT c.school_code, c.requirement_id,
+           CASE WHEN NOT c.is_done THEN NULL
+                WHEN c.kind IN ('report', 'paper') THEN c.event_at
+                ELSE (SELECT min(s.as_of) FROM hist_snapshots s
+                      WHERE lb.last_break IS NULL OR s.as_of > lb.last_break)
+           END AS completed_at
+    FROM cur c
+    JOIN progress_last_break lb USING (school_code, requirement_id)
+),
+pace AS (
+    SELECT c.school_code, c.requirement_id,
+           coalesce(h0.percent, 0.0) AS percent0, p.s0
+    FROM cur c
+    CROSS JOIN progress_pace_start p
+    LEFT JOIN progress_history h0
+           ON h0.as_of = p.s0 AND h0.school_code = c.school_code
+          AND h0.requirement_id = c.requirement_id
+)
+SELECT c.school_code, c.requirement_id, c.expected, c.done, c.percent,
+       CASE WHEN c.is_done AND (c.due IS NULL OR d.completed_at <= c.due) THEN 'done_on_time'
+            WHEN c.is_done THEN 'done_late'
+            WHEN c.due IS NOT NULL AND t.t > c.due THEN 'overdue'
+            WHEN c.started OR c.done > 0 THEN 'in_progress'
+            ELSE 'not_started' END AS status,
+       d.completed_at,
+       CASE WHEN c.is_done AND c.due IS NOT NULL AND d.completed_at > c.due
+                 THEN date_diff('day', c.due::DATE, d.completed_at::DATE)
+            WHEN NOT c.is_done AND c.due IS NOT NULL AND t.t > c.due
+                 THEN date_diff('day', c.due::DATE, t.t::DATE)
+            ELSE 0 END::BIGINT AS days_late,
+       (NOT c.is_done AND c.due IS NOT NULL AND t.t <= c.due
+        AND c.percent
+            + greatest(0.0, CASE WHEN p.s0 IS NULL THEN 0.0
+                                 ELSE (c.percent - p.percent0)
+                                      / (epoch(t.t) - epoch(p.s0)) END)
+              * (epoch(c.due) - epoch(t.t))
+            < c.target_percent) AS at_risk,
+       c.kind, c.due, c.target_percent, c.sort_order
+FROM cur c
+CROSS JOIN t
+JOIN done_at d USING (school_code, requirement_id)
+JOIN pace p USING (school_code, requirement_id);
+
+-- Roll-ups: one row per (by, group, requirement). group = 'city', district code, level group.
+CREATE OR REPLACE VIEW rollup AS
+WITH rows AS (
+    SELECT p.*, s.district_code, s.level_group
+    FROM progress p
+    JOIN cur_schools s USING (school_code)
+),
+grouped AS (
+    SELECT 'city' AS by, 'city' AS "group", requirement_id, kind, sort_order,
+           count(*) AS units_expected,
+           count(*) FILTER (WHERE status IN ('done_on_time', 'done_late')) AS units_done,
+           count(*) FILTER (WHERE status = 'done_on_time') AS units_done_on_time,
+           sum(expected) AS rec_expected, sum(done) AS rec_done
+    FROM rows GROUP BY ALL
+    UNION ALL
+    SELECT 'district', district_code, requirement_id, kind, sort_order,
+           count(*), count(*) FILTER (WHERE status IN ('done_on_time', 'done_late')),
+           count(*) FILTER (WHERE status = 'done_on_time'), sum(expected), sum(done)
+    FROM rows GROUP BY ALL
+    UNION ALL
+    SELECT 'level', level_group, requirement_id, kind, sort_order,
+           count(*), count(*) FILTER (WHERE status IN ('done_on_time', 'done_late')),
+           count(*) FILTER (WHERE status = 'done_on_time'), sum(expected), sum(done)
+    FROM rows GROUP BY ALL
+)
+SELECT by, "group", requirement_id, units_expected, units_done, units_done_on_time,
+       CASE WHEN units_expected > 0
+            THEN ((2000 * units_done + units_expected) // (2 * units_expected)) / 10.0
+            ELSE 0.0 END AS completion_rate,
+       CASE WHEN units_expected > 0
+            THEN ((2000 * units_done_on_time + units_expected) // (2 * units_expected)) / 10.0
+            ELSE 0.0 END AS on_time_rate,
+       CASE WHEN kind IN ('student_info', 'student_results') THEN rec_expected END::BIGINT AS records_expected,
+       CASE WHEN kind IN ('student_info', 'student_results') THEN rec_done END::BIGINT AS records_done,
+       sort_order
+FROM grouped;

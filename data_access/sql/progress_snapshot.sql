@@ -1,0 +1,67 @@
+-- Progress layer, one snapshot: for every institution × requirement that applies to it, how
+-- many units the requirement counts (expected) and how many are done, plus the facts the
+-- history marts need (the time a report was sent or a paper copy received, whether anything
+-- was started). Rules: data_access/RULES.md "Done, per requirement and institution".
+-- This table is what gets cached per snapshot (derived/…/progress_snapshot.parquet).
+
+CREATE OR REPLACE VIEW progress_applicable AS
+SELECT s.school_code, r.requirement_id, r.kind, r.report_code, r.sort_order
+FROM stg_schools s
+JOIN cfg_requirements r ON len(list_intersect(s.levels, r.applies_levels)) > 0;
+
+-- Students whose records block a requirement: any error finding in the requirement's scope.
+CREATE OR REPLACE VIEW progress_blocked_students AS
+SELECT DISTINCT f.student_id, r.requirement_id
+FROM findings f
+JOIN cfg_requirements r ON r.kind = 'student_info'
+WHERE f.severity = 'error' AND f.entity = 'student' AND f.student_id IS NOT NULL
+UNION
+SELECT DISTINCT f.student_id, t.requirement_id
+FROM findings f
+JOIN cfg_requirement_terms t ON f.grade = t.grade AND f.term = t.term
+WHERE f.severity = 'error' AND f.entity IN ('score', 'term_summary') AND f.student_id IS NOT NULL;
+
+CREATE OR REPLACE VIEW progress_student_counts AS
+SELECT a.school_code, a.requirement_id,
+       count(p.student_id) AS expected,
+       count(p.student_id) FILTER (WHERE b.student_id IS NULL) AS done
+FROM progress_applicable a
+LEFT JOIN stg_population p ON p.school_code = a.school_code
+LEFT JOIN progress_blocked_students b
+       ON b.student_id = p.student_id AND b.requirement_id = a.requirement_id
+WHERE a.kind IN ('student_info', 'student_results')
+GROUP BY a.school_code, a.requirement_id;
+
+CREATE OR REPLACE VIEW progress_paper_receipts AS
+SELECT school_code, report_code,
+       min(received_on) FILTER (WHERE valid) AS first_valid_on,
+       count(*) AS receipts
+FROM stg_paper_copies
+GROUP BY school_code, report_code;
+
+CREATE OR REPLACE VIEW progress_snapshot AS
+SELECT a.school_code, a.requirement_id,
+       CASE WHEN a.kind IN ('student_info', 'student_results') THEN coalesce(sc.expected, 0)
+            ELSE 1 END::BIGINT AS expected,
+       CASE WHEN a.kind IN ('student_info', 'student_results') THEN coalesce(sc.done, 0)
+            WHEN a.kind = 'report' THEN
+                 CASE WHEN rp.status IN ('Đã gửi', 'Đã duyệt') AND rp.submitted_at IS NOT NULL
+                      THEN 1 ELSE 0 END
+            ELSE CASE WHEN pc.first_valid_on IS NOT NULL THEN 1 ELSE 0 END
+       END::BIGINT AS done,
+       -- When the unit was completed, for requirements whose log says so.
+       CASE WHEN a.kind = 'report' AND rp.status IN ('Đã gửi', 'Đã duyệt') THEN rp.submitted_at
+            WHEN a.kind = 'paper' THEN pc.first_valid_on::TIMESTAMPTZ
+       END AS event_at,
+       -- Something was started (a draft or returned report, any receipt, any record done).
+       CASE WHEN a.kind = 'report' THEN rp.school_code IS NOT NULL
+            WHEN a.kind = 'paper' THEN coalesce(pc.receipts, 0) > 0
+            ELSE coalesce(sc.done, 0) > 0
+       END AS started
+FROM progress_applicable a
+LEFT JOIN progress_student_counts sc
+       ON sc.school_code = a.school_code AND sc.requirement_id = a.requirement_id
+LEFT JOIN stg_reports rp
+       ON a.kind = 'report' AND rp.school_code = a.school_code AND rp.report_code = a.report_code
+LEFT JOIN progress_paper_receipts pc
+       ON a.kind = 'paper' AND pc.school_code = a.school_code AND pc.report_code = a.report_code;

@@ -103,7 +103,7 @@ def cmd_eval(args) -> int:
             df = ev.df("SELECT * FROM findings ORDER BY school_code, rule_id, record_key, field")
             write_table(df, FINDINGS_COLUMNS, args.format)
         else:
-            df = ev.df('SELECT * FROM rollup WHERE by = ? ORDER BY "group", sort_order', [args.by])
+            df = ev.df('SELECT * FROM rollup WHERE rollup_by = ? ORDER BY "group", sort_order', [args.by])
             write_table(df, ROLLUP_COLUMNS, args.format)
     finally:
         ev.close()

@@ -37,6 +37,6 @@ def city_summary(store: str | Path | None = None, as_of=None) -> pd.DataFrame:
                    r.units_done_on_time, r.completion_rate, r.on_time_rate,
                    r.records_expected, r.records_done
             FROM rollup r JOIN cfg_requirements c USING (requirement_id)
-            WHERE r.by = 'city' ORDER BY c.sort_order""")
+            WHERE r.rollup_by = 'city' ORDER BY c.sort_order""")
     finally:
         ev.close()

@@ -98,7 +98,7 @@ CROSS JOIN t
 JOIN done_at d USING (school_code, requirement_id)
 JOIN pace p USING (school_code, requirement_id);
 
--- Roll-ups: one row per (by, group, requirement). group = 'city', district code, level group.
+-- Roll-ups: one row per (rollup_by, group, requirement); rollup_by = city|district|level. group = 'city', district code, level group.
 CREATE OR REPLACE VIEW rollup AS
 WITH rows AS (
     SELECT p.*, s.district_code, s.level_group
@@ -106,7 +106,7 @@ WITH rows AS (
     JOIN cur_schools s USING (school_code)
 ),
 grouped AS (
-    SELECT 'city' AS by, 'city' AS "group", requirement_id, kind, sort_order,
+    SELECT 'city' AS rollup_by, 'city' AS "group", requirement_id, kind, sort_order,
            count(*) AS units_expected,
            count(*) FILTER (WHERE status IN ('done_on_time', 'done_late')) AS units_done,
            count(*) FILTER (WHERE status = 'done_on_time') AS units_done_on_time,
@@ -123,7 +123,7 @@ grouped AS (
            count(*) FILTER (WHERE status = 'done_on_time'), sum(expected), sum(done)
     FROM rows GROUP BY ALL
 )
-SELECT by, "group", requirement_id, units_expected, units_done, units_done_on_time,
+SELECT rollup_by, "group", requirement_id, units_expected, units_done, units_done_on_time,
        CASE WHEN units_expected > 0
             THEN ((2000 * units_done + units_expected) // (2 * units_expected)) / 10.0
             ELSE 0.0 END AS completion_rate,

@@ -1,0 +1,199 @@
+"""Hand-computed progress: every status, deadline edges, the empty institution, a returned
+report re-sent, history over three snapshots, at-risk, and roll-ups. Expectations are worked
+out by hand from data_access/RULES.md; the engine is run through the public evaluate()."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from data_access.evaluate import evaluate
+from tests.snapshot_factory import results_rows, school, student, write_store
+
+BASE = "2022-04-2{d}T17:00:00+07:00"
+
+
+def progress(store, as_of=None) -> pd.DataFrame:
+    ev = evaluate(store, as_of)
+    try:
+        return ev.df("SELECT * FROM progress").set_index(["school_code", "requirement_id"])
+    finally:
+        ev.close()
+
+
+def rollup(store, by, as_of=None) -> pd.DataFrame:
+    ev = evaluate(store, as_of)
+    try:
+        return ev.df("SELECT * FROM rollup WHERE rollup_by = ?", [by]).set_index(["group", "requirement_id"])
+    finally:
+        ev.close()
+
+
+def one(store, code, req, as_of=None):
+    return progress(store, as_of).loc[(code, req)]
+
+
+def thpt_snapshot(students=None, reports=None, paper=None, scores=True, schools=None):
+    students = students if students is not None else [student("HS1"), student("HS2", gender="Nữ")]
+    sc, su = [], []
+    if scores:
+        for s in students:
+            a, b = results_rows(s["student_id"])
+            sc += a
+            su += b
+    return {"schools": schools or [school("S1", "THPT")], "students": students,
+            "subject_scores": sc, "term_summaries": su,
+            "reports": reports or [], "paper_copies": paper or []}
+
+
+def test_all_done_on_time(tmp_path):
+    store = write_store(tmp_path, [(BASE.format(d=5), thpt_snapshot())])
+    p = progress(store)
+    info = p.loc[("S1", "G12_INFO")]
+    assert (info.expected, info.done, info.percent, info.status) == (2, 2, 100.0, "done_on_time")
+    assert info.completed_at == pd.Timestamp("2022-04-25T17:00:00+07:00")
+    assert info.days_late == 0 and not info.at_risk
+    early = p.loc[("S1", "G12_RESULTS_EARLY")]
+    assert (early.done, early.status) == (2, "done_on_time")  # no due: done is on time
+    final = p.loc[("S1", "G12_RESULTS_FINAL")]
+    assert (final.done, final.status) == (0, "not_started")  # HK2/CN of grade 12 not entered yet
+    # THPT: EMIS, NGOAI_NGU, CSVC, SUC_KHOE and their paper copies; not EQMS (primary only)
+    reqs = set(p.loc["S1"].index)
+    assert "RPT_EQMS" not in reqs and "PAPER_EQMS" not in reqs
+    assert {"RPT_EMIS", "RPT_NGOAI_NGU", "RPT_CSVC", "RPT_SUC_KHOE", "PAPER_CSVC"} <= reqs
+    assert p.loc[("S1", "RPT_EMIS")].status == "not_started"
+
+
+def test_one_invalid_student_in_progress_then_overdue(tmp_path):
+    bad = student("HS2", cccd="79204123456")  # 11 digits: leading zero lost
+    snap = thpt_snapshot([student("HS1"), bad])
+    store = write_store(tmp_path, [(BASE.format(d=5), snap), ("2022-04-27T17:00:00+07:00", snap)])
+    before = one(store, "S1", "G12_INFO", "2022-04-25T17:00:00+07:00")
+    assert (before.expected, before.done, before.percent, before.status) == (2, 1, 50.0, "in_progress")
+    after = one(store, "S1", "G12_INFO")
+    assert (after.status, after.days_late) == ("overdue", 1)  # due 26/4, as-of 27/4
+    assert pd.isna(after.completed_at) and not after.at_risk
+
+
+@pytest.mark.parametrize("as_of, status", [
+    ("2022-04-26T23:59:59+07:00", "done_on_time"),   # one second before the cut-off ends: on time
+    ("2022-04-27T00:00:00+07:00", "done_late"),      # one second after
+])
+def test_g12_info_cutoff_edges(tmp_path, as_of, status):
+    never = thpt_snapshot([student("HS1", ethnicity=None)])
+    store = write_store(tmp_path, [("2022-04-26T08:00:00+07:00", never), (as_of, thpt_snapshot([student("HS1")]))])
+    row = one(store, "S1", "G12_INFO")
+    assert row.status == status
+    assert row.completed_at == pd.Timestamp(as_of)
+    assert row.days_late == (1 if status == "done_late" else 0)
+
+
+@pytest.mark.parametrize("sent, status, days", [
+    ("28/04/2022 23:59:59", "done_on_time", 0),
+    ("29/04/2022 00:00:00", "done_late", 1),
+    ("02/05/2022 10:00", "done_late", 4),
+])
+def test_report_cutoff_edges(tmp_path, sent, status, days):
+    rep = [{"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": sent}]
+    store = write_store(tmp_path, [("2022-05-03T17:00:00+07:00", thpt_snapshot(reports=rep))])
+    row = one(store, "S1", "RPT_EMIS")
+    assert (row.status, row.days_late, row.done, row.percent) == (status, days, 1, 100.0)
+
+
+def test_report_overdue_draft_and_not_started(tmp_path):
+    rep = [{"school_code": "S1", "report_code": "EMIS", "status": "Chưa gửi"}]
+    snap = thpt_snapshot(reports=rep)
+    store = write_store(tmp_path, [("2022-04-28T23:59:59+07:00", snap), ("2022-04-29T00:00:00+07:00", snap)])
+    p_before = progress(store, "2022-04-28T23:59:59+07:00")
+    assert p_before.loc[("S1", "RPT_EMIS")].status == "in_progress"   # a draft exists
+    assert p_before.loc[("S1", "RPT_CSVC")].status == "not_started"   # no row at all
+    assert bool(p_before.loc[("S1", "RPT_CSVC")].at_risk)             # not sent, no pace
+    p_after = progress(store)
+    assert p_after.loc[("S1", "RPT_EMIS")].status == "overdue"
+    assert p_after.loc[("S1", "RPT_EMIS")].days_late == 1
+
+
+def test_report_returned_then_resent(tmp_path):
+    returned = [{"school_code": "S1", "report_code": "CSVC", "status": "Bị trả lại",
+                 "submitted_at": "27/04/2022 09:00", "note": "Phòng học kê khai hai cấp"}]
+    resent = [{"school_code": "S1", "report_code": "CSVC", "status": "Đã gửi",
+               "submitted_at": "28/04/2022 15:30"}]
+    store = write_store(tmp_path, [("2022-04-27T17:00:00+07:00", thpt_snapshot(reports=returned)),
+                                   ("2022-04-29T08:00:00+07:00", thpt_snapshot(reports=resent))])
+    first = one(store, "S1", "RPT_CSVC", "2022-04-27T17:00:00+07:00")
+    assert (first.done, first.status) == (0, "in_progress")  # returned is not done
+    last = one(store, "S1", "RPT_CSVC")
+    assert (last.done, last.status) == (1, "done_on_time")
+    assert last.completed_at == pd.Timestamp("2022-04-28T15:30:00+07:00")
+
+
+def test_paper_copy_counts_only_signed_and_stamped(tmp_path):
+    paper = [{"school_code": "S1", "report_code": "EMIS", "received_on": "27/04/2022", "signed": "Có", "stamped": "Không"},
+             {"school_code": "S1", "report_code": "CSVC", "received_on": "28/04/2022", "signed": "Có", "stamped": "Có"},
+             {"school_code": "S1", "report_code": "NGOAI_NGU", "received_on": "03/05/2022", "signed": "Có", "stamped": "Có"}]
+    store = write_store(tmp_path, [("2022-05-05T17:00:00+07:00", thpt_snapshot(paper=paper))])
+    p = progress(store)
+    assert (p.loc[("S1", "PAPER_EMIS")].status, p.loc[("S1", "PAPER_EMIS")].days_late) == ("overdue", 7)
+    csvc = p.loc[("S1", "PAPER_CSVC")]
+    assert csvc.status == "done_on_time" and csvc.completed_at == pd.Timestamp("2022-04-28T00:00:00+07:00")
+    nn = p.loc[("S1", "PAPER_NGOAI_NGU")]
+    assert (nn.status, nn.days_late) == ("done_late", 5)
+
+
+def test_institution_without_grade12_students_is_zero_not_hidden(tmp_path):
+    snap = thpt_snapshot(students=[], schools=[school("S1", "THPT"), school("S2", "THCS")])
+    store = write_store(tmp_path, [("2022-04-26T17:00:00+07:00", snap), ("2022-04-27T17:00:00+07:00", snap)])
+    before = one(store, "S1", "G12_INFO", "2022-04-26T17:00:00+07:00")
+    assert (before.expected, before.done, before.percent, before.status) == (0, 0, 0.0, "not_started")
+    after = one(store, "S1", "G12_INFO")
+    assert after.status == "overdue"
+    assert ("S2", "G12_INFO") not in progress(store).index  # THCS: not applicable at all
+
+
+def test_history_unbroken_run_and_done_late(tmp_path):
+    good = thpt_snapshot([student("HS1")])
+    bad = thpt_snapshot([student("HS1", gender="X")])
+    # done 25/4, broken 26/4, done again 27/4 and 28/4: completed at 27/4 → one day late
+    store = write_store(tmp_path, [("2022-04-25T17:00:00+07:00", good), ("2022-04-26T17:00:00+07:00", bad),
+                                   ("2022-04-27T17:00:00+07:00", good), ("2022-04-28T17:00:00+07:00", good)])
+    row = one(store, "S1", "G12_INFO")
+    assert row.completed_at == pd.Timestamp("2022-04-27T17:00:00+07:00")
+    assert (row.status, row.days_late) == ("done_late", 1)
+    # evaluated at the first snapshot: done then, on time
+    first = one(store, "S1", "G12_INFO", "2022-04-25T20:00:00+07:00")
+    assert (first.status, first.completed_at) == ("done_on_time", pd.Timestamp("2022-04-25T17:00:00+07:00"))
+
+
+def test_at_risk_follows_recent_pace(tmp_path):
+    def snap(n_done):
+        st = [student(f"HS{i}", ethnicity=("Kinh" if i < n_done else None)) for i in range(10)]
+        return thpt_snapshot(st)
+    # 23/4: 20 %, 25/4: 40 % → 10 points a day; 1.29 days left → ~53 % < 100: at risk
+    slow = write_store(tmp_path / "slow", [("2022-04-23T17:00:00+07:00", snap(2)), ("2022-04-25T17:00:00+07:00", snap(4))])
+    row = one(slow, "S1", "G12_INFO")
+    assert (row.percent, row.status, bool(row.at_risk)) == (40.0, "in_progress", True)
+    # 24/4: 10 %, 25/4: 90 % → 80 points a day: reaches 100 % in time, not at risk
+    fast = write_store(tmp_path / "fast", [("2022-04-24T17:00:00+07:00", snap(1)), ("2022-04-25T17:00:00+07:00", snap(9))])
+    assert not bool(one(fast, "S1", "G12_INFO").at_risk)
+
+
+def test_rollups_count_institutions(tmp_path):
+    rep_ok = {"report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2022 10:00"}
+    rep_late = {"report_code": "EMIS", "status": "Đã duyệt", "submitted_at": "30/04/2022 10:00"}
+    schools = [school("A", "THPT", "760"), school("B", "THPT", "760"), school("C", "TH", "761")]
+    students = [student("HS1", "A"), student("HS2", "A", ethnicity=None), student("HS3", "B")]
+    reports = [{"school_code": "A", **rep_ok}, {"school_code": "B", **rep_late}]
+    store = write_store(tmp_path, [("2022-05-02T17:00:00+07:00",
+                                    thpt_snapshot(students=students, schools=schools, reports=reports))])
+    city = rollup(store, "city").loc[("city", "RPT_EMIS")]
+    # 3 institutions expected; A on time, B late, C none
+    assert (city.units_expected, city.units_done, city.units_done_on_time) == (3, 2, 1)
+    assert (city.completion_rate, city.on_time_rate) == (66.7, 33.3)
+    assert pd.isna(city.records_expected)
+    info = rollup(store, "city").loc[("city", "G12_INFO")]
+    assert (info.units_expected, info.units_done, info.records_expected, info.records_done) == (2, 1, 3, 2)
+    d = rollup(store, "district")
+    assert d.loc[("760", "RPT_EMIS")].completion_rate == 100.0
+    assert d.loc[("761", "RPT_EMIS")].completion_rate == 0.0
+    lv = rollup(store, "level")
+    assert lv.loc[("TH", "RPT_EQMS")].units_expected == 1
+    assert (rollup(store, "district")["completion_rate"] <= 100).all()

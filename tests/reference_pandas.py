@@ -1,0 +1,753 @@
+"""Independent reference implementation of the compliance engine, in plain pandas.
+
+Why it exists: the product computes every number with DuckDB views (data_access/sql/). This module
+re-derives the same numbers from data_access/RULES.md alone, written without reading those views,
+so that a test can compare both row for row on generated data. When they disagree, one of them
+does not do what RULES.md says.
+
+Only what decides "done" is re-implemented: the error-severity rules of entities student, score
+and term_summary (warnings never block done, so RANK_INCONSISTENT, NAME_* warnings and
+BIRTH_DATE_IMPLAUSIBLE are not computed), the report and paper rules, statuses, completed_at over
+the snapshot history, days_late, at_risk and the roll-ups. Findings themselves (rule ids,
+messages) are not produced: for done only "has any error" matters.
+
+Style: vectorised pandas / numpy; the only Python loops run over requirements, programmes,
+levels or snapshots, never over rows. The grade-12 results are evaluated on dense arrays
+(student × grade × term × subject slot), which keeps the hcmc scale (~10 M score rows) in a few
+hundred MB.
+
+Public API (used by the agreement test):
+- load_snapshot(path) -> dict of DataFrames (+ "as_of": pd.Timestamp)
+- student_done(tables, campaign) -> school_code, requirement_id, expected, done
+- progress(snapshots, as_of, campaign) -> one row per institution × applicable requirement
+- rollup(progress_df, schools_df, by, campaign=None) -> one row per group × requirement
+"""
+from __future__ import annotations
+
+import os
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from data_access.campaign import Campaign, load_campaign
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+REF_DIR = Path(__file__).resolve().parent.parent / "data_access" / "reference"
+
+LEVELS = ("MN", "TH", "THCS", "THPT", "GDTX")
+RECORD_KINDS = ("student_info", "student_results")
+TERMS = ("HK1", "HK2", "CN")
+REPORT_DONE = ("Đã gửi", "Đã duyệt")
+RANKS = ("Giỏi", "Khá", "Trung bình", "Yếu", "Kém")
+CONDUCTS = ("Tốt", "Khá", "Trung bình", "Yếu")
+RATINGS = ("Đ", "CĐ")
+GENDERS = ("Nam", "Nữ")
+YES = "Có"
+
+PROGRESS_COLUMNS = ["school_code", "requirement_id", "expected", "done", "percent", "status",
+                    "completed_at", "days_late", "at_risk"]
+ROLLUP_COLUMNS = ["group", "requirement_id", "units_expected", "units_done", "units_done_on_time",
+                  "completion_rate", "on_time_rate", "records_expected", "records_done"]
+TS_DTYPE = "datetime64[us, Asia/Ho_Chi_Minh]"
+
+for _s in (*REPORT_DONE, *RANKS, *CONDUCTS, *RATINGS, *GENDERS, YES):
+    assert unicodedata.normalize("NFC", _s) == _s, _s
+
+
+# ------------------------------------------------------------------------------------------
+# Small exact helpers
+# ------------------------------------------------------------------------------------------
+def round1_tenths(num, den):
+    """round1(num/den) half up, returned in integer tenths: floor((20·num + den) / (2·den)).
+
+    RULES.md writes it floor((2a + b) / (2b)) with a the numerator already in tenths
+    (a = 10·num); num, den ≥ 0 integers, den > 0."""
+    num = np.asarray(num, dtype=np.int64)
+    den = np.asarray(den, dtype=np.int64)
+    return (20 * num + den) // (2 * den)
+
+
+def _ts(x) -> pd.Timestamp:
+    t = pd.Timestamp(x)
+    if t.tzinfo is None:
+        t = t.tz_localize(TZ)
+    return t.tz_convert(TZ)
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    """A text column as pandas' str dtype (missing = NaN), whatever DuckDB handed over."""
+    if name not in df.columns:
+        return pd.Series(np.nan, index=df.index, dtype="str")
+    s = df[name]
+    return s if s.dtype == "str" else s.astype("str")
+
+
+def _present(s: pd.Series) -> pd.Series:
+    return (s.notna() & (s != "")).astype(bool)
+
+
+def _table(tables: dict, name: str) -> pd.DataFrame:
+    df = tables.get(name)
+    if df is None:
+        return pd.DataFrame({"_row": pd.Series([], dtype="int64")})
+    return df
+
+
+def _parse_int(s: pd.Series) -> pd.Series:
+    """Integer text ('12', '012'); anything else NaN (float Series)."""
+    ok = s.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
+    return pd.to_numeric(s.where(ok), errors="coerce").astype("float64")
+
+
+_TIME = r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
+
+
+def _parse_datetime(s: pd.Series, time_required: bool) -> pd.DataFrame:
+    """Date (time optional) or time (time required) text -> columns y, m, d, H, M, S (float) and
+    valid (bool). Accepted: d/m/yyyy (1–2 digit day and month) and yyyy-mm-dd, then (optionally
+    for dates) ' HH:MM[:SS]' (ISO also 'T'); 1–2 digit hour. Impossible dates/times are invalid."""
+    q = "" if time_required else "?"
+    dmy = s.str.extract(rf"^([0-9]{{1,2}})/([0-9]{{1,2}})/([0-9]{{4}})(?: {_TIME}){q}$")
+    iso = s.str.extract(rf"^([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}})(?:[ T]{_TIME}){q}$")
+    num = lambda c: pd.to_numeric(c, errors="coerce").astype("float64")
+    y = num(dmy[2]).fillna(num(iso[0]))
+    m = num(dmy[1]).fillna(num(iso[1]))
+    d = num(dmy[0]).fillna(num(iso[2]))
+    use_dmy = dmy[2].notna()
+    H = num(dmy[3]).where(use_dmy, num(iso[3]))
+    M = num(dmy[4]).where(use_dmy, num(iso[4]))
+    S = num(dmy[5]).where(use_dmy, num(iso[5]))
+    yi = y.fillna(1).astype("int64").to_numpy()
+    mi = m.fillna(1).clip(1, 12).astype("int64").to_numpy()
+    leap = ((yi % 4 == 0) & (yi % 100 != 0)) | (yi % 400 == 0)
+    dim = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[mi - 1] + ((mi == 2) & leap)
+    valid = (y.notna() & (y >= 1) & m.between(1, 12) & (d >= 1) & (d <= dim)
+             & (H.isna() | (H <= 23)) & (M.isna() | (M <= 59)) & (S.isna() | (S <= 59)))
+    if time_required:
+        valid &= H.notna()
+    return pd.DataFrame({"y": y, "m": m, "d": d, "H": H.fillna(0), "M": M.fillna(0),
+                         "S": S.fillna(0), "valid": valid.fillna(False).astype(bool)}, index=s.index)
+
+
+def _to_local_ts(p: pd.DataFrame, with_time: bool) -> pd.Series:
+    """Components from _parse_datetime -> aware local Timestamps (NaT where invalid)."""
+    ok = p["valid"] & p["y"].between(1678, 2261)
+    comp = pd.DataFrame({
+        "year": p["y"].where(ok, 2000), "month": p["m"].where(ok, 1), "day": p["d"].where(ok, 1),
+        "hour": p["H"].where(ok & with_time, 0), "minute": p["M"].where(ok & with_time, 0),
+        "second": p["S"].where(ok & with_time, 0)}).astype("int64")
+    ts = pd.to_datetime(comp, errors="coerce").dt.tz_localize(TZ).astype(TS_DTYPE)
+    return ts.where(ok)
+
+
+def parse_time(s: pd.Series) -> pd.Series:
+    return _to_local_ts(_parse_datetime(s, time_required=True), with_time=True)
+
+
+def parse_date(s: pd.Series) -> pd.Series:
+    """Valid date -> local midnight of that date (time part dropped); else NaT."""
+    return _to_local_ts(_parse_datetime(s, time_required=False), with_time=False)
+
+
+def _fold(s: pd.Series) -> pd.Series:
+    """Accent- and case-free, whitespace collapsed (đ -> d)."""
+    out = s.str.normalize("NFD").str.replace("[\u0300-\u036f]", "", regex=True)
+    out = out.str.replace("đ", "d").str.replace("Đ", "D").str.lower()
+    return out.str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def _fold_ethnic(s: pd.Series) -> pd.Series:
+    """Case-, hyphen- and space-insensitive (accents kept)."""
+    return s.str.lower().str.replace(r"[-\s]", "", regex=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Reference lists
+# ------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _ref() -> dict:
+    prov = pd.read_csv(REF_DIR / "provinces.csv", dtype=str, keep_default_na=False)
+    eth = pd.read_csv(REF_DIR / "ethnic_groups.csv", dtype=str, keep_default_na=False)
+    eth = eth[pd.to_numeric(eth["code_qd121_1979"], errors="coerce").between(1, 54)]
+    names = pd.concat([eth["name"], eth["common_variants"].str.split(";").explode()])
+    names = names.str.strip()
+    names = names[names != ""].astype("str").str.normalize("NFC")
+    base = _fold(prov["province_name"].astype("str").str.replace(r"^(Tỉnh|Thành phố)\s+", "", regex=True))
+    provinces = set(base)
+    for pre in ("tinh ", "thanh pho ", "tp. ", "tp."):
+        provinces |= {pre + b for b in base}
+    provinces |= set(_fold(pd.Series(["TP.HCM", "TP HCM", "TPHCM", "Hồ Chí Minh", "Sài Gòn"], dtype="str")))
+    letters = set("abcdefghijklmnopqrstuvwxyzđ")
+    for b in "aăâeêioôơuưy":
+        for tone in ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"):
+            c = unicodedata.normalize("NFC", b + tone)
+            assert len(c) == 1
+            letters.add(c)
+    letters |= {c.upper() for c in letters}
+    return {
+        "cccd_prefixes": frozenset(prov["cccd_prefix"]),
+        "provinces_folded": frozenset(provinces),
+        "ethnic_folded": frozenset(_fold_ethnic(names)),
+        "letters": "".join(sorted(letters)),
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# Loading
+# ------------------------------------------------------------------------------------------
+def load_snapshot(path, tables: tuple[str, ...] | None = None) -> dict:
+    """Every table of a snapshot DuckDB file as a DataFrame (text columns as pandas str dtype,
+    `_row` int), plus "as_of": the snapshot's as_of (aware Timestamp, Asia/Ho_Chi_Minh) read from
+    `_meta`. `tables` restricts which tables are read (the default reads all)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()]
+        out: dict = {}
+        for n in names:
+            if tables is not None and n not in tables and n != "_meta":
+                continue
+            df = con.execute(f'SELECT * FROM "{n}"').df()
+            for c in df.columns:
+                if c != "_row" and df[c].dtype != "str":
+                    df[c] = df[c].astype("str")
+            out[n] = df
+    finally:
+        con.close()
+    meta = out["_meta"]
+    out["as_of"] = _ts(meta.loc[meta["key"] == "as_of", "value"].iloc[0])
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Institutions and population
+# ------------------------------------------------------------------------------------------
+def _schools(schools: pd.DataFrame, campaign: Campaign | None) -> pd.DataFrame:
+    """school_code, district_code, one bool column per level, level_group, prog (index of the
+    institution's programme, -1 none) and applies__<requirement id>."""
+    code = _col(schools, "school_code")
+    out = pd.DataFrame({"school_code": code, "district_code": _col(schools, "district_code")})
+    tok = _col(schools, "levels").str.upper().str.split(r"[;,]", regex=True).explode().str.strip()
+    tok = tok[tok.isin(LEVELS)]
+    flags = (pd.get_dummies(tok).groupby(level=0).any()
+             .reindex(index=out.index, columns=list(LEVELS), fill_value=False).astype(bool))
+    for lv in LEVELS:
+        out[lv] = flags[lv].to_numpy()
+    n = flags.sum(axis=1).to_numpy()
+    single = flags.idxmax(axis=1).to_numpy() if len(flags) else np.array([], dtype=object)
+    out["level_group"] = pd.Series(np.where(n == 1, single, np.where(n > 1, "LIEN_CAP", None)),
+                                   index=out.index, dtype="str")
+    if campaign is not None:
+        conds = [out[list(p.when_levels_any)].any(axis=1) for p in campaign.programmes]
+        out["prog"] = np.select(conds, range(len(conds)), -1) if conds else -1
+        for r in campaign.requirements:
+            out["applies__" + r.id] = out[list(r.applies_to_levels_any)].any(axis=1)
+    return out[code.notna()]
+
+
+def _population(tables: dict, campaign: Campaign, sch: pd.DataFrame) -> pd.DataFrame:
+    """Students with the population status and grade at a known institution to which at least one
+    record requirement applies; with the institution's programme and applies__ flags."""
+    st = _table(tables, "students")
+    grade = _parse_int(_col(st, "grade"))
+    mask = (_col(st, "status") == campaign.population_status).fillna(False) & (grade == campaign.population_grade)
+    st = st[mask.to_numpy()]
+    rec = [r for r in campaign.requirements if r.kind in RECORD_KINDS]
+    keep = sch[sch[["applies__" + r.id for r in rec]].any(axis=1)] if rec else sch.iloc[0:0]
+    cols = ["school_code", "prog"] + ["applies__" + r.id for r in rec]
+    pop = st.merge(keep[cols], on="school_code", how="inner")
+    return pop.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Student rules (entity student): error findings that block G12_INFO
+# ------------------------------------------------------------------------------------------
+def _id_valid(v: pd.Series, year: pd.Series, female: pd.Series, gender_ok: pd.Series,
+              dup_values: set) -> pd.Series:
+    """True where the ID value passes every ID rule (9-digit CMND or 12-digit CCCD)."""
+    ref = _ref()
+    is9 = v.str.fullmatch(r"[0-9]{9}").fillna(False).astype(bool)
+    is12 = v.str.fullmatch(r"[0-9]{12}").fillna(False).astype(bool)
+    zero = v.str.fullmatch(r"0+").fillna(False).astype(bool)
+    prov_ok = v.str.slice(0, 3).isin(ref["cccd_prefixes"])
+    yv = year.notna()
+    yi = year.fillna(0).astype("int64")
+    century = pd.Series(np.where((yi >= 1900) & (yi <= 2199), (yi - 1900) // 100 * 2, -10), index=v.index)
+    want4 = (century + female.astype("int64")).astype("str")
+    cg_ok = ~(gender_ok & yv) | (v.str.slice(3, 4) == want4).fillna(False)
+    by_ok = ~yv | (v.str.slice(4, 6) == (yi % 100).astype("str").str.zfill(2)).fillna(False)
+    dup = v.isin(dup_values)
+    ok12 = is12 & ~zero & prov_ok & cg_ok & by_ok & ~dup
+    return ((is9 & ~zero) | ok12).astype(bool)
+
+
+def _duplicate_ids(students: pd.DataFrame) -> set:
+    """12-digit non-zero values held by more than one student_id (all rows, both ID columns)."""
+    sid = _col(students, "student_id")
+    both = pd.concat([pd.DataFrame({"sid": sid, "v": _col(students, "id_number")}),
+                      pd.DataFrame({"sid": sid, "v": _col(students, "personal_id")})])
+    both = both[both["v"].str.fullmatch(r"[0-9]{12}").fillna(False).astype(bool)
+                & ~both["v"].str.fullmatch(r"0+").fillna(False).astype(bool)]
+    n = both.drop_duplicates().groupby("v")["sid"].nunique()
+    return set(n[n > 1].index)
+
+
+def _address_ok(addr: pd.Series) -> pd.Series:
+    """Comma-separated parts ending in ward, district, province (compared without accents/case)."""
+    ref = _ref()
+    parts = addr.str.split(",")
+    prov = _fold(parts.str[-1].astype("str"))
+    dist = _fold(parts.str[-2].astype("str"))
+    ward = _fold(parts.str[-3].astype("str"))
+    ok_p = prov.isin(ref["provinces_folded"])
+    ok_d = dist.str.fullmatch(r"(?:(?:quan|huyen|thi xa|thanh pho|tp) |(?:q|h)\. ?)\S.*")
+    ok_w = ward.str.fullmatch(r"(?:(?:phuong|xa|thi tran|tt) |(?:p|x)\. ?)\S.*")
+    ok = ok_p & ok_d.fillna(False).astype(bool) & ok_w.fillna(False).astype(bool)
+    return (ok & parts.str.len().ge(3)).fillna(False).astype(bool)
+
+
+def _info_ok(pop: pd.DataFrame, all_students: pd.DataFrame) -> np.ndarray:
+    """Per population student: True when it has no error finding of entity student."""
+    ref = _ref()
+    name, bd, gender = _col(pop, "full_name"), _col(pop, "birth_date"), _col(pop, "gender")
+    eth, addr = _col(pop, "ethnicity"), _col(pop, "permanent_address")
+    idn, pid = _col(pop, "id_number"), _col(pop, "personal_id")
+
+    present = (_present(name) & _present(bd) & _present(gender) & _present(eth) & _present(addr)
+               & (_present(idn) | _present(pid)))
+    L = ref["letters"]
+    name_ok = (name.str.fullmatch(f"[{L} ]+").fillna(False).astype(bool)
+               & name.str.fullmatch(r" *[^ ]+ +[^ ].*").fillna(False).astype(bool))
+    gender_ok = gender.isin(GENDERS)
+    p = _parse_datetime(bd, time_required=False)
+    birth_ok = p["valid"]
+    eth_ok = _fold_ethnic(eth).isin(ref["ethnic_folded"])
+    year = p["y"].where(birth_ok)
+    female = (gender == "Nữ").fillna(False).astype(bool)
+    dups = _duplicate_ids(all_students)
+    id_ok = (_id_valid(idn, year, female, gender_ok, dups) & _present(idn)) | \
+            (_id_valid(pid, year, female, gender_ok, dups) & _present(pid))
+    addr_ok = _address_ok(addr)
+    ok = present & name_ok & gender_ok & birth_ok & eth_ok & id_ok & addr_ok
+    return ok.to_numpy(dtype=bool)
+
+
+# ------------------------------------------------------------------------------------------
+# Results rules (entities score, term_summary): error findings that block G12_RESULTS_*
+# ------------------------------------------------------------------------------------------
+def _score_tenths(s: pd.Series) -> np.ndarray:
+    """Score text -> integer tenths when a valid score (number 0..10, at most one decimal), else -1."""
+    m = s.str.extract(r"^([0-9]+)(?:[.,]([0-9]+))?$")
+    ok = m[0].notna() & (m[1].isna() | (m[1].str.len() == 1))
+    ip = pd.to_numeric(m[0], errors="coerce")
+    fp = pd.to_numeric(m[1], errors="coerce").fillna(0)
+    tenths = ip * 10 + fp
+    ok &= tenths <= 100
+    return np.where(ok.fillna(False).to_numpy(dtype=bool), tenths.fillna(-1).to_numpy(), -1).astype(np.int64)
+
+
+def _number(s: pd.Series) -> pd.Series:
+    """A decimal number text ('8', '8.25', '8,5') -> float; else NaN."""
+    ok = s.str.fullmatch(r"[0-9]+(?:[.,][0-9]+)?").fillna(False).astype(bool)
+    return pd.to_numeric(s.where(ok).str.replace(",", "."), errors="coerce").astype("float64")
+
+
+def _codes(s: pd.Series, mapper) -> np.ndarray:
+    """Vectorised lookup through the distinct values: mapper(uniques Series) -> int array per
+    unique; -1 for missing values."""
+    codes, uniq = pd.factorize(s)
+    if len(uniq) == 0:
+        return np.full(len(s), -1, dtype=np.int64)
+    table = np.asarray(mapper(pd.Series(uniq, dtype="str")), dtype=np.int64)
+    return np.where(codes >= 0, table[np.maximum(codes, 0)], -1)
+
+
+def _latest(key: np.ndarray, year_rank: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Positions of the row kept per key: latest school year, then the highest _row."""
+    order = np.lexsort((row, year_rank, key))
+    ks = key[order]
+    last = np.ones(len(ks), dtype=bool)
+    last[:-1] = ks[1:] != ks[:-1]
+    return order[last]
+
+
+def _year_rank(s: pd.Series) -> np.ndarray:
+    def rank(u: pd.Series):
+        return u.rank(method="dense").astype("int64").to_numpy()
+    return _codes(s, rank)
+
+
+def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str, np.ndarray]:
+    """Per results requirement: bool array over pop, True when the student has no error finding of
+    entity score/term_summary in the requirement's (grade, term) set."""
+    reqs = [r for r in campaign.requirements if r.kind == "student_results"]
+    if not reqs:
+        return {}
+    n = len(pop)
+    grades = sorted({g for r in reqs for g, _ in r.terms})
+    G, T = len(grades), len(TERMS)
+    progs = campaign.programmes
+    P = len(progs)
+    S = max([len(p.scored) + len(p.rated) for p in progs] + [1])
+    scored = np.zeros((P + 1, S), dtype=bool)     # row P: no programme (nothing required)
+    required = np.zeros((P + 1, S), dtype=bool)
+    for i, p in enumerate(progs):
+        scored[i, :len(p.scored)] = True
+        required[i, :len(p.scored) + len(p.rated)] = True
+    n_scored = scored.sum(axis=1)
+    prog = pop["prog"].to_numpy().astype(np.int64)
+    prog = np.where(prog < 0, P, prog)
+    sid_index = pd.Index(_col(pop, "student_id"))
+
+    def grade_idx(u):
+        g = _parse_int(u)
+        return g.map({float(x): i for i, x in enumerate(grades)}).fillna(-1).to_numpy()
+
+    def term_idx(u):
+        return u.map({t: i for i, t in enumerate(TERMS)}).fillna(-1).to_numpy()
+
+    def subject_lut(u: pd.Series) -> np.ndarray:
+        lut = np.full((P + 1, len(u)), -1, dtype=np.int64)
+        for i, p in enumerate(progs):
+            slots = {s: j for j, s in enumerate(list(p.scored) + list(p.rated))}
+            lut[i] = u.map(slots).fillna(-1).to_numpy()
+        return lut
+
+    # -- subject scores: dense arr[student, grade, term, slot] = tenths / rating ok (1) / -1 --
+    sc = _table(tables, "subject_scores")
+    arr = np.full(n * G * T * S, -1, dtype=np.int16)
+    if len(sc) and n:
+        sid = sid_index.get_indexer(_col(sc, "student_id"))
+        m = sid >= 0
+        sc, sid = sc[m], sid[m]
+        gi = _codes(_col(sc, "grade"), grade_idx)
+        ti = _codes(_col(sc, "term"), term_idx)
+        scodes, suniq = pd.factorize(_col(sc, "subject"))
+        lut = subject_lut(pd.Series(suniq, dtype="str"))
+        pr = prog[sid]
+        slot = np.where(scodes >= 0, lut[pr, np.maximum(scodes, 0)] if len(suniq) else -1, -1)
+        keep = (gi >= 0) & (ti >= 0) & (slot >= 0)
+        sc, sid, gi, ti, slot, pr = sc[keep], sid[keep], gi[keep], ti[keep], slot[keep], pr[keep]
+        key = ((sid.astype(np.int64) * G + gi) * T + ti) * S + slot
+        pick = _latest(key, _year_rank(_col(sc, "school_year")), sc["_row"].to_numpy())
+        sc, key, slot, pr = sc.iloc[pick], key[pick], slot[pick], pr[pick]
+        tenths = _codes(_col(sc, "score"), _score_tenths)
+        rating_ok = _col(sc, "rating").isin(RATINGS).to_numpy(dtype=bool)
+        arr[key] = np.where(scored[pr, slot], tenths, np.where(rating_ok, 1, -1))
+    arr = arr.reshape(n, G, T, S)
+
+    valid = arr >= 0
+    req_m = required[prog][:, None, None, :]
+    sc_m = scored[prog][:, None, None, :]
+    subjects_ok = (valid | ~req_m).all(axis=-1)                                     # n, G, T
+    total = np.where(valid & sc_m, arr.astype(np.int64), 0).sum(axis=-1)            # tenths
+    nsc = n_scored[prog][:, None, None]
+    mean_r = (2 * total + nsc) // np.maximum(2 * nsc, 1)                             # round1, tenths
+    h1, h2, cn = (arr[:, :, i, :].astype(np.int64) for i in range(3))
+    chk = (h1 >= 0) & (h2 >= 0) & (cn >= 0) & scored[prog][:, None, :]
+    year_bad = (chk & (cn != (2 * (h1 + 2 * h2) + 3) // 6)).any(axis=-1)             # n, G
+
+    # -- term summaries: dense ok / overall average per (student, grade, term) --
+    summ_ok = np.zeros(n * G * T, dtype=bool)
+    avg = np.full(n * G * T, np.nan)
+    ts = _table(tables, "term_summaries")
+    if len(ts) and n:
+        sid = sid_index.get_indexer(_col(ts, "student_id"))
+        m = sid >= 0
+        ts, sid = ts[m], sid[m]
+        gi = _codes(_col(ts, "grade"), grade_idx)
+        ti = _codes(_col(ts, "term"), term_idx)
+        keep = (gi >= 0) & (ti >= 0)
+        ts, sid, gi, ti = ts[keep], sid[keep], gi[keep], ti[keep]
+        key = (sid.astype(np.int64) * G + gi) * T + ti
+        pick = _latest(key, _year_rank(_col(ts, "school_year")), ts["_row"].to_numpy())
+        ts, key = ts.iloc[pick], key[pick]
+        a = _number(_col(ts, "overall_average"))
+        ok = (a.between(0, 10) & _col(ts, "academic_rank").isin(RANKS)
+              & _col(ts, "conduct").isin(CONDUCTS))
+        summ_ok[key] = ok.fillna(False).to_numpy(dtype=bool)
+        avg[key] = a.to_numpy()
+    summ_ok = summ_ok.reshape(n, G, T)
+    avg = avg.reshape(n, G, T)
+    with np.errstate(invalid="ignore"):
+        avg_ok = (nsc == 0) | (np.abs(avg * 10 - mean_r) <= 0.5 + 1e-9)
+
+    ok = summ_ok & subjects_ok & avg_ok
+    ok[:, :, TERMS.index("CN")] &= ~year_bad
+
+    out = {}
+    for r in reqs:
+        gi = [grades.index(g) for g, _ in r.terms]
+        ti = [TERMS.index(t) for _, t in r.terms]
+        out[r.id] = ok[:, gi, ti].all(axis=1) if r.terms else np.ones(n, dtype=bool)
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Done per institution
+# ------------------------------------------------------------------------------------------
+def _student_done(tables: dict, campaign: Campaign, sch: pd.DataFrame) -> pd.DataFrame:
+    rec = [r for r in campaign.requirements if r.kind in RECORD_KINDS]
+    cols = ["school_code", "requirement_id", "expected", "done"]
+    if not rec:
+        return pd.DataFrame(columns=cols)
+    pop = _population(tables, campaign, sch)
+    flags = {}
+    if any(r.kind == "student_info" for r in rec):
+        info = _info_ok(pop, _table(tables, "students"))
+        flags.update({r.id: info for r in rec if r.kind == "student_info"})
+    flags.update(_results_ok(pop, tables, campaign))
+    parts = []
+    for r in rec:
+        applies = pop["applies__" + r.id].to_numpy(dtype=bool)
+        counts = pd.DataFrame({"school_code": pop["school_code"][applies],
+                               "ok": flags[r.id][applies].astype(np.int64)})
+        agg = counts.groupby("school_code").agg(expected=("ok", "size"), done=("ok", "sum"))
+        units = sch.loc[sch["applies__" + r.id], ["school_code"]]
+        u = units.merge(agg, left_on="school_code", right_index=True, how="left")
+        u["requirement_id"] = r.id
+        parts.append(u)
+    out = pd.concat(parts, ignore_index=True)
+    out[["expected", "done"]] = out[["expected", "done"]].fillna(0).astype("int64")
+    return _sort(out[cols], campaign)
+
+
+def _sort(df: pd.DataFrame, campaign: Campaign) -> pd.DataFrame:
+    order = {r.id: r.order for r in campaign.requirements}
+    df = df.assign(_o=df["requirement_id"].map(order))
+    first = "group" if "group" in df.columns else "school_code"
+    return df.sort_values([first, "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+def student_done(tables: dict, campaign: Campaign) -> pd.DataFrame:
+    """One row per institution × record requirement that applies to it (expected 0 included):
+    school_code, requirement_id, expected (population size), done (no error finding)."""
+    sch = _schools(_table(tables, "schools"), campaign)
+    return _student_done(tables, campaign, sch)
+
+
+def _report_rows(tables: dict) -> pd.DataFrame:
+    """The institution's row per report: latest valid submitted_at (invalid/empty ones count as
+    the earliest), ties broken by the highest _row."""
+    rep = _table(tables, "reports")
+    df = pd.DataFrame({"school_code": _col(rep, "school_code"), "report_code": _col(rep, "report_code"),
+                       "status": _col(rep, "status"), "at": parse_time(_col(rep, "submitted_at")),
+                       "_row": rep["_row"].to_numpy() if "_row" in rep else 0}, index=rep.index)
+    df = df.sort_values(["school_code", "report_code", "at", "_row"], na_position="first", kind="stable")
+    df = df.drop_duplicates(["school_code", "report_code"], keep="last")
+    df["ok"] = df["status"].isin(REPORT_DONE) & df["at"].notna()
+    return df
+
+
+def _paper_rows(tables: dict) -> pd.DataFrame:
+    """Earliest valid receipt (signed and stamped, valid received_on) per institution × report."""
+    pc = _table(tables, "paper_copies")
+    df = pd.DataFrame({"school_code": _col(pc, "school_code"), "report_code": _col(pc, "report_code"),
+                       "on": parse_date(_col(pc, "received_on"))}, index=pc.index)
+    ok = (_col(pc, "signed") == YES) & (_col(pc, "stamped") == YES) & df["on"].notna()
+    return df[ok.fillna(False).to_numpy(dtype=bool)].groupby(
+        ["school_code", "report_code"], as_index=False)["on"].min()
+
+
+def _units(tables: dict, campaign: Campaign) -> pd.DataFrame:
+    """Every institution × applicable requirement of one snapshot: expected, done, tenths
+    (percent in tenths), is_done, completed_at (reports/papers: from the data), active
+    (something started: done > 0, or for reports a row exists)."""
+    sch = _schools(_table(tables, "schools"), campaign)
+    parts = []
+    rec = _student_done(tables, campaign, sch)
+    rec["completed_at"] = pd.Series(pd.NaT, index=rec.index, dtype=TS_DTYPE)
+    rec["active"] = rec["done"] > 0
+    parts.append(rec)
+    reports = _report_rows(tables) if any(r.kind == "report" for r in campaign.requirements) else None
+    papers = _paper_rows(tables) if any(r.kind == "paper" for r in campaign.requirements) else None
+    for r in campaign.requirements:
+        if r.kind not in ("report", "paper"):
+            continue
+        u = sch.loc[sch["applies__" + r.id], ["school_code"]].copy()
+        if r.kind == "report":
+            rows = reports[reports["report_code"] == r.report_code]
+            u = u.merge(rows[["school_code", "ok", "at"]], on="school_code", how="left")
+            u["active"] = u["ok"].notna()
+            u["done"] = u["ok"].eq(True).astype("int64")
+            u["completed_at"] = u["at"].where(u["done"] == 1).astype(TS_DTYPE)
+        else:
+            rows = papers[papers["report_code"] == r.report_code]
+            u = u.merge(rows[["school_code", "on"]], on="school_code", how="left")
+            u["done"] = u["on"].notna().astype("int64")
+            u["active"] = u["done"] > 0
+            u["completed_at"] = u["on"].astype(TS_DTYPE)
+        u["requirement_id"] = r.id
+        u["expected"] = 1
+        parts.append(u[["school_code", "requirement_id", "expected", "done", "completed_at", "active"]])
+    out = pd.concat(parts, ignore_index=True)
+    exp = out["expected"].to_numpy(dtype=np.int64)
+    out["tenths"] = np.where(exp > 0, round1_tenths(100 * out["done"].to_numpy(dtype=np.int64), np.maximum(exp, 1)), 0)
+    target = out["requirement_id"].map({r.id: r.target_percent for r in campaign.requirements})
+    out["is_done"] = (exp > 0) & (out["tenths"] / 10 >= target - 1e-9)
+    return _sort(out, campaign)
+
+
+_UNITS_CACHE: dict = {}
+
+
+def _units_cached(path: str, campaign: Campaign) -> pd.DataFrame:
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_mtime_ns, st.st_size, repr(campaign))
+    if key not in _UNITS_CACHE:
+        if len(_UNITS_CACHE) > 64:
+            _UNITS_CACHE.clear()
+        tables = load_snapshot(path, tables=("schools", "students", "subject_scores", "term_summaries",
+                                             "reports", "paper_copies"))
+        _UNITS_CACHE[key] = _units(tables, campaign)
+        del tables
+    return _UNITS_CACHE[key]
+
+
+# ------------------------------------------------------------------------------------------
+# Progress at an as-of time
+# ------------------------------------------------------------------------------------------
+def _empty_progress() -> pd.DataFrame:
+    return pd.DataFrame({
+        "school_code": pd.Series([], dtype="str"), "requirement_id": pd.Series([], dtype="str"),
+        "expected": pd.Series([], dtype="int64"), "done": pd.Series([], dtype="int64"),
+        "percent": pd.Series([], dtype="float64"), "status": pd.Series([], dtype="str"),
+        "completed_at": pd.Series([], dtype=TS_DTYPE), "days_late": pd.Series([], dtype="int64"),
+        "at_risk": pd.Series([], dtype="bool")})
+
+
+def _ms(ts) -> np.ndarray:
+    """Aware timestamps -> integer milliseconds since epoch (NaT -> min int64)."""
+    s = pd.Series(ts).astype(TS_DTYPE).dt.tz_convert("UTC").dt.tz_localize(None)
+    return s.to_numpy(dtype="datetime64[ms]").view("int64")
+
+
+def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
+    """Progress of every institution × applicable requirement at `as_of`.
+
+    snapshots: (as_of, path) of the visible snapshots of the store. The evaluated snapshot is the
+    newest with as_of ≤ `as_of`; t is that snapshot's as_of; the history is every listed snapshot
+    with as_of ≤ t, in time order."""
+    as_of = _ts(as_of)
+    snaps = sorted(((_ts(a), str(p)) for a, p in snapshots), key=lambda x: x[0])
+    vis = [s for s in snaps if s[0] <= as_of]
+    if not vis:
+        return _empty_progress()
+    t = vis[-1][0]
+    hist = [(a, _units_cached(p, campaign)) for a, p in vis]
+    cur = hist[-1][1].copy()
+    if cur.empty:
+        return _empty_progress()
+    key = pd.MultiIndex.from_frame(cur[["school_code", "requirement_id"]])
+    reqs = {r.id: r for r in campaign.requirements}
+    kind = cur["requirement_id"].map({r.id: r.kind for r in campaign.requirements})
+    is_record = kind.isin(RECORD_KINDS).to_numpy()
+
+    # completed_at of record requirements: start of the unbroken run of done snapshots ending at t.
+    NONE = np.iinfo(np.int64).min
+    run = np.full(len(cur), NONE, dtype=np.int64)
+    for a, u in hist:
+        d = u.set_index(["school_code", "requirement_id"])["is_done"].reindex(key, fill_value=False)
+        d = d.to_numpy(dtype=bool)
+        a_ns = a.value
+        run = np.where(d, np.where(run == NONE, a_ns, run), NONE)
+    run_ts = pd.Series(pd.to_datetime(run.view("datetime64[ns]"), utc=True),  # NONE is NaT
+                       index=cur.index).dt.tz_convert(TZ).astype(TS_DTYPE)
+    done = cur["is_done"].to_numpy(dtype=bool)
+    completed = cur["completed_at"].where(~pd.Series(is_record, index=cur.index), run_ts)
+    completed = completed.where(pd.Series(done, index=cur.index)).astype(TS_DTYPE)
+
+    due = cur["requirement_id"].map(lambda rid: pd.Timestamp(reqs[rid].due) if reqs[rid].due else pd.NaT)
+    due = pd.to_datetime(due, utc=True).dt.tz_convert(TZ).astype(TS_DTYPE)
+    has_due = due.notna().to_numpy()
+    t_ms = _ms([t])[0]
+    due_ms = _ms(due)
+    comp_ms = _ms(completed)
+    on_time = ~has_due | (comp_ms <= due_ms)
+    overdue = ~done & has_due & (t_ms > due_ms)
+    status = np.select(
+        [done & on_time, done, overdue, cur["active"].to_numpy(dtype=bool)],
+        ["done_on_time", "done_late", "overdue", "in_progress"], "not_started")
+
+    due_day = due.dt.tz_localize(None).dt.normalize()
+    t_day = t.tz_localize(None).normalize()
+    comp_day = completed.dt.tz_localize(None).dt.normalize()
+    late_overdue = (t_day - due_day).dt.days
+    late_done = (comp_day - due_day).dt.days
+    days_late = np.where(status == "overdue", late_overdue.fillna(0), np.where(
+        status == "done_late", late_done.fillna(0), 0)).astype("int64")
+
+    # at_risk: projected = p(t) + max(0, v)·(d − t), v from the earliest snapshot in the window.
+    p_t = cur["tenths"].to_numpy(dtype=np.int64)
+    window_start = t - pd.Timedelta(days=campaign.at_risk_window_days)
+    s0 = next(((a, u) for a, u in hist if window_start <= a < t), None)
+    target_h = np.rint(cur["requirement_id"].map({r.id: r.target_percent for r in campaign.requirements})
+                       .to_numpy(dtype=float) * 100).astype(np.int64)          # hundredths of %
+    if s0 is None:
+        below = p_t * 10 < target_h
+    else:
+        p0 = s0[1].set_index(["school_code", "requirement_id"])["tenths"].reindex(key, fill_value=0)
+        p0 = p0.to_numpy(dtype=np.int64)
+        dw = t_ms - _ms([s0[0]])[0]                                            # > 0
+        dd = np.where(has_due, due_ms, t_ms) - t_ms
+        # p_t + max(0, p_t − p0)·dd/dw < target  ⇔  (p_t·dw + max(0, p_t − p0)·dd)·10 < target_h·dw
+        below = (p_t * dw + np.maximum(0, p_t - p0) * dd) * 10 < target_h * dw
+    at_risk = ~done & has_due & (t_ms <= due_ms) & below
+
+    out = pd.DataFrame({
+        "school_code": cur["school_code"].astype("str"),
+        "requirement_id": cur["requirement_id"].astype("str"),
+        "expected": cur["expected"].astype("int64"),
+        "done": cur["done"].astype("int64"),
+        "percent": p_t / 10.0,
+        "status": pd.Series(status, index=cur.index, dtype="str"),
+        "completed_at": completed,
+        "days_late": days_late,
+        "at_risk": at_risk.astype(bool),
+    })
+    return _sort(out, campaign)[PROGRESS_COLUMNS]
+
+
+# ------------------------------------------------------------------------------------------
+# Roll-ups
+# ------------------------------------------------------------------------------------------
+def rollup(progress_df: pd.DataFrame, schools_df: pd.DataFrame, by: str,
+           campaign: Campaign | None = None) -> pd.DataFrame:
+    """Roll-up of progress rows by 'city', 'district' (district_code) or 'level' (level group).
+    `campaign` (default: the default campaign file) tells which requirements are record
+    requirements (records_* set) and the requirement order."""
+    if by not in ("city", "district", "level"):
+        raise ValueError(f"by must be city, district or level, not {by!r}")
+    campaign = campaign or load_campaign()
+    kinds = {r.id: r.kind for r in campaign.requirements}
+    sch = _schools(schools_df, None)[["school_code", "district_code", "level_group"]]
+    df = progress_df.merge(sch, on="school_code", how="left")
+    if by == "city":
+        df["group"] = "city"
+    else:
+        df["group"] = df["district_code" if by == "district" else "level_group"]
+    df["group"] = df["group"].astype("str")
+    df["_done"] = df["status"].isin(["done_on_time", "done_late"]).astype("int64")
+    df["_on_time"] = (df["status"] == "done_on_time").astype("int64")
+    g = df.groupby(["group", "requirement_id"], dropna=False, sort=False).agg(
+        units_expected=("status", "size"), units_done=("_done", "sum"),
+        units_done_on_time=("_on_time", "sum"), records_expected=("expected", "sum"),
+        records_done=("done", "sum")).reset_index()
+    for c in ("units_expected", "units_done", "units_done_on_time"):
+        g[c] = g[c].astype("int64")
+    ue = np.maximum(g["units_expected"].to_numpy(dtype=np.int64), 1)
+    g["completion_rate"] = round1_tenths(100 * g["units_done"].to_numpy(dtype=np.int64), ue) / 10.0
+    g["on_time_rate"] = round1_tenths(100 * g["units_done_on_time"].to_numpy(dtype=np.int64), ue) / 10.0
+    rec = g["requirement_id"].map(kinds).isin(RECORD_KINDS)
+    for c in ("records_expected", "records_done"):
+        g[c] = g[c].astype("float64").where(rec)
+    if g.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="float64" if c.startswith(("records", "completion", "on_time"))
+                                          else ("int64" if c.startswith("units") else "str"))
+                             for c in ROLLUP_COLUMNS})
+    return _sort(g, campaign)[ROLLUP_COLUMNS]

@@ -1,0 +1,133 @@
+-- Student findings (entity 'student', record_key = student_id) for the population, plus
+-- SCHOOL_UNKNOWN for population-like students at an unknown school code.
+CREATE OR REPLACE VIEW chk_student_base AS
+SELECT p.student_id, p.school_code, p.grade,
+       st.full_name, st.full_name_raw, st.full_name_legacy,
+       st.birth_date, st.birth_date_valid, st.birth_date_raw,
+       st.gender, st.ethnicity, st.permanent_address, st.id_number, st.personal_id,
+       st.source_row, prm.school_year_start
+FROM stg_population p
+JOIN stg_students st USING (student_id)
+CROSS JOIN cfg_params prm;
+
+CREATE OR REPLACE VIEW chk_students AS
+WITH b AS (SELECT * FROM chk_student_base),
+missing AS (
+    SELECT b.*, f.field, f.label
+    FROM b CROSS JOIN (VALUES (1, 'full_name', 'Họ và tên'), (2, 'birth_date', 'Ngày sinh'),
+                              (3, 'gender', 'Giới tính'), (4, 'ethnicity', 'Dân tộc'),
+                              (5, 'permanent_address', 'Nơi thường trú'),
+                              (6, 'id_number', 'Số CMND/CCCD')) f(n, field, label)
+    WHERE CASE f.n WHEN 1 THEN b.full_name IS NULL
+                   WHEN 2 THEN b.birth_date_raw IS NULL
+                   WHEN 3 THEN b.gender IS NULL
+                   WHEN 4 THEN b.ethnicity IS NULL
+                   WHEN 5 THEN b.permanent_address IS NULL
+                   ELSE b.id_number IS NULL AND b.personal_id IS NULL END
+),
+eth AS (
+    SELECT b.*, ex.official_name AS exact_name, lo.official_name AS loose_name
+    FROM b
+    LEFT JOIN ref_ethnic_alias ex
+        ON ex.exact AND ex.alias_key = lower(regexp_replace(b.ethnicity, '[\s\-]+', '', 'g'))
+    LEFT JOIN ref_ethnic_alias lo
+        ON lo.alias_key = akey(regexp_replace(b.ethnicity, '[\s\-]+', '', 'g'))
+    WHERE b.ethnicity IS NOT NULL
+),
+addr AS (
+    SELECT b.*, parts, len(parts) AS n
+    FROM (SELECT b.*, list_filter(list_transform(string_split(b.permanent_address, ','),
+                                                 lambda x: trim(x)), lambda x: x <> '') AS parts
+          FROM b WHERE b.permanent_address IS NOT NULL) b
+),
+addr_ok AS (
+    SELECT addr.*,
+           n >= 3
+           AND regexp_full_match(akey(parts[n - 2]),
+                   '(phuong|xa|thi tran)(\s+\S.*|\d.*)|(p|x)\.\s*\S.*|tt(\.|\s)\s*\S.*')
+           AND regexp_full_match(akey(parts[n - 1]),
+                   '(quan|huyen|thi xa|thanh pho)(\s+\S.*|\d.*)|(tp)(\.|\s)\s*\S.*|(q|h)\.\s*\S.*')
+           AND EXISTS (SELECT 1 FROM ref_province_alias pa WHERE pa.alias_key =
+                   regexp_replace(regexp_replace(akey(parts[n]), '^(tinh|thanh pho|t\.?\s*p)[\s\.]*', ''),
+                                  '[^a-z0-9]', '', 'g')) AS ok
+    FROM addr
+)
+SELECT school_code, 'MISSING_FIELD' AS rule_id, 'error' AS severity, 'student' AS entity,
+       student_id AS record_key, field,
+       CASE field WHEN 'id_number'
+            THEN 'Thiếu cả Số CMND/CCCD và Số định danh cá nhân: hãy nhập số CCCD (12 chữ số) hoặc số định danh cá nhân của học sinh.'
+            ELSE 'Thiếu ' || label || ': hãy nhập ' || lower(label) || ' của học sinh.' END AS message,
+       student_id, grade, NULL AS term, source_row
+FROM missing
+UNION ALL
+SELECT school_code, 'NAME_LEGACY_ENCODING', 'warning', 'student', student_id, 'full_name',
+       'Họ tên được gõ bằng bảng mã cũ ' || full_name_legacy
+       || ' và đã được tự động chuyển sang Unicode thành «' || full_name
+       || '». Hãy kiểm tra lại và cập nhật họ tên trên hệ thống bằng bảng mã Unicode (dựng sẵn).',
+       student_id, grade, NULL, source_row
+FROM b WHERE full_name_legacy IS NOT NULL AND full_name IS NOT NULL
+UNION ALL
+SELECT school_code, 'NAME_NOT_NFC', 'warning', 'student', student_id, 'full_name',
+       'Họ tên «' || full_name || '» được lưu ở dạng Unicode tổ hợp (dấu tách rời chữ) và đã được '
+       || 'chuẩn hóa. Hãy nhập lại họ tên bằng bộ gõ Unicode dựng sẵn để tránh sai lệch khi tra cứu.',
+       student_id, grade, NULL, source_row
+FROM b WHERE full_name_raw IS NOT NULL AND full_name_legacy IS NULL AND full_name IS NOT NULL
+UNION ALL
+SELECT school_code, 'NAME_INVALID_CHARS', 'error', 'student', student_id, 'full_name',
+       'Họ tên có ký tự không phải chữ cái tiếng Việt hoặc khoảng trắng (ví dụ chữ số, dấu chấm, '
+       || 'ký hiệu). Hãy nhập lại họ tên chỉ gồm chữ cái và khoảng trắng.',
+       student_id, grade, NULL, source_row
+FROM b
+WHERE full_name IS NOT NULL
+  AND NOT regexp_full_match(full_name,
+      '[A-Za-z ''’ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúýĂăĐđĨĩŨũƠơƯưẠạẢảẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲỳỴỵỶỷỸỹ]+')
+UNION ALL
+SELECT school_code, 'NAME_ONE_WORD', 'error', 'student', student_id, 'full_name',
+       'Họ tên chỉ có một từ. Hãy nhập đầy đủ họ, chữ đệm (nếu có) và tên của học sinh.',
+       student_id, grade, NULL, source_row
+FROM b
+WHERE full_name IS NOT NULL
+  AND len(list_filter(regexp_split_to_array(trim(full_name), '\s+'), lambda x: x <> '')) < 2
+UNION ALL
+SELECT school_code, 'GENDER_INVALID', 'error', 'student', student_id, 'gender',
+       'Giới tính không hợp lệ: chỉ được ghi đúng «Nam» hoặc «Nữ».',
+       student_id, grade, NULL, source_row
+FROM b WHERE gender IS NOT NULL AND gender NOT IN ('Nam', 'Nữ')
+UNION ALL
+SELECT school_code, 'BIRTH_DATE_INVALID', 'error', 'student', student_id, 'birth_date',
+       'Ngày sinh không phải là một ngày có thật hoặc sai định dạng. Hãy nhập theo dạng ngày/tháng/năm '
+       || '(dd/mm/yyyy), ví dụ 05/09/2004, và định dạng ô là Văn bản hoặc Ngày.',
+       student_id, grade, NULL, source_row
+FROM b WHERE birth_date_raw IS NOT NULL AND NOT birth_date_valid
+UNION ALL
+SELECT school_code, 'BIRTH_DATE_IMPLAUSIBLE', 'warning', 'student', student_id, 'birth_date',
+       'Năm sinh không phù hợp với học sinh khối ' || grade || ' (thường sinh trong khoảng '
+       || (school_year_start - 5 - grade - 6) || '–' || (school_year_start - 5 - grade + 1)
+       || '). Hãy kiểm tra lại ngày sinh, nhất là năm sinh.',
+       student_id, grade, NULL, source_row
+FROM b
+WHERE birth_date_valid AND grade IS NOT NULL
+  AND (year(birth_date) < school_year_start - 5 - grade - 6
+       OR year(birth_date) > school_year_start - 5 - grade + 1)
+UNION ALL
+SELECT school_code, 'ETHNICITY_UNKNOWN', 'error', 'student', student_id, 'ethnicity',
+       CASE WHEN loose_name IS NOT NULL
+            THEN 'Dân tộc ghi chưa đúng tên chính thức (thiếu hoặc sai dấu). Hãy ghi là «' || loose_name || '».'
+            ELSE 'Dân tộc không có trong danh mục 54 dân tộc Việt Nam. Hãy chọn đúng tên dân tộc theo danh mục (ví dụ «Kinh», «Hoa», «Khơ-me»).' END,
+       student_id, grade, NULL, source_row
+FROM eth WHERE exact_name IS NULL
+UNION ALL
+SELECT school_code, 'ADDRESS_INCOMPLETE', 'error', 'student', student_id, 'permanent_address',
+       'Nơi thường trú chưa ghi đủ ba cấp hành chính ở cuối, cách nhau bằng dấu phẩy: '
+       || 'phường/xã/thị trấn, quận/huyện/thị xã/thành phố, tỉnh/thành phố. '
+       || 'Ví dụ: «12 Lê Lợi, Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh».',
+       student_id, grade, NULL, source_row
+FROM addr_ok WHERE NOT ok
+UNION ALL
+SELECT st.school_code, 'SCHOOL_UNKNOWN', 'error', 'student', st.student_id, 'school_code',
+       'Mã trường của học sinh không có trong danh sách trường. Hãy kiểm tra lại mã trường '
+       || '(hoặc bổ sung trường vào danh sách trường).',
+       st.student_id, st.grade, NULL, st.source_row
+FROM stg_students st JOIN cfg_params prm
+    ON st.status = prm.population_status AND st.grade = prm.population_grade
+WHERE NOT st.school_known;

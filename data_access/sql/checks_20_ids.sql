@@ -1,0 +1,108 @@
+-- ID rules on each present value of id_number and personal_id of the population.
+-- A student has a valid ID when one value passes every ID rule (a 9-digit CMND, or a 12-digit
+-- number with no finding); the findings on the other value are then warnings.
+
+-- 12-digit non-zero values held by more than one student_id among ALL students.
+CREATE OR REPLACE VIEW chk_id_duplicates AS
+WITH v AS (
+    SELECT student_id, school_code, id_number AS val FROM src_students
+    WHERE length(id_number) = 12 AND regexp_full_match(id_number, '\d{12}') AND id_number <> '000000000000'
+    UNION
+    SELECT student_id, school_code, personal_id FROM src_students
+    WHERE length(personal_id) = 12 AND regexp_full_match(personal_id, '\d{12}') AND personal_id <> '000000000000'
+)
+SELECT val, count(DISTINCT student_id) AS n_students,
+       list(DISTINCT school_code ORDER BY school_code) AS schools
+FROM v GROUP BY val HAVING count(DISTINCT student_id) > 1;
+
+CREATE OR REPLACE VIEW chk_id_checked AS
+WITH b AS (SELECT * FROM chk_student_base),
+vals AS (
+    SELECT b.*, 'id_number' AS field, id_number AS val FROM b WHERE id_number IS NOT NULL
+    UNION ALL
+    SELECT b.*, 'personal_id', personal_id FROM b WHERE personal_id IS NOT NULL
+),
+t AS (
+    SELECT vals.*,
+           CASE WHEN regexp_full_match(val, '\d{12}') THEN 12
+                WHEN regexp_full_match(val, '\d{11}') THEN 11
+                WHEN regexp_full_match(val, '\d{9}') THEN 9 ELSE 0 END AS kind,
+           CASE WHEN regexp_full_match(val, '\d{12}') THEN val
+                WHEN regexp_full_match(val, '\d{11}') THEN '0' || val END AS v12,
+           CASE WHEN birth_date_valid AND gender IN ('Nam', 'Nữ')
+                     AND year(birth_date) BETWEEN 1900 AND 2399
+                THEN (year(birth_date) // 100 - 19) * 2 + CASE WHEN gender = 'Nữ' THEN 1 ELSE 0 END
+           END AS century_code
+    FROM vals
+),
+c AS (
+    SELECT t.*,
+           v12 IS NOT NULL AND v12 <> '000000000000' AS nonzero_ok,
+           v12 IS NOT NULL AND pr.cccd_prefix IS NOT NULL AS province_ok,
+           v12 IS NULL OR century_code IS NULL OR CAST(substr(v12, 4, 1) AS INTEGER) = century_code AS century_ok,
+           v12 IS NULL OR NOT birth_date_valid
+               OR substr(v12, 5, 2) = lpad(CAST(year(birth_date) % 100 AS VARCHAR), 2, '0') AS year_ok,
+           d.val IS NOT NULL AND kind = 12 AS duplicate,
+           d.n_students, d.schools
+    FROM t
+    LEFT JOIN ref_provinces pr ON pr.cccd_prefix = left(t.v12, 3)
+    LEFT JOIN chk_id_duplicates d ON d.val = t.val
+),
+r AS (
+    SELECT c.*,
+           kind = 11 AND nonzero_ok AND province_ok AND century_ok AND year_ok AS leading_zero_lost
+    FROM c
+)
+SELECT r.*,
+       (kind = 9 AND val <> '000000000')
+       OR (kind = 12 AND nonzero_ok AND province_ok AND century_ok AND year_ok AND NOT duplicate) AS valid
+FROM r;
+
+CREATE OR REPLACE VIEW chk_id_values AS
+WITH r AS (SELECT * FROM chk_id_checked)
+SELECT r.*, x.rule_id
+FROM r CROSS JOIN (VALUES ('ID_LEADING_ZERO_LOST'), ('ID_FORMAT'), ('ID_PROVINCE_UNKNOWN'),
+                          ('ID_CENTURY_GENDER_MISMATCH'), ('ID_BIRTH_YEAR_MISMATCH'),
+                          ('ID_DUPLICATE')) x(rule_id)
+WHERE CASE x.rule_id
+        WHEN 'ID_LEADING_ZERO_LOST' THEN leading_zero_lost
+        WHEN 'ID_FORMAT' THEN (kind IN (0, 11) AND NOT leading_zero_lost)
+                              OR (kind = 12 AND NOT nonzero_ok)
+                              OR (kind = 9 AND val = '000000000')
+        WHEN 'ID_PROVINCE_UNKNOWN' THEN kind = 12 AND nonzero_ok AND NOT province_ok
+        WHEN 'ID_CENTURY_GENDER_MISMATCH' THEN kind = 12 AND nonzero_ok AND NOT century_ok
+        WHEN 'ID_BIRTH_YEAR_MISMATCH' THEN kind = 12 AND nonzero_ok AND NOT year_ok
+        ELSE duplicate END;
+
+-- Students with a value that passes every ID rule.
+CREATE OR REPLACE VIEW chk_id_valid_students AS
+SELECT DISTINCT student_id FROM chk_id_checked WHERE valid;
+
+CREATE OR REPLACE VIEW chk_ids AS
+SELECT f.school_code, f.rule_id,
+       CASE WHEN ok.student_id IS NOT NULL THEN 'warning' ELSE 'error' END AS severity,
+       'student' AS entity, f.student_id AS record_key, f.field,
+       CASE WHEN f.field = 'id_number' THEN 'Số CMND/CCCD' ELSE 'Số định danh cá nhân' END
+       || CASE f.rule_id
+            WHEN 'ID_LEADING_ZERO_LOST' THEN ' chỉ có 11 chữ số: có thể Excel đã làm mất số 0 ở đầu. '
+                 || 'Hãy nhập lại đủ 12 chữ số và định dạng ô là Văn bản (Text).'
+            WHEN 'ID_FORMAT' THEN CASE WHEN f.kind = 12 OR f.kind = 9
+                 THEN ' toàn chữ số 0, không phải số thật. Hãy nhập số CCCD/định danh cá nhân đúng của học sinh.'
+                 ELSE ' không đúng định dạng: số CCCD/định danh cá nhân phải có đúng 12 chữ số (CMND cũ: 9 chữ số), '
+                      || 'không có khoảng trắng, dấu chấm hay chữ. Hãy nhập lại và định dạng ô là Văn bản (Text) '
+                      || 'để Excel không làm mất số 0 ở đầu hay đổi sang dạng 1,2E+11.' END
+            WHEN 'ID_PROVINCE_UNKNOWN' THEN ': ba chữ số đầu không phải mã tỉnh/thành phố nơi đăng ký khai sinh '
+                 || '(001–096). Hãy đối chiếu lại với thẻ CCCD hoặc giấy khai sinh của học sinh.'
+            WHEN 'ID_CENTURY_GENDER_MISMATCH' THEN ': chữ số thứ 4 (mã thế kỷ sinh và giới tính) không khớp với '
+                 || 'giới tính và năm sinh đã khai (sinh 2000–2099: nam 2, nữ 3; sinh 1900–1999: nam 0, nữ 1). '
+                 || 'Hãy kiểm tra lại số CCCD, giới tính và ngày sinh.'
+            WHEN 'ID_BIRTH_YEAR_MISMATCH' THEN ': chữ số thứ 5–6 phải là hai số cuối của năm sinh nhưng không khớp '
+                 || 'với ngày sinh đã khai. Hãy kiểm tra lại số CCCD và ngày sinh.'
+            WHEN 'ID_DUPLICATE' THEN ' trùng với số của ' || (f.n_students - 1) || ' học sinh khác (trường: '
+                 || array_to_string(f.schools, ', ') || '). Mỗi số chỉ thuộc về một học sinh: '
+                 || 'hãy đối chiếu thẻ CCCD và liên hệ trường còn lại để sửa số bị nhập sai.'
+          END AS message,
+       f.student_id, f.grade, NULL AS term, f.source_row
+FROM chk_id_values f
+LEFT JOIN chk_id_valid_students ok ON ok.student_id = f.student_id
+WHERE f.rule_id IS NOT NULL;

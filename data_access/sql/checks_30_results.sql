@@ -1,0 +1,214 @@
+-- Results findings (entity 'score' / 'term_summary'), for the population's required (grade, term).
+-- One view, so that the score rows are read once (materialised CTE) for all rules.
+
+-- Number of required subjects per programme.
+CREATE OR REPLACE VIEW chk_programme_counts AS
+SELECT programme_id,
+       count(*) AS n_req,
+       count(*) FILTER (WHERE assessed = 'score') AS n_scored,
+       count(*) FILTER (WHERE assessed = 'rating') AS n_rated,
+       count(*) FILTER (WHERE assessed = 'score' AND is_key) AS n_key
+FROM cfg_programme_subjects GROUP BY programme_id;
+
+CREATE OR REPLACE VIEW chk_results AS
+WITH sc AS MATERIALIZED (
+    SELECT * FROM stg_scores
+),
+sm AS MATERIALIZED (
+    SELECT * FROM stg_summaries
+),
+-- per (student, grade, term): what the score rows hold
+g AS MATERIALIZED (
+    SELECT student_id, grade, term,
+           count(*) AS n_rows,
+           max(school_year) AS school_year,
+           count(*) FILTER (WHERE assessed IS NOT NULL) AS n_req_rows,
+           count(*) FILTER (WHERE assessed = 'score' AND score_valid) AS n_sc_valid,
+           count(*) FILTER (WHERE assessed = 'rating' AND rating_valid) AS n_rt_valid,
+           count(*) FILTER (WHERE assessed = 'rating' AND rating = 'Đ') AS n_rt_d,
+           sum(score_t) FILTER (WHERE assessed = 'score') AS sum_t,
+           min(score_t) FILTER (WHERE assessed = 'score') AS min_t,
+           max(score_t) FILTER (WHERE assessed = 'score' AND is_key) AS key_max_t,
+           count(*) FILTER (WHERE assessed = 'score' AND score_t < 65) AS n_below65,
+           count(*) FILTER (WHERE assessed = 'score' AND score_t < 50) AS n_below50
+    FROM sc GROUP BY student_id, grade, term
+),
+-- required (grade, term) of each population student, with what exists for it
+pt AS (
+    SELECT pt.student_id, pt.school_code, pt.programme_id, pt.grade, pt.term,
+           sm.school_year AS sm_year, sm.student_id IS NOT NULL AS has_summary,
+           coalesce(g.n_rows, 0) AS n_rows, coalesce(g.n_req_rows, 0) AS n_req_rows,
+           g.school_year AS sc_year, coalesce(pc.n_req, 0) AS n_req
+    FROM stg_population_terms pt
+    LEFT JOIN sm USING (student_id, grade, term)
+    LEFT JOIN g USING (student_id, grade, term)
+    LEFT JOIN chk_programme_counts pc ON pc.programme_id = pt.programme_id
+),
+-- required subjects without a row, where the (grade, term) has some data
+no_row AS (
+    SELECT pt.*, ps.subject, ps.assessed
+    FROM (SELECT * FROM pt WHERE (has_summary OR n_rows > 0) AND n_req_rows < n_req) pt
+    JOIN cfg_programme_subjects ps USING (programme_id)
+    ANTI JOIN sc ON sc.student_id = pt.student_id AND sc.grade = pt.grade
+                AND sc.term = pt.term AND sc.subject = ps.subject
+),
+-- summaries with the score aggregates, the computed rank
+r AS (
+    SELECT sm.*, g.n_sc_valid, g.n_rt_valid, g.n_rt_d, g.sum_t, g.min_t, g.key_max_t,
+           g.n_below65, g.n_below50, pc.n_scored, pc.n_rated, pc.n_key,
+           CASE WHEN pc.n_scored > 0 THEN round1_div(g.sum_t, pc.n_scored) END AS avg_t,
+           coalesce(g.n_rt_d, 0) = coalesce(pc.n_rated, 0) AS all_d,
+           coalesce(pc.n_key, 0) = 0 AS no_key
+    FROM sm
+    LEFT JOIN g USING (student_id, grade, term)
+    LEFT JOIN chk_programme_counts pc ON pc.programme_id = sm.programme_id
+),
+rk AS (
+    SELECT r.*,
+           CASE WHEN avg_t >= 80 AND (no_key OR key_max_t >= 80) AND min_t >= 65 AND all_d THEN 'Giỏi'
+                WHEN avg_t >= 65 AND (no_key OR key_max_t >= 65) AND min_t >= 50 AND all_d THEN 'Khá'
+                WHEN avg_t >= 50 AND (no_key OR key_max_t >= 50) AND min_t >= 35 AND all_d THEN 'Trung bình'
+                WHEN avg_t >= 35 AND min_t >= 20 THEN 'Yếu'
+                ELSE 'Kém' END AS raw_rank
+    FROM r
+    WHERE n_scored > 0 AND n_sc_valid = n_scored AND coalesce(n_rt_valid, 0) = n_rated
+),
+rc AS (
+    SELECT rk.*,
+           CASE WHEN avg_t >= 80 AND (no_key OR key_max_t >= 80) AND all_d AND n_below65 = 1
+                     AND raw_rank IN ('Trung bình', 'Yếu')
+                THEN CASE raw_rank WHEN 'Trung bình' THEN 'Khá' ELSE 'Trung bình' END
+                WHEN avg_t >= 65 AND avg_t < 80 AND (no_key OR key_max_t >= 65) AND all_d AND n_below50 = 1
+                     AND raw_rank IN ('Yếu', 'Kém')
+                THEN CASE raw_rank WHEN 'Yếu' THEN 'Trung bình' ELSE 'Yếu' END
+                ELSE raw_rank END AS computed_rank
+    FROM rk
+),
+-- whole-year score vs the two terms, per (student, grade, scored subject)
+yr AS (
+    SELECT student_id, any_value(school_code) AS school_code, grade, subject,
+           max(score_t) FILTER (WHERE term = 'HK1') AS h1,
+           max(score_t) FILTER (WHERE term = 'HK2') AS h2,
+           max(score_t) FILTER (WHERE term = 'CN') AS cn,
+           max(school_year) FILTER (WHERE term = 'CN') AS cn_year,
+           max(source_row) FILTER (WHERE term = 'CN') AS cn_row
+    FROM sc
+    WHERE assessed = 'score' AND score_valid AND term IN ('HK1', 'HK2', 'CN')
+    GROUP BY student_id, grade, subject
+)
+SELECT school_code, 'SCORE_OUT_OF_RANGE' AS rule_id, 'error' AS severity, 'score' AS entity,
+       concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject) AS record_key,
+       'score' AS field,
+       'Điểm môn ' || subject || ', ' || ctx_vi(grade, term, school_year)
+       || ' không phải là số từ 0 đến 10. Hãy nhập điểm dạng số, ví dụ 7.5 hoặc 7,5.' AS message,
+       student_id, grade, term, source_row
+FROM sc
+WHERE assessed = 'score' AND score_raw IS NOT NULL AND (score_num IS NULL OR score_num > 10)
+UNION ALL
+SELECT school_code, 'SCORE_PRECISION', 'error', 'score',
+       concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject), 'score',
+       'Điểm môn ' || subject || ', ' || ctx_vi(grade, term, school_year)
+       || ' có nhiều hơn một chữ số thập phân. Điểm trung bình môn được làm tròn đến một chữ số '
+       || 'thập phân (ví dụ 7,25 thành 7,3): hãy nhập lại điểm đã làm tròn.',
+       student_id, grade, term, source_row
+FROM sc
+WHERE assessed = 'score' AND score_num IS NOT NULL AND NOT score_precision_ok
+UNION ALL
+SELECT school_code, 'RATING_INVALID', 'error', 'score',
+       concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject), 'rating',
+       'Đánh giá môn ' || subject || ', ' || ctx_vi(grade, term, school_year)
+       || ' không hợp lệ: chỉ được ghi «Đ» (Đạt) hoặc «CĐ» (Chưa đạt).',
+       student_id, grade, term, source_row
+FROM sc
+WHERE assessed = 'rating' AND rating IS NOT NULL AND NOT rating_valid
+UNION ALL
+SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
+       concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject),
+       CASE assessed WHEN 'score' THEN 'score' ELSE 'rating' END,
+       CASE assessed WHEN 'score'
+            THEN 'Thiếu điểm môn ' || subject || ', ' || ctx_vi(grade, term, school_year)
+                 || ': hãy nhập điểm trung bình môn.'
+            ELSE 'Thiếu đánh giá môn ' || subject || ', ' || ctx_vi(grade, term, school_year)
+                 || ': hãy nhập «Đ» hoặc «CĐ».' END,
+       student_id, grade, term, source_row
+FROM sc
+WHERE (assessed = 'score' AND score_raw IS NULL) OR (assessed = 'rating' AND rating IS NULL)
+UNION ALL
+SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
+       concat_ws('|', student_id, coalesce(sm_year, sc_year, ''), grade, term, subject),
+       CASE assessed WHEN 'score' THEN 'score' ELSE 'rating' END,
+       CASE assessed WHEN 'score'
+            THEN 'Thiếu điểm môn ' || subject || ', ' || ctx_vi(grade, term, coalesce(sm_year, sc_year))
+                 || ': hãy nhập điểm trung bình môn.'
+            ELSE 'Thiếu đánh giá môn ' || subject || ', ' || ctx_vi(grade, term, coalesce(sm_year, sc_year))
+                 || ': hãy nhập «Đ» hoặc «CĐ».' END,
+       student_id, grade, term, NULL
+FROM no_row
+UNION ALL
+SELECT school_code, 'TERM_SUMMARY_MISSING', 'error', 'term_summary',
+       concat_ws('|', student_id, coalesce(sc_year, ''), grade, term), NULL,
+       'Chưa có kết quả tổng kết ' || ctx_vi(grade, term, sc_year)
+       || ' (điểm TB các môn, học lực, hạnh kiểm): hãy nhập kết quả tổng kết.',
+       student_id, grade, term, NULL
+FROM pt WHERE NOT has_summary
+UNION ALL
+SELECT yr.school_code, 'YEAR_SCORE_MISMATCH', 'error', 'score',
+       concat_ws('|', yr.student_id, coalesce(yr.cn_year, ''), yr.grade, 'CN', yr.subject), 'score',
+       'Điểm cả năm môn ' || yr.subject || ', lớp ' || yr.grade || coalesce(' (năm học ' || yr.cn_year || ')', '')
+       || ' không bằng (điểm HK I + 2 × điểm HK II) / 3 làm tròn đến một chữ số thập phân. '
+       || 'Hãy kiểm tra lại điểm cả năm và điểm hai học kỳ của môn này.',
+       yr.student_id, yr.grade, 'CN', yr.cn_row
+FROM yr
+WHERE yr.h1 IS NOT NULL AND yr.h2 IS NOT NULL AND yr.cn IS NOT NULL
+  AND yr.cn <> round1_div(yr.h1 + 2 * yr.h2, 3)
+UNION ALL
+SELECT school_code, 'MISSING_FIELD', 'error', 'term_summary',
+       concat_ws('|', student_id, coalesce(school_year, ''), grade, term), f.field,
+       'Thiếu ' || f.label || ' trong kết quả tổng kết ' || ctx_vi(grade, term, school_year)
+       || ': hãy nhập bổ sung.',
+       student_id, grade, term, source_row
+FROM sm CROSS JOIN (VALUES (1, 'overall_average', 'điểm trung bình các môn'),
+                           (2, 'academic_rank', 'học lực'), (3, 'conduct', 'hạnh kiểm')) f(n, field, label)
+WHERE CASE f.n WHEN 1 THEN overall_average_raw IS NULL
+               WHEN 2 THEN academic_rank IS NULL ELSE conduct IS NULL END
+UNION ALL
+SELECT school_code, 'OVERALL_AVERAGE_MISMATCH', 'error', 'term_summary',
+       concat_ws('|', student_id, coalesce(school_year, ''), grade, term), 'overall_average',
+       CASE WHEN overall_average_num IS NULL OR overall_average_num > 10
+            THEN 'Điểm trung bình các môn ' || ctx_vi(grade, term, school_year)
+                 || ' không phải là số từ 0 đến 10. Hãy nhập dạng số, ví dụ 7.8 hoặc 7,8.'
+            ELSE 'Điểm trung bình các môn ' || ctx_vi(grade, term, school_year)
+                 || ' không bằng trung bình cộng điểm ' || n_scored
+                 || ' môn tính điểm (làm tròn đến một chữ số thập phân). '
+                 || 'Hãy kiểm tra lại điểm TB các môn và điểm từng môn.' END,
+       student_id, grade, term, source_row
+FROM r
+WHERE overall_average_raw IS NOT NULL
+  AND (overall_average_num IS NULL OR overall_average_num > 10
+       OR (n_scored > 0 AND n_sc_valid = n_scored
+           AND abs(overall_average_num * 10 - round1_div(sum_t, n_scored)) > 0.5))
+UNION ALL
+SELECT school_code, 'RANK_INVALID', 'error', 'term_summary',
+       concat_ws('|', student_id, coalesce(school_year, ''), grade, term), 'academic_rank',
+       'Học lực ' || ctx_vi(grade, term, school_year)
+       || ' không hợp lệ: chỉ ghi một trong «Giỏi», «Khá», «Trung bình», «Yếu», «Kém».',
+       student_id, grade, term, source_row
+FROM sm
+WHERE academic_rank IS NOT NULL AND academic_rank NOT IN ('Giỏi', 'Khá', 'Trung bình', 'Yếu', 'Kém')
+UNION ALL
+SELECT school_code, 'CONDUCT_INVALID', 'error', 'term_summary',
+       concat_ws('|', student_id, coalesce(school_year, ''), grade, term), 'conduct',
+       'Hạnh kiểm ' || ctx_vi(grade, term, school_year)
+       || ' không hợp lệ: chỉ ghi một trong «Tốt», «Khá», «Trung bình», «Yếu».',
+       student_id, grade, term, source_row
+FROM sm
+WHERE conduct IS NOT NULL AND conduct NOT IN ('Tốt', 'Khá', 'Trung bình', 'Yếu')
+UNION ALL
+SELECT school_code, 'RANK_INCONSISTENT', 'warning', 'term_summary',
+       concat_ws('|', student_id, coalesce(school_year, ''), grade, term), 'academic_rank',
+       'Học lực ' || ctx_vi(grade, term, school_year) || ' không khớp với điểm các môn: theo '
+       || 'Thông tư 58/2011 (sửa đổi bởi Thông tư 26/2020), kể cả quy định điều chỉnh, học lực là «'
+       || computed_rank || '». Hãy kiểm tra lại học lực và điểm các môn.',
+       student_id, grade, term, source_row
+FROM rc
+WHERE academic_rank IN ('Giỏi', 'Khá', 'Trung bình', 'Yếu', 'Kém') AND academic_rank <> computed_rank;

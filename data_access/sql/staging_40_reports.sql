@@ -1,0 +1,68 @@
+-- Report submissions. submitted_at: 'dd/mm/yyyy HH:MM[:SS]' or ISO 'yyyy-mm-dd[ T]HH:MM[:SS]'
+-- (an ISO value may carry an explicit offset or Z), local time Asia/Ho_Chi_Minh -> TIMESTAMPTZ;
+-- anything else (incl. a date without a time, or an impossible date) -> NULL.
+CREATE OR REPLACE VIEW stg_report_rows AS
+WITH p AS (
+    SELECT *,
+           regexp_extract(submitted_at,
+               '^(\d{1,2})/(\d{1,2})/(\d{4})[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?$',
+               ['d', 'm', 'y', 'hh', 'mi', 'ss']) AS a,
+           regexp_extract(submitted_at,
+               '^(\d{4})-(\d{2})-(\d{2})[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$',
+               ['y', 'm', 'd', 'hh', 'mi', 'ss', 'tz']) AS b
+    FROM src_reports
+), t AS (
+    SELECT *,
+           CASE WHEN a.y <> '' THEN a.y || '-' || lpad(a.m, 2, '0') || '-' || lpad(a.d, 2, '0') || ' '
+                                    || lpad(a.hh, 2, '0') || ':' || a.mi || ':' || coalesce(nullif(a.ss, ''), '00')
+                WHEN b.y <> '' THEN b.y || '-' || b.m || '-' || b.d || ' '
+                                    || lpad(b.hh, 2, '0') || ':' || b.mi || ':' || coalesce(nullif(b.ss, ''), '00')
+           END AS iso_local,
+           nullif(b.tz, '') AS tz
+    FROM p
+)
+SELECT school_code, report_code, status,
+       submitted_at AS submitted_at_raw,
+       CASE WHEN tz IS NULL THEN timezone('Asia/Ho_Chi_Minh', try_cast(iso_local AS TIMESTAMP))
+            ELSE try_cast(iso_local || CASE WHEN tz = 'Z' THEN '+00:00' ELSE tz END AS TIMESTAMPTZ)
+       END AS submitted_at,
+       note, _row AS source_row
+FROM t;
+
+-- The institution's row for each report: latest submitted_at (rows without a valid time come
+-- last), then the highest spreadsheet row. n_rows: how many rows the log has for it.
+CREATE OR REPLACE VIEW stg_reports AS
+SELECT school_code, report_code, status, submitted_at, submitted_at_raw,
+       submitted_at IS NOT NULL AS submitted_at_valid, note, source_row,
+       count(*) OVER (PARTITION BY school_code, report_code) AS n_rows
+FROM stg_report_rows
+QUALIFY row_number() OVER (PARTITION BY school_code, report_code
+                           ORDER BY submitted_at DESC NULLS LAST, source_row DESC) = 1;
+
+-- Paper copies received. received_on parsed like birth_date; signed/stamped true when exactly
+-- 'Có'; valid = signed, stamped and a valid received_on.
+CREATE OR REPLACE VIEW stg_paper_copies AS
+WITH p AS (
+    SELECT *,
+           regexp_extract(received_on,
+               '^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$',
+               ['d', 'm', 'y']) AS dmy,
+           regexp_extract(received_on,
+               '^(\d{4})-(\d{2})-(\d{2})(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$',
+               ['y', 'm', 'd']) AS ymd
+    FROM src_paper_copies
+), d AS (
+    SELECT *,
+           CASE WHEN dmy.y <> '' AND dmy.y <> '0000'
+                    THEN try_cast(dmy.y || '-' || lpad(dmy.m, 2, '0') || '-' || lpad(dmy.d, 2, '0') AS DATE)
+                WHEN ymd.y <> '' AND ymd.y <> '0000'
+                    THEN try_cast(ymd.y || '-' || ymd.m || '-' || ymd.d AS DATE) END AS rdate
+    FROM p
+)
+SELECT school_code, report_code,
+       received_on AS received_on_raw, rdate AS received_on, rdate IS NOT NULL AS received_on_valid,
+       coalesce(signed = 'Có', false) AS signed,
+       coalesce(stamped = 'Có', false) AS stamped,
+       coalesce(signed = 'Có' AND stamped = 'Có' AND rdate IS NOT NULL, false) AS valid,
+       _row AS source_row
+FROM d;

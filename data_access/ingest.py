@@ -1,0 +1,291 @@
+"""The import: an extract (folder or .zip) → one immutable snapshot DuckDB file in the store.
+
+Steps, and why in this order:
+1. Find the files and the as-of time (cheap refusals first: missing file, no as-of).
+2. One streamed pass per file in schema order: hash the raw bytes (the content hash gives the
+   snapshot id, so an identical extract is recognised before any work), detect the encoding.
+3. Under a per-snapshot-id lock: if the snapshot exists, say so and stop (created=False).
+   Otherwise match headers for every file (refusals before the long loads), load every table
+   into a DuckDB file in STORE/tmp/, repair names, check keys, write _meta and _files, close,
+   fsync, and rename the file into snapshots/ as the very last step.
+A failure or a kill at any moment leaves snapshots/ as it was; the work folder is removed
+(or, after a kill, by the next import).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import readers, schema
+from .errors import ExtractError
+from .readers import refuse
+from .store import FORMAT_VERSION, TZ, Store, iso_time, make_snapshot_id, parse_time
+
+from .text_repair import repair_name
+
+# Required files that must hold at least one data row (a city where no one has reported yet is
+# a valid bao_cao; a city with no school is a broken export).
+MUST_HAVE_ROWS = ("schools",)
+KEY_WORDS = {  # for duplicate-key messages: (vi, en) of "each ... has a unique code"
+    "schools": ("mỗi trường có một mã duy nhất", "make each school code unique"),
+    "students": ("mỗi học sinh có một mã duy nhất", "make each student code unique"),
+}
+
+
+@dataclass
+class IngestResult:
+    snapshot_id: str
+    created: bool
+    as_of: dt.datetime
+    rows: dict[str, int] = field(default_factory=dict)
+    files: list[tuple[str, str, str, int]] = field(default_factory=list)  # (table, file, encoding, rows)
+    seconds: float = 0.0
+    path: str = ""
+
+
+def _say(progress: Callable[[str], None] | None, msg: str) -> None:
+    if progress is not None:
+        progress(msg)
+
+
+def fmt_int(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def fmt_seconds(s: float) -> str:
+    return f"{s:.1f}".replace(".", ",")
+
+
+def fmt_time(d: dt.datetime) -> str:
+    return d.astimezone(TZ).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def resolve_as_of(as_of, ext: readers.Extract) -> dt.datetime:
+    """--as-of wins; else manifest.toml as_of; naive means +07:00; neither refuses."""
+    if as_of is not None and not (isinstance(as_of, str) and not as_of.strip()):
+        try:
+            return parse_time(as_of)
+        except ValueError as e:
+            raise ExtractError(str(e), column="--as-of") from None
+    value = (ext.manifest or {}).get("as_of")
+    if value is None:
+        name = ext.manifest_name or readers.MANIFEST_NAME
+        where_vi = f"{name} không có dòng as_of" if ext.manifest is not None else f"không có tệp {name}"
+        where_en = f"{name} has no as_of" if ext.manifest is not None else f"there is no {name}"
+        raise refuse(
+            f"không biết bản trích xuất được xuất lúc nào: {where_vi} và không có tham số --as-of. "
+            f"Hãy thêm dòng as_of = 2022-04-27T17:00:00+07:00 vào {name} (hoặc dùng --as-of) rồi nhập lại.",
+            f"unknown export time: {where_en} and no --as-of was given; add "
+            f"as_of = 2022-04-27T17:00:00+07:00 to {name} (or pass --as-of) and import again.",
+            name, None, "as_of")
+    if isinstance(value, dt.time):
+        value = str(value)
+    try:
+        return parse_time(value)
+    except ValueError:
+        name = ext.manifest_name or readers.MANIFEST_NAME
+        raise refuse(
+            f"giá trị as_of {str(value)!r} không phải thời điểm hợp lệ. Hãy ghi dạng "
+            f"as_of = 2022-04-27T17:00:00+07:00 hoặc \"27/04/2022 17:00\" rồi nhập lại.",
+            f"as_of {str(value)!r} is not a valid time; write it as 2022-04-27T17:00:00+07:00 or "
+            f"\"27/04/2022 17:00\" and import again.", name, None, "as_of") from None
+
+
+def _existing_result(store: Store, sid: str, as_of: dt.datetime, t0: float) -> IngestResult:
+    meta = store.read_meta(sid)
+    files = [(f["table_name"], f["file_name"], f["encoding"], int(f["rows"] or 0))
+             for f in meta["files"] if f["present"]]
+    rows = {t.name: int(meta["rows"].get(t.name, 0)) for t in schema.TABLES}
+    return IngestResult(sid, False, as_of, rows, files, time.perf_counter() - t0,
+                        str(store.snapshot_path(sid)))
+
+
+def repair_names(con, table: schema.Table) -> int:
+    """full_name := repaired NFC name; full_name_raw := the name as in the file (trimmed) when
+    it differs; full_name_legacy := 'TCVN3'/'VNI' when legacy text was repaired. Works on the
+    distinct names only. Returns the number of distinct names changed."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    cur = con.execute(f'SELECT DISTINCT full_name FROM "{table.name}" WHERE full_name IS NOT NULL')
+    raw, fixed, tags = [], [], []
+    while True:
+        batch = cur.fetchmany(100_000)
+        if not batch:
+            break
+        for (name,) in batch:
+            new, tag = repair_name(name)
+            new = (new or "").strip() or None
+            if new != name or tag:
+                raw.append(name)
+                fixed.append(new)
+                tags.append(tag)
+    if not raw:
+        return 0
+    fix = pa.table({"raw": pa.array(raw, pa.string()), "fixed": pa.array(fixed, pa.string()),
+                    "tag": pa.array(tags, pa.string())})
+    con.register("_name_fix", fix)
+    try:
+        con.execute(f'UPDATE "{table.name}" AS t SET full_name_raw = t.full_name, full_name = m.fixed, '
+                    f"full_name_legacy = m.tag FROM _name_fix AS m WHERE t.full_name = m.raw")
+    finally:
+        con.unregister("_name_fix")
+    return len(raw)
+
+
+def check_keys(con, table: schema.Table, hm: readers.HeaderMap, file: str) -> None:
+    if not table.key:
+        return
+    keys = ", ".join(f'"{k}"' for k in table.key)
+    not_null = " AND ".join(f'"{k}" IS NOT NULL' for k in table.key)
+    row = con.execute(f"""
+        WITH k AS (
+            SELECT {keys}, _row,
+                   first_value(_row) OVER w AS first_row,
+                   row_number() OVER w AS rn
+            FROM "{table.name}" WHERE {not_null}
+            WINDOW w AS (PARTITION BY {keys} ORDER BY _row))
+        SELECT concat_ws(' / ', {keys}), _row, first_row,
+               (SELECT count(*) FROM k WHERE rn > 1)
+        FROM k WHERE rn = 2 ORDER BY _row LIMIT 1""").fetchone()
+    if row is None:
+        return
+    key, at, first, n_dup = row
+    header = hm.header_of(table.key[0])
+    vi_what, en_what = KEY_WORDS.get(table.name, ("mỗi dòng có một mã duy nhất", "make each key unique"))
+    more_vi = f" (tổng cộng {fmt_int(n_dup)} dòng bị trùng mã)" if n_dup > 1 else ""
+    more_en = f" ({n_dup} duplicate rows in all)" if n_dup > 1 else ""
+    raise refuse(
+        f'mã "{key}" bị trùng với dòng {first}{more_vi}. Hãy sửa để {vi_what} rồi nhập lại.',
+        f'duplicate key "{key}" (also row {first}){more_en}; {en_what} and import again.',
+        file, int(at), header)
+
+
+def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: readers.Extract,
+           as_of: dt.datetime, sid: str, content_hash: str, progress) -> tuple[dict, list]:
+    import duckdb  # noqa: PLC0415
+
+    # Headers of every file first: their refusals come before the long loads.
+    prepared: dict[str, tuple[readers.Prepared, readers.HeaderMap]] = {}
+    for t in schema.TABLES:
+        sc = scanned.get(t.name)
+        if sc is None:
+            continue
+        if sc.encoding == "xlsx":
+            _say(progress, f"Đọc {sc.member.name} (XLSX)…")
+        prep = readers.prepare(sc, work)
+        hm = readers.map_headers(t, prep.header, sc.member.name, prep.header_row)
+        prepared[t.name] = (prep, hm)
+
+    rows: dict[str, int] = {}
+    files: list[tuple[str, str, str, int]] = []
+    con = duckdb.connect(str(db_path))
+    try:
+        tmpdir = work / "duckdb-tmp"
+        tmpdir.mkdir(exist_ok=True)
+        con.execute(f"SET temp_directory = '{str(tmpdir).replace(chr(39), chr(39) * 2)}'")
+        con.execute("SET preserve_insertion_order = true")  # _row by scan order
+        con.execute("SET enable_progress_bar = false")
+        for t in schema.TABLES:
+            if t.name not in prepared:
+                readers.create_empty(con, t)
+                rows[t.name] = 0
+                continue
+            prep, hm = prepared[t.name]
+            sc = scanned[t.name]
+            t1 = time.perf_counter()
+            _say(progress, f"Nạp {sc.member.name} ({sc.label})…")
+            n = readers.load_table(con, t, prep, hm, sc.member.name)
+            if t.name in MUST_HAVE_ROWS and n == 0:
+                raise refuse(
+                    f"không có dòng dữ liệu nào (chỉ có dòng tiêu đề) — {t.title.lower()} không thể rỗng. "
+                    f"Hãy xuất lại tệp từ hệ thống rồi nhập lại.",
+                    f"{sc.member.name} has no rows (header only); the {t.name} list cannot be empty. "
+                    f"Export it again and import again.", sc.member.name, hm.header_row + 1)
+            check_keys(con, t, hm, sc.member.name)
+            if t.name in readers.NAME_TABLES:
+                repair_names(con, t)
+            rows[t.name] = n
+            files.append((t.name, sc.member.name, sc.label, n))
+            _say(progress, f"  {sc.member.name}: {fmt_int(n)} dòng ({fmt_seconds(time.perf_counter() - t1)} giây)")
+
+        con.execute("CREATE TABLE _files (table_name VARCHAR, file_name VARCHAR, encoding VARCHAR, "
+                    "rows BIGINT, present BOOLEAN)")
+        by_table = {f[0]: f for f in files}
+        con.executemany("INSERT INTO _files VALUES (?, ?, ?, ?, ?)", [
+            (t.name, by_table[t.name][1], by_table[t.name][2], by_table[t.name][3], True)
+            if t.name in by_table else (t.name, None, None, 0, False) for t in schema.TABLES])
+        source = (ext.manifest or {}).get("source")
+        meta = {
+            "snapshot_id": sid,
+            "as_of": iso_time(as_of),
+            "source": None if source is None else str(source),
+            "content_hash": content_hash,
+            "imported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "format_version": FORMAT_VERSION,
+            "extract_path": str(ext.source.resolve()),
+        }
+        con.execute("CREATE TABLE _meta (key VARCHAR, value VARCHAR)")
+        con.executemany("INSERT INTO _meta VALUES (?, ?)", list(meta.items()))
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return rows, files
+
+
+def ingest(path: str | Path, store_root: str | Path, as_of=None,
+           progress: Callable[[str], None] | None = None) -> IngestResult:
+    """Import one extract into the store. Raises ExtractError when the extract is refused
+    (the store's snapshots are then untouched)."""
+    t0 = time.perf_counter()
+    ext = readers.open_extract(path)
+    try:
+        when = resolve_as_of(as_of, ext)
+        present = [t for t in schema.TABLES if t.name in ext.members]
+        _say(progress, f"Bản trích xuất {ext.source}: {len(present)} tệp, thời điểm dữ liệu {fmt_time(when)}")
+        store = Store(store_root).ensure()
+        store.clean_tmp()
+        with store.work_dir() as work:
+            h = hashlib.sha256()
+            scanned: dict[str, readers.Scanned] = {}
+            for t in present:
+                m = ext.members[t.name]
+                h.update(t.name.encode("utf-8"))
+                scanned[t.name] = readers.scan_member(ext, m, h, work)
+            h.update(iso_time(when).encode("utf-8"))
+            content_hash = h.hexdigest()
+            sid = make_snapshot_id(when, content_hash)
+            with store.content_lock(sid):
+                if store.has_snapshot(sid):
+                    _say(progress, f"Đã có snapshot {sid}: không tạo bản mới.")
+                    return _existing_result(store, sid, when, t0)
+                db_path = work / f"{sid}.duckdb"
+                rows, files = _build(db_path, work, scanned, ext, when, sid, content_hash, progress)
+                _say(progress, f"Ghi snapshot {sid}…")
+                target = store.publish(db_path, sid)
+        return IngestResult(sid, True, when, rows, files, time.perf_counter() - t0, str(target))
+    finally:
+        ext.close()
+
+
+def format_result(result: IngestResult) -> str:
+    """Vietnamese summary for the command line."""
+    if not result.created:
+        return (f"Đã có snapshot này ({result.snapshot_id}, thời điểm dữ liệu {fmt_time(result.as_of)}), "
+                f"không tạo bản mới.")
+    lines = [f"Đã tạo snapshot {result.snapshot_id} (thời điểm dữ liệu {fmt_time(result.as_of)}).",
+             "Các tệp đã đọc:"]
+    w = max([len(f[1]) for f in result.files] + [4])
+    for table, file, enc, n in result.files:
+        lines.append(f"  {file.ljust(w)}  {enc:<15} {fmt_int(n):>12} dòng")
+    lines.append("Số dòng theo bảng:")
+    tw = max(len(t.name) for t in schema.TABLES)
+    for t in schema.TABLES:
+        n = result.rows.get(t.name, 0)
+        note = "" if any(f[0] == t.name for f in result.files) else "  (không có tệp)"
+        lines.append(f"  {t.name.ljust(tw)}  {fmt_int(n):>12}  {t.title}{note}")
+    lines.append(f"Thời gian: {fmt_seconds(result.seconds)} giây.")
+    return "\n".join(lines)

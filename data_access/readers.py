@@ -1,0 +1,891 @@
+"""Reading an extract: find its files, detect encodings, match headers, load into DuckDB.
+
+Why this shape:
+- Big files (hundreds of MB) are never held in Python memory. One streamed pass hashes the raw
+  bytes (the snapshot id), checks UTF-8 and looks for blank lines; DuckDB's CSV reader then does
+  the heavy lifting on UTF-8 text. Other encodings (UTF-16, Windows-1258) are first transcoded
+  to a UTF-8 work file in chunks.
+- ``_row`` is the spreadsheet row of the record (header row counted, title rows above it too).
+  For a CSV without blank lines between records it is ``row_number()`` over DuckDB's scan,
+  which keeps file order (a streaming window). XLSX sheets, and CSV files with blank lines,
+  go through a small Python pass that writes the row number as a first column.
+- Headers are matched through the alias table of ``schema.py`` by a key that ignores accents
+  (đ = d), case, spaces and punctuation.
+- Every value stays text: trimmed, NFC, empty → NULL. Typing is the SQL layer's job.
+
+All refusals raise ``ExtractError`` with a Vietnamese message and its English in brackets.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import os
+import re
+import shutil
+import stat
+import tomllib
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Callable
+
+from . import schema
+from .errors import ExtractError
+
+CHUNK = 4 << 20
+HEADER_SCAN_BYTES = 1 << 20
+HEADER_SCAN_RECORDS = 30
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+OLD_EXCEL_SUFFIXES = (".xls", ".ods")
+MANIFEST_NAME = "manifest.toml"
+NAME_TABLES = ("students", "staff")            # tables whose full_name is repaired
+NAME_EXTRAS = ("full_name_raw", "full_name_legacy")
+TRIM_CHARS = " \t\r\n\u00a0\u200b\ufeff"
+
+ENCODING_LABELS = {
+    "utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16-le-bom": "UTF-16LE (BOM)",
+    "utf-16-be-bom": "UTF-16BE (BOM)", "utf-16-le": "UTF-16LE", "utf-16-be": "UTF-16BE",
+    "cp1258": "Windows-1258", "xlsx": "XLSX",
+}
+
+
+# ---- messages ------------------------------------------------------------------------------
+def refuse(vi: str, en: str, file: str | None = None, row: int | None = None,
+           column: str | None = None, locate: bool = True) -> ExtractError:
+    """The bilingual refusal: 'Tệp F, dòng R, cột "C": vi [F row R, column "C": en]'.
+    With locate=False the message is taken as is (it names the file itself)."""
+    loc_vi, loc_en = [], []
+    if locate and file:
+        loc_vi.append(f"Tệp {file}")
+        loc_en.append(file)
+    if locate and row is not None:
+        loc_vi.append(f"dòng {row}")
+        loc_en.append(f"row {row}")
+    if locate and column is not None:
+        loc_vi.append(f'cột "{column}"')
+        loc_en.append(f'column "{column}"')
+    if loc_vi:
+        text_vi = ", ".join(loc_vi) + ": " + vi
+        text_en = loc_en[0] + (" " + ", ".join(loc_en[1:]) if len(loc_en) > 1 else "") + ": " + en
+    else:
+        text_vi, text_en = vi[:1].upper() + vi[1:], en[:1].upper() + en[1:]
+    return ExtractError(f"{text_vi} [{text_en}]", file=file, row=row, column=column)
+
+
+# ---- header keys ---------------------------------------------------------------------------
+def strip_accents(text: str) -> str:
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def header_key(text: str) -> str:
+    """'Mã trường', 'MA TRUONG', 'ma  truong', 'Ma_truong' → 'matruong'."""
+    return re.sub(r"[\W_]+", "", strip_accents(str(text)).lower())
+
+
+def snake_ascii(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", strip_accents(str(text)).lower()).strip("_")
+
+
+_IGNORED_KEYS = {header_key(h) for h in schema.IGNORED_HEADERS}
+
+
+def header_index(table: schema.Table) -> dict[str, set[str]]:
+    """key → canonical column names it names (more than one = an ambiguous alias)."""
+    idx: dict[str, set[str]] = {}
+    for c in table.columns:
+        for h in (c.header, c.name, *c.aliases):
+            idx.setdefault(header_key(h), set()).add(c.name)
+    return idx
+
+
+@dataclass
+class HeaderMap:
+    headers: list[str]                              # the header fields as written
+    header_row: int                                 # spreadsheet row of the header
+    columns: dict[str, int] = field(default_factory=dict)   # canonical name → position
+    extras: list[tuple[int, str]] = field(default_factory=list)  # (position, extra__name)
+
+    def header_of(self, name: str) -> str:
+        return self.headers[self.columns[name]].strip()
+
+
+def map_headers(table: schema.Table, headers: list[str], file: str, header_row: int) -> HeaderMap:
+    idx = header_index(table)
+    hm = HeaderMap(headers=list(headers), header_row=header_row)
+    seen_extra: set[str] = set()
+    for pos, raw in enumerate(headers):
+        text = (raw or "").strip()
+        key = header_key(text)
+        if not key or key in _IGNORED_KEYS:
+            continue  # no header (an unnamed column) or STT: dropped
+        names = idx.get(key)
+        if names and len(names) > 1:
+            a, b = sorted(names)
+            raise refuse(
+                f'tiêu đề này khớp với hai cột "{table.column(a).header}" và "{table.column(b).header}". '
+                f"Hãy đổi tên tiêu đề cho rõ rồi nhập lại.",
+                f'the header matches two columns, {a} and {b}; rename it and import again.',
+                file, header_row, text)
+        if names:
+            name = next(iter(names))
+            if name in hm.columns:
+                first = hm.headers[hm.columns[name]].strip()
+                col = table.column(name)
+                raise refuse(
+                    f'cột này và cột "{first}" (cột thứ {hm.columns[name] + 1}) cùng là '
+                    f'"{col.header}". Hãy xóa hoặc đổi tên một trong hai cột rồi nhập lại.',
+                    f'this column and column "{first}" (column {hm.columns[name] + 1}) both mean '
+                    f'{name} ("{col.header}"); remove or rename one of them and import again.',
+                    file, header_row, text)
+            hm.columns[name] = pos
+            continue
+        base = "extra__" + (snake_ascii(text) or f"col{pos + 1}")
+        name, n = base, 2
+        while name in seen_extra:
+            name, n = f"{base}_{n}", n + 1
+        seen_extra.add(name)
+        hm.extras.append((pos, name))
+
+    found = ", ".join(f'"{h.strip()}"' for h in headers if h and h.strip()) or "(không có)"
+    found_en = ", ".join(f'"{h.strip()}"' for h in headers if h and h.strip()) or "(none)"
+    for c in table.columns:
+        if c.required and c.name not in hm.columns:
+            alias = (f' (hoặc {", ".join(chr(34) + a + chr(34) for a in c.aliases)})' if c.aliases else "")
+            raise refuse(
+                f'thiếu cột bắt buộc "{c.header}"{alias}. Các cột có trong tệp: {found}. '
+                f'Hãy thêm cột "{c.header}" (hoặc sửa tiêu đề cho đúng) rồi nhập lại.',
+                f'required column "{c.header}" ({c.name}) is missing; the file has {found_en}. '
+                f'Add the column (or fix its header) and import again.',
+                file, header_row, c.header)
+    if table.name == "students" and not ({"id_number", "personal_id"} & set(hm.columns)):
+        a, b = table.column("id_number").header, table.column("personal_id").header
+        raise refuse(
+            f'thiếu cột giấy tờ tùy thân: cần ít nhất một trong hai cột "{a}" hoặc "{b}". '
+            f"Các cột có trong tệp: {found}. Hãy xuất lại danh sách học sinh có cột này rồi nhập lại.",
+            f'no identity column: at least one of "{a}" (id_number) or "{b}" (personal_id) is '
+            f"required; the file has {found_en}. Export the student list with it and import again.",
+            file, header_row, a)
+    return hm
+
+
+def match_score(table: schema.Table, fields: list[str]) -> int:
+    idx = header_index(table)
+    return sum(1 for f in fields if f and header_key(f) in idx)
+
+
+# ---- the extract: a folder or a zip -------------------------------------------------------
+@dataclass
+class Member:
+    table: schema.Table
+    name: str                    # file name as in the extract (for messages)
+    kind: str                    # 'csv' | 'xlsx'
+    path: Path | None = None     # folder extract
+    zip_name: str | None = None  # zip extract
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix.lower()
+
+
+@dataclass
+class Extract:
+    source: Path
+    is_zip: bool
+    members: dict[str, Member]            # table name → member
+    manifest: dict | None
+    manifest_name: str | None
+    _zip: zipfile.ZipFile | None = None
+
+    def open(self, m: Member) -> BinaryIO:
+        if m.path is not None:
+            return open(m.path, "rb")
+        assert self._zip is not None and m.zip_name is not None
+        return self._zip.open(m.zip_name)
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
+
+
+def _is_junk(part: str) -> bool:
+    return part.startswith(".") or part.startswith("~$") or part == "__MACOSX"
+
+
+def _unsafe_zip_name(name: str) -> bool:
+    n = name.replace("\\", "/")
+    if n.startswith("/") or re.match(r"^[A-Za-z]:", n):
+        return True
+    return any(p == ".." for p in n.split("/"))
+
+
+def _choose_root(files: dict[tuple[str, ...], object], dirs: set[tuple[str, ...]]) -> tuple[str, ...]:
+    """The folder holding the extract's files: the top, or a single nested top folder."""
+    root: tuple[str, ...] = ()
+    for _ in range(4):
+        here = [p for p in files if p[:-1] == root and not _is_junk(p[-1])]
+        if any(_recognise(p[-1]) or p[-1].lower() == MANIFEST_NAME for p in here):
+            return root
+        subs = {d for d in dirs if len(d) == len(root) + 1 and d[:-1] == root and not _is_junk(d[-1])}
+        if len(subs) != 1 or here:
+            return root
+        root = next(iter(subs))
+    return root
+
+
+def _recognise(filename: str) -> tuple[schema.Table, str] | None:
+    p = Path(filename)
+    stem, suffix = p.stem.lower(), p.suffix.lower()
+    table = schema.TABLES_BY_FILE.get(stem) or schema.TABLES_BY_NAME.get(stem)
+    if table is None:
+        return None
+    if suffix in CSV_SUFFIXES:
+        return table, "csv"
+    if suffix in XLSX_SUFFIXES:
+        return table, "xlsx"
+    if suffix in OLD_EXCEL_SUFFIXES:
+        return table, "old"
+    return None
+
+
+def open_extract(path: str | Path) -> Extract:
+    src = Path(path)
+    if not src.exists():
+        raise refuse(f"không tìm thấy bản trích xuất {src}. Hãy kiểm tra đường dẫn rồi nhập lại.",
+                     f"extract {src} not found; check the path and import again.")
+    files: dict[tuple[str, ...], object] = {}
+    dirs: set[tuple[str, ...]] = set()
+    zf = None
+    if src.is_dir():
+        def walk(d: Path, rel: tuple[str, ...], depth: int) -> None:
+            for e in sorted(os.scandir(d), key=lambda e: e.name):
+                r = rel + (e.name,)
+                if e.is_dir():
+                    dirs.add(r)
+                    if depth < 4:
+                        walk(Path(e.path), r, depth + 1)
+                elif e.is_file():
+                    files[r] = Path(e.path)
+        walk(src, (), 0)
+    elif src.suffix.lower() == ".zip" or zipfile.is_zipfile(src):
+        try:
+            zf = zipfile.ZipFile(src)
+            infos = zf.infolist()
+        except (zipfile.BadZipFile, OSError) as e:
+            raise refuse(f"không mở được tệp nén ({e}). Hãy nén lại bản trích xuất rồi nhập lại.",
+                         f"cannot open the zip file ({e}); zip the extract again and import again.",
+                         src.name)
+        for info in infos:
+            if _unsafe_zip_name(info.filename):
+                zf.close()
+                raise refuse(
+                    f'mục "{info.filename}" có đường dẫn ra ngoài thư mục của tệp nén (không an toàn), '
+                    f"nên không nhập gì. Hãy nén lại chỉ các tệp của bản trích xuất rồi nhập lại.",
+                    f'entry "{info.filename}" points outside the archive folder (unsafe path); nothing '
+                    f"was imported. Zip only the extract's files and import again.", src.name)
+            parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p and p != ".")
+            if not parts:
+                continue
+            for i in range(1, len(parts)):
+                dirs.add(parts[:i])
+            if info.is_dir():
+                dirs.add(parts)
+            elif not stat.S_ISLNK(info.external_attr >> 16):
+                files[parts] = info.filename
+    else:
+        raise refuse(f"{src.name} không phải thư mục hay tệp .zip. Hãy chỉ định thư mục bản trích xuất "
+                     f"hoặc tệp .zip rồi nhập lại.",
+                     f"{src.name} is neither a folder nor a .zip file; give the extract folder or zip.")
+
+    root = _choose_root(files, dirs)
+    members: dict[str, Member] = {}
+    manifest_ref = None
+    for parts, ref in sorted(files.items()):
+        if parts[:-1] != root or _is_junk(parts[-1]):
+            continue
+        fname = parts[-1]
+        if fname.lower() == MANIFEST_NAME:
+            manifest_ref = (fname, ref)
+            continue
+        rec = _recognise(fname)
+        if rec is None:
+            continue
+        table, kind = rec
+        if kind == "old":
+            if zf:
+                zf.close()
+            raise refuse(
+                f"định dạng {Path(fname).suffix} không được hỗ trợ. Hãy mở tệp bằng Excel, lưu thành "
+                f'"Excel Workbook (.xlsx)" hoặc "CSV UTF-8" rồi nhập lại.',
+                f"the {Path(fname).suffix} format is not supported; save the file as .xlsx or CSV UTF-8 "
+                f"and import again.", fname)
+        if table.name in members:
+            other = members[table.name].name
+            if zf:
+                zf.close()
+            raise refuse(
+                f'có hai tệp cho cùng "{table.title}": {other} và {fname}. Hãy giữ lại một tệp rồi nhập lại.',
+                f"two files for the same table ({table.name}): {other} and {fname}; keep one and "
+                f"import again.", fname)
+        members[table.name] = Member(table, fname, kind,
+                                     path=ref if isinstance(ref, Path) else None,
+                                     zip_name=ref if isinstance(ref, str) else None)
+
+    manifest = None
+    manifest_name = None
+    if manifest_ref is not None:
+        manifest_name, ref = manifest_ref
+        raw = ref.read_bytes() if isinstance(ref, Path) else zf.read(ref)
+        try:
+            manifest = tomllib.loads(raw.decode("utf-8-sig"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            if zf:
+                zf.close()
+            m = re.search(r"line (\d+)", str(e))
+            raise refuse(f"tệp manifest không hợp lệ ({e}). Hãy sửa theo dạng TOML, ví dụ "
+                         f"as_of = 2022-04-27T17:00:00+07:00, rồi nhập lại.",
+                         f"invalid manifest ({e}); fix it (TOML, e.g. as_of = 2022-04-27T17:00:00+07:00) "
+                         f"and import again.", manifest_name, int(m.group(1)) if m else None)
+
+    missing = [t for t in schema.TABLES if t.required and t.name not in members]
+    if missing:
+        t = missing[0]
+        if zf:
+            zf.close()
+        where = f"tệp nén {src.name}" if zf else f"thư mục {src.name}"
+        raise refuse(
+            f"thiếu tệp bắt buộc {t.file}.csv (hoặc {t.file}.xlsx) — {t.title} — trong {where}. "
+            f"Hãy xuất tệp này từ hệ thống CSDL, đặt vào bản trích xuất rồi nhập lại.",
+            f"required file {t.file}.csv (or {t.file}.xlsx, table {t.name}) is missing from "
+            f"{src.name}; export it from the database, add it to the extract and import again.",
+            f"{t.file}.csv", locate=False)
+    return Extract(src, zf is not None, members, manifest, manifest_name, zf)
+
+
+# ---- pass 1: hash, copy, encoding -----------------------------------------------------------
+class BlankLineDetector:
+    """Finds blank lines followed by more data (DuckDB skips blank lines, which would shift
+    row numbers). Blank lines at the very end are harmless."""
+
+    def __init__(self) -> None:
+        self.tail = b""
+        self.pending = False
+        self.interior = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.interior or not chunk:
+            return
+        buf = self.tail + chunk
+        if self.pending and buf.strip(b"\r\n"):
+            self.interior = True
+            return
+        hits = [i for i in (buf.find(b"\n\n"), buf.find(b"\n\r\n")) if i >= 0]
+        if hits:
+            if buf[min(hits):].strip(b"\r\n"):
+                self.interior = True
+            else:
+                self.pending = True
+        self.tail = buf[-2:]
+
+
+@dataclass
+class Scanned:
+    member: Member
+    path: Path            # local file holding the raw bytes
+    encoding: str         # key of ENCODING_LABELS
+    bom: int = 0
+    interior_blank: bool = False
+    size: int = 0
+
+    @property
+    def label(self) -> str:
+        return ENCODING_LABELS[self.encoding]
+
+
+def _nul_pattern(sample: bytes) -> str | None:
+    """UTF-16 without BOM: ASCII-heavy text has NUL in every other byte."""
+    if len(sample) < 4:
+        return None
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd > 0.3 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.3 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _decode_refusal(file: str, line: int | None, byte: int | None, what: str) -> ExtractError:
+    b = f" (byte 0x{byte:02X})" if byte is not None else ""
+    return refuse(
+        f"không đọc được nội dung: {what}{b}. Hãy mở tệp bằng Excel và lưu lại dưới dạng "
+        f'"CSV UTF-8 (Comma delimited)" hoặc .xlsx rồi nhập lại.',
+        f"cannot decode the file: {what_en(what)}{b}; save it as CSV UTF-8 or .xlsx and import again.",
+        file, line)
+
+
+def what_en(what: str) -> str:
+    return {
+        "tệp không phải UTF-8, UTF-16 hay Windows-1258": "it is neither UTF-8, UTF-16 nor Windows-1258",
+        "tệp UTF-8 có byte không hợp lệ": "the UTF-8 file has an invalid byte",
+        "tệp UTF-16 bị hỏng": "the UTF-16 file is damaged",
+    }.get(what, what)
+
+
+def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
+    """One streamed pass: feed the hash, copy a zip member to the work folder, detect the
+    encoding (BOM → that; NUL pattern → UTF-16; valid UTF-8 → UTF-8; else Windows-1258)."""
+    copy_to = None if m.path is not None else work / f"src-{m.table.name}{m.suffix}"
+    out = open(copy_to, "wb") if copy_to else None
+    size = 0
+    enc: str | None = "xlsx" if m.kind == "xlsx" else None
+    bom = 0
+    utf8_ok = True
+    multibyte = False
+    bad: tuple[int, int] | None = None   # (line, byte) of the first invalid UTF-8 byte
+    newlines = 0
+    dec = codecs.getincrementaldecoder("utf-8")("strict")
+    blank = BlankLineDetector()
+    try:
+        with ext.open(m) as f:
+            first = True
+            while True:
+                try:
+                    chunk = f.read(CHUNK)
+                except (zipfile.BadZipFile, OSError, EOFError) as e:
+                    raise refuse(f"không đọc được tệp ({e}). Hãy xuất lại tệp rồi nhập lại.",
+                                 f"cannot read the file ({e}); export it again and import again.", m.name)
+                if not chunk:
+                    break
+                size += len(chunk)
+                hasher.update(chunk)
+                if out:
+                    out.write(chunk)
+                if enc == "xlsx":
+                    continue
+                if first:
+                    first = False
+                    if chunk.startswith(codecs.BOM_UTF8):
+                        enc, bom = "utf-8-sig", 3
+                    elif chunk.startswith(codecs.BOM_UTF16_LE):
+                        enc, bom = "utf-16-le-bom", 2
+                    elif chunk.startswith(codecs.BOM_UTF16_BE):
+                        enc, bom = "utf-16-be-bom", 2
+                    else:
+                        enc = _nul_pattern(chunk[:4096])
+                if enc in (None, "utf-8-sig"):
+                    if utf8_ok:
+                        try:
+                            text = dec.decode(chunk)
+                            if not multibyte and not text.isascii():
+                                multibyte = True
+                        except UnicodeDecodeError as e:
+                            utf8_ok = False
+                            pos = max(0, min(e.start, len(chunk) - 1))
+                            if not chunk[:pos].isascii():
+                                multibyte = True  # valid multi-byte UTF-8 before the bad byte
+                            bad = (newlines + chunk[:pos].count(b"\n") + 1, chunk[pos])
+                    newlines += chunk.count(b"\n")
+                    blank.feed(chunk)
+            if enc in (None, "utf-8-sig") and utf8_ok:
+                try:
+                    dec.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+                    bad = (newlines + 1, None)
+    finally:
+        if out:
+            out.close()
+    if size == 0:
+        raise refuse("tệp rỗng (không có cả dòng tiêu đề). Hãy xuất lại tệp rồi nhập lại.",
+                     "the file is empty (not even a header row); export it again and import again.",
+                     m.name)
+    if enc is None:
+        enc = "utf-8" if utf8_ok else None
+    if enc is None:
+        if multibyte:
+            # Real UTF-8 text with a damaged byte: decoding it all as Windows-1258 would garble
+            # every Vietnamese letter, so refuse and point at the byte.
+            raise _decode_refusal(m.name, bad[0] if bad else None, bad[1] if bad else None,
+                                  "tệp UTF-8 có byte không hợp lệ")
+        enc = "cp1258"
+    elif enc == "utf-8-sig" and not utf8_ok:
+        raise _decode_refusal(m.name, bad[0] if bad else None, bad[1] if bad else None,
+                              "tệp UTF-8 có byte không hợp lệ")
+    return Scanned(m, copy_to or m.path, enc, bom, blank.interior if enc.startswith("utf-8") else False,
+                   size)
+
+
+def transcode(sc: Scanned, work: Path) -> tuple[Path, bool]:
+    """UTF-16 / Windows-1258 → a UTF-8 work file (streamed). Windows-1258 text is decomposed
+    by nature (tone marks are separate bytes), so it is NFC-composed here, line by line: its
+    decomposition is the encoding's, not the data's. Returns (path, interior blank lines)."""
+    codec = {"utf-16-le-bom": "utf-16-le", "utf-16-be-bom": "utf-16-be"}.get(sc.encoding, sc.encoding)
+    dst = work / f"utf8-{sc.member.table.name}.csv"
+    dec = codecs.getincrementaldecoder(codec)("strict")
+    blank = BlankLineDetector()
+    nfc = sc.encoding == "cp1258"
+    carry = ""
+    lines = 0
+    with open(sc.path, "rb") as f, open(dst, "wb") as out:
+        f.seek(sc.bom)
+        while True:
+            chunk = f.read(CHUNK)
+            final = not chunk
+            try:
+                text = dec.decode(chunk, final=final)
+            except UnicodeDecodeError as e:
+                if codec == "cp1258":
+                    pos = max(0, min(e.start, len(chunk) - 1))
+                    raise _decode_refusal(sc.member.name, lines + chunk[:pos].count(b"\n") + 1,
+                                          chunk[pos], "tệp không phải UTF-8, UTF-16 hay Windows-1258")
+                raise _decode_refusal(sc.member.name, lines + 1, None, "tệp UTF-16 bị hỏng")
+            if codec == "cp1258":
+                lines += chunk.count(b"\n")
+            else:
+                lines += text.count("\n")
+            if nfc:
+                text = carry + text
+                if final:
+                    carry = ""
+                else:
+                    cut = text.rfind("\n") + 1
+                    text, carry = text[:cut], text[cut:]
+                text = unicodedata.normalize("NFC", text)
+            data = text.encode("utf-8")
+            out.write(data)
+            blank.feed(data)
+            if final:
+                break
+    return dst, blank.interior
+
+
+# ---- pass 2: header, delimiter, row numbers --------------------------------------------------
+@dataclass
+class Prepared:
+    """A UTF-8 CSV ready for DuckDB, and how to read it."""
+    path: Path
+    delimiter: str
+    skip: int                     # physical lines before the header line
+    header: list[str]
+    header_row: int               # spreadsheet row of the header
+    row_column: bool              # first column of the file is _row (written by us)
+    encoding: str
+
+
+def _head_text(path: Path, bom: int) -> str:
+    with open(path, "rb") as f:
+        f.seek(bom)
+        raw = f.read(HEADER_SCAN_BYTES)
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(raw, final=False)
+    return text.lstrip("\ufeff")
+
+
+def _records(text: str, delim: str, limit: int = HEADER_SCAN_RECORDS) -> list[tuple[list[str], int]]:
+    """(fields, physical lines consumed so far) for the first records of the text."""
+    out = []
+    r = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"', doublequote=True)
+    try:
+        for fields in r:
+            out.append((fields, r.line_num))
+            if len(out) >= limit:
+                break
+    except csv.Error:
+        pass
+    return out
+
+
+def find_header_csv(table: schema.Table, text: str, file: str) -> tuple[str, int, list[str]]:
+    """(delimiter, physical lines before the header, header fields). The header is the first
+    record (of the first few) naming at least two known columns; comma, semicolon or tab,
+    whichever names the most."""
+    best = None
+    for delim in (",", ";", "\t"):
+        recs = _records(text, delim)
+        for i, (fields, _) in enumerate(recs):
+            score = match_score(table, fields)
+            if score >= 2:
+                cand = (score, len(fields), delim, recs[i - 1][1] if i else 0, fields)
+                if best is None or cand[:2] > best[:2]:
+                    best = cand
+                break
+    if best is not None:
+        return best[2], best[3], best[4]
+    # Nothing recognisable: take the first non-empty line; the column check then says what is missing.
+    for line_no, line in enumerate(text.splitlines()):
+        if line.strip():
+            delim = max((",", ";", "\t"), key=lambda d: line.count(d))
+            recs = _records("\n".join(text.splitlines()[line_no:]), delim, 1)
+            return delim, line_no, (recs[0][0] if recs else [line])
+    raise refuse("không có dòng tiêu đề. Hãy xuất lại tệp rồi nhập lại.",
+                 "no header row; export the file again and import again.", file)
+
+
+def prepare_csv(sc: Scanned, work: Path) -> Prepared:
+    table, file = sc.member.table, sc.member.name
+    path, bom, interior = sc.path, sc.bom, sc.interior_blank
+    if not sc.encoding.startswith("utf-8"):
+        path, interior = transcode(sc, work)
+        bom = 0
+    text = _head_text(path, bom)
+    delim, skip, header = find_header_csv(table, text, file)
+    if not interior:
+        return Prepared(path, delim, skip, header, skip + 1, False, sc.encoding)
+    return _csv_with_row_numbers(path, bom, delim, skip, header, work, sc)
+
+
+def _ragged(file: str, row: int, n: int, header: list[str]) -> ExtractError:
+    col = header[n].strip() if n < len(header) else None
+    return refuse(
+        f"dòng có {n} ô nhưng dòng tiêu đề có {len(header)} cột (thường do dấu phẩy hoặc dấu chấm phẩy "
+        f"trong một ô mà không đặt trong ngoặc kép, hoặc dòng bị cắt). Hãy sửa dòng này rồi nhập lại.",
+        f"the line has {n} fields but the header has {len(header)} columns (often a comma inside a "
+        f"value without quotes, or a cut line); fix the line and import again.",
+        file, row, col)
+
+
+def _csv_with_row_numbers(path: Path, bom: int, delim: str, skip: int, header: list[str],
+                          work: Path, sc: Scanned) -> Prepared:
+    """Slow path for CSV files with blank lines between records: Python's csv module counts
+    rows exactly as a spreadsheet shows them and writes them with their row number."""
+    file = sc.member.name
+    dst = work / f"rows-{sc.member.table.name}.csv"
+    width = len(header)
+    with open(path, "r", encoding="utf-8", newline="") as f, \
+            open(dst, "w", encoding="utf-8", newline="") as out:
+        if bom:
+            f.read(1)
+        r = csv.reader(f, delimiter=delim, quotechar='"', doublequote=True, strict=True)
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["_row"] + [f"c{i}" for i in range(width)])
+        row = 0
+        header_seen = False
+        try:
+            for fields in r:
+                row += 1
+                if not header_seen:
+                    if r.line_num > skip:
+                        header_seen = True
+                        header_row = row
+                    continue
+                if not fields:
+                    continue
+                if len(fields) != width:
+                    raise _ragged(file, row, len(fields), header)
+                w.writerow([row] + fields)
+        except csv.Error as e:
+            raise refuse(f"dòng không đọc được theo định dạng CSV ({e}). Hãy sửa dòng này rồi nhập lại.",
+                         f"malformed CSV line ({e}); fix the line and import again.", file, row + 1)
+    return Prepared(dst, ",", 0, header, header_row, True, sc.encoding)
+
+
+# ---- XLSX ----------------------------------------------------------------------------------
+def xlsx_text(v, number_format: str | None = None) -> str:
+    """A cell as the text a user reads: dates dd/mm/yyyy[ HH:MM:SS], integers without .0."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e16:
+            return str(int(v))
+        return format(v, ".15g")
+    if isinstance(v, dt.datetime):
+        has_time = v.time() != dt.time() or (number_format is not None and "h" in number_format.lower())
+        return v.strftime("%d/%m/%Y %H:%M:%S" if has_time else "%d/%m/%Y")
+    if isinstance(v, dt.date):
+        return v.strftime("%d/%m/%Y")
+    if isinstance(v, dt.time):
+        return v.strftime("%H:%M:%S")
+    return str(v)
+
+
+def prepare_xlsx(sc: Scanned, work: Path) -> Prepared:
+    """First sheet → a UTF-8 CSV with the sheet's row numbers. Header: the first row (of the
+    first non-empty ones) naming at least two known columns, else the first non-empty row;
+    empty leading rows and columns are tolerated."""
+    import openpyxl  # noqa: PLC0415 (only needed for XLSX extracts)
+
+    table, file = sc.member.table, sc.member.name
+    try:
+        wb = openpyxl.load_workbook(sc.path, read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 - any parse failure means "cannot open"
+        raise refuse(f"không mở được tệp Excel ({type(e).__name__}: {e}). Hãy mở bằng Excel, lưu lại "
+                     f"dạng .xlsx rồi nhập lại.",
+                     f"cannot open the Excel file ({type(e).__name__}: {e}); save it again as .xlsx "
+                     f"and import again.", file)
+    dst = work / f"rows-{table.name}.csv"
+    try:
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()  # exporters often write a wrong <dimension>; read what is there
+        rows = ws.iter_rows(values_only=False)
+        header: list[str] | None = None
+        header_row = 0
+        first_col = 0
+        first_nonempty: tuple[int, list[str]] | None = None
+        seen = 0
+        pending: list[tuple[int, list]] = []
+        row_no = 0
+        for cells in rows:
+            row_no += 1
+            vals = [xlsx_text(c.value, getattr(c, "number_format", None)) for c in cells]
+            if not any(v.strip() for v in vals):
+                continue
+            seen += 1
+            if first_nonempty is None:
+                first_nonempty = (row_no, vals)
+            if match_score(table, vals) >= 2:
+                header, header_row = vals, row_no
+                break
+            pending.append((row_no, cells))
+            if seen >= HEADER_SCAN_RECORDS:
+                break
+        replay: list = []
+        if header is None:
+            if first_nonempty is None:
+                raise refuse("trang tính đầu tiên trống (không có dòng tiêu đề). Hãy kiểm tra tệp rồi nhập lại.",
+                             "the first sheet is empty (no header row); check the file and import again.",
+                             file)
+            header_row, header = first_nonempty
+            replay = [(n, c) for n, c in pending if n > header_row]
+        nonempty = [i for i, v in enumerate(header) if v.strip()]
+        first_col, last_col = nonempty[0], nonempty[-1]
+        header = [h.strip() for h in header[first_col:last_col + 1]]
+        width = len(header)
+        with open(dst, "w", encoding="utf-8", newline="") as out:
+            w = csv.writer(out, lineterminator="\n")
+            w.writerow(["_row"] + [f"c{i}" for i in range(width)])
+
+            def emit(n, cells):
+                vals = [xlsx_text(c.value, getattr(c, "number_format", None))
+                        for c in cells[first_col:last_col + 1]]
+                if any(v.strip() for v in vals):
+                    w.writerow([n] + vals + [""] * (width - len(vals)))
+
+            for n, cells in replay:
+                emit(n, cells)
+            for cells in rows:
+                row_no += 1
+                emit(row_no, cells)
+    except ExtractError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise refuse(f"không đọc được tệp Excel ({type(e).__name__}: {e}). Hãy mở bằng Excel, lưu lại "
+                     f"dạng .xlsx rồi nhập lại.",
+                     f"cannot read the Excel file ({type(e).__name__}: {e}); save it again as .xlsx "
+                     f"and import again.", file)
+    finally:
+        wb.close()
+    return Prepared(dst, ",", 0, header, header_row, True, "xlsx")
+
+
+def prepare(sc: Scanned, work: Path) -> Prepared:
+    return prepare_xlsx(sc, work) if sc.encoding == "xlsx" else prepare_csv(sc, work)
+
+
+# ---- loading into DuckDB -------------------------------------------------------------------
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _ident(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"'
+
+
+def table_columns(table: schema.Table, extras: list[str] = ()) -> list[str]:
+    """Column order of a snapshot table."""
+    cols = ["_row"] + [c.name for c in table.columns]
+    if table.name in NAME_TABLES:
+        cols += list(NAME_EXTRAS)
+    return cols + list(extras)
+
+
+def create_empty(con, table: schema.Table) -> None:
+    defs = ", ".join(f"{_ident(c)} {'BIGINT' if c == '_row' else 'VARCHAR'}" for c in table_columns(table))
+    con.execute(f"CREATE TABLE {_ident(table.name)} ({defs})")
+
+
+def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: str) -> int:
+    """CREATE TABLE <table> from the prepared CSV; returns its row count. Malformed lines
+    (wrong number of fields, unclosed quote) refuse the file, naming the first one."""
+    import duckdb  # noqa: PLC0415
+
+    width = len(prep.header)
+    cols = {f"c{i}": "VARCHAR" for i in range(width)}
+    if prep.row_column:
+        cols = {"_row": "BIGINT", **cols}
+    col_spec = "{" + ", ".join(f"{_sql_str(k)}: {_sql_str(v)}" for k, v in cols.items()) + "}"
+    rej = f"rej_{table.name}"
+    src = (f"read_csv({_sql_str(str(prep.path))}, skip={prep.skip}, header=true, columns={col_spec}, "
+           f"auto_detect=false, delim={_sql_str(prep.delimiter)}, quote='\"', escape='\"', "
+           f"strict_mode=true, null_padding=false, max_line_size=16777216, "
+           f"store_rejects=true, rejects_table={_sql_str(rej)}, rejects_scan={_sql_str(rej + '_scan')})")
+    trim = _sql_str(TRIM_CHARS)
+
+    def val(pos: int, nfc: bool = True) -> str:
+        # trim(x) only strips spaces and is fast; trim(x, chars) is ~2x slower, so it runs only
+        # on values holding a tab or a no-break space (copied from the web or Word).
+        c = f"c{pos}"
+        inner = f"nfc_normalize({c})" if nfc else c
+        return (f"nullif(CASE WHEN contains({c}, chr(160)) OR contains({c}, chr(9)) "
+                f"THEN trim({inner}, {trim}) ELSE trim({inner}) END, '')")
+
+    sel = [("_row" if prep.row_column else f"row_number() OVER () + {prep.header_row}") + " AS _row"]
+    for c in table.columns:
+        if c.name in hm.columns:
+            raw_name = table.name in NAME_TABLES and c.name == "full_name"
+            sel.append(f"{val(hm.columns[c.name], nfc=not raw_name)} AS {_ident(c.name)}")
+        else:
+            sel.append(f"CAST(NULL AS VARCHAR) AS {_ident(c.name)}")
+    if table.name in NAME_TABLES:
+        sel += [f"CAST(NULL AS VARCHAR) AS {_ident(n)}" for n in NAME_EXTRAS]
+    extra_names = []
+    for pos, name in hm.extras:
+        sel.append(f"{val(pos)} AS {_ident(name)}")
+        extra_names.append(name)
+    value_cols = [c.name for c in table.columns if c.name in hm.columns] + extra_names
+    nonempty = (f"coalesce({', '.join(_ident(c) for c in value_cols)}) IS NOT NULL"
+                if value_cols else "true")
+    out_cols = ", ".join(_ident(c) for c in table_columns(table, extra_names))
+    sql = (f"CREATE TABLE {_ident(table.name)} AS SELECT {out_cols} FROM "
+           f"(SELECT {', '.join(sel)} FROM {src}) WHERE {nonempty}")
+    try:
+        con.execute(sql)
+    except duckdb.Error as e:
+        msg = str(e).splitlines()[0][:300]
+        raise refuse(f"không đọc được tệp CSV ({msg}). Hãy kiểm tra tệp, lưu lại dạng CSV UTF-8 rồi nhập lại.",
+                     f"cannot read the CSV file ({msg}); check it, save it as CSV UTF-8 and import again.",
+                     file)
+    bad = con.execute(f"SELECT line, error_type, csv_line, error_message FROM {rej} "
+                      f"ORDER BY line LIMIT 1").fetchone()
+    if bad:
+        line, etype, csv_line, emsg = bad
+        row = int(line) if line is not None else None
+        if etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+            found = re.search(r"Found:\s*(\d+)", emsg or "")
+            n = int(found.group(1)) if found else None
+            if n is None:
+                n = len(next(csv.reader([(csv_line or "").strip("\r\n")], delimiter=prep.delimiter), []))
+            if prep.row_column:
+                n -= 1
+            raise _ragged(file, row, n, prep.header)
+        if etype == "UNQUOTED VALUE":
+            raise refuse('có dấu ngoặc kép (") mở mà không đóng, hoặc đặt sai chỗ trong ô. Hãy sửa dòng '
+                         'này (mỗi " trong một ô phải viết thành "") rồi nhập lại.',
+                         'a double quote (") is opened and not closed, or misplaced inside a value; fix '
+                         'the line (write " inside a value as "") and import again.', file, row)
+        if etype == "INVALID UNICODE":
+            raise _decode_refusal(file, row, None, "tệp UTF-8 có byte không hợp lệ")
+        raise refuse(f"dòng không đọc được ({etype}: {emsg}). Hãy sửa dòng này rồi nhập lại.",
+                     f"cannot read the line ({etype}: {emsg}); fix it and import again.", file, row)
+    return con.execute(f"SELECT count(*) FROM {_ident(table.name)}").fetchone()[0]

@@ -74,7 +74,7 @@ def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: str | Path, a
 
 
 def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
-               layers: tuple[str, ...] = SNAPSHOT_LAYERS) -> None:
+               layers: tuple[str, ...] = SNAPSHOT_LAYERS, materialize_findings: bool = True) -> None:
     for layer in layers:
         for f in sql_files(layer):
             for stmt in split_sql(f.read_text(encoding="utf-8")):
@@ -82,6 +82,10 @@ def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
                     con.execute(stmt)
                 except duckdb.Error as e:
                     raise RuntimeError(f"{f.name}: {e}\n--- statement ---\n{stmt[:2000]}") from e
+        if layer == "findings" and materialize_findings and upto != "findings":
+            # Computed once: the progress layer and the cache both read it.
+            con.execute("ALTER VIEW findings RENAME TO findings_view")
+            con.execute("CREATE TABLE findings AS SELECT * FROM findings_view")
         if layer == upto:
             break
 

@@ -113,6 +113,8 @@ class Evaluation:
     def df(self, sql: str, params=None) -> pd.DataFrame:
         cur = self.con.cursor()
         try:
+            # A cursor is a new session: settings are not inherited, and local dates need it.
+            cur.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
             return cur.execute(sql, params or []).df()
         finally:
             cur.close()

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from data_access.campaign import Campaign, load_campaign
 
@@ -200,6 +201,10 @@ def _ref() -> dict:
 # ------------------------------------------------------------------------------------------
 # Loading
 # ------------------------------------------------------------------------------------------
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)     # pandas' default "str" dtype
+_ARROW_TYPES = {pa.string(): _STR, pa.large_string(): _STR, pa.string_view(): _STR}
+
+
 def load_snapshot(path, tables: tuple[str, ...] | None = None) -> dict:
     """Every table of a snapshot DuckDB file as a DataFrame (text columns as pandas str dtype,
     `_row` int), plus "as_of": the snapshot's as_of (aware Timestamp, Asia/Ho_Chi_Minh) read from
@@ -212,7 +217,8 @@ def load_snapshot(path, tables: tuple[str, ...] | None = None) -> dict:
         for n in names:
             if tables is not None and n not in tables and n != "_meta":
                 continue
-            df = con.execute(f'SELECT * FROM "{n}"').df()
+            # Arrow then pandas: the same frame as .df(), ~8x faster on 10 M score rows.
+            df = con.sql(f'SELECT * FROM "{n}"').to_arrow_table().to_pandas(types_mapper=_ARROW_TYPES.get)
             for c in df.columns:
                 if c != "_row" and df[c].dtype != "str":
                     df[c] = df[c].astype("str")
@@ -419,25 +425,27 @@ def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str
         return lut
 
     # -- subject scores: dense arr[student, grade, term, slot] = tenths / rating ok (1) / -1 --
+    # Every column is turned into integer codes through its distinct values, then only numpy
+    # arrays are filtered (no row-wise work, no copies of the text columns).
     sc = _table(tables, "subject_scores")
     arr = np.full(n * G * T * S, -1, dtype=np.int16)
     if len(sc) and n:
-        sid = sid_index.get_indexer(_col(sc, "student_id"))
-        m = sid >= 0
-        sc, sid = sc[m], sid[m]
+        sid = _codes(_col(sc, "student_id"), sid_index.get_indexer)
         gi = _codes(_col(sc, "grade"), grade_idx)
         ti = _codes(_col(sc, "term"), term_idx)
         scodes, suniq = pd.factorize(_col(sc, "subject"))
         lut = subject_lut(pd.Series(suniq, dtype="str"))
-        pr = prog[sid]
-        slot = np.where(scodes >= 0, lut[pr, np.maximum(scodes, 0)] if len(suniq) else -1, -1)
-        keep = (gi >= 0) & (ti >= 0) & (slot >= 0)
-        sc, sid, gi, ti, slot, pr = sc[keep], sid[keep], gi[keep], ti[keep], slot[keep], pr[keep]
-        key = ((sid.astype(np.int64) * G + gi) * T + ti) * S + slot
-        pick = _latest(key, _year_rank(_col(sc, "school_year")), sc["_row"].to_numpy())
-        sc, key, slot, pr = sc.iloc[pick], key[pick], slot[pick], pr[pick]
-        tenths = _codes(_col(sc, "score"), _score_tenths)
-        rating_ok = _col(sc, "rating").isin(RATINGS).to_numpy(dtype=bool)
+        ok_row = (sid >= 0) & (gi >= 0) & (ti >= 0) & (scodes >= 0)
+        idx = np.flatnonzero(ok_row)
+        pr = prog[sid[idx]]
+        slot = lut[pr, scodes[idx]] if len(suniq) else np.full(len(idx), -1)
+        keep = slot >= 0
+        idx, pr, slot = idx[keep], pr[keep], slot[keep]
+        key = ((sid[idx].astype(np.int64) * G + gi[idx]) * T + ti[idx]) * S + slot
+        pick = _latest(key, _year_rank(_col(sc, "school_year"))[idx], sc["_row"].to_numpy()[idx])
+        idx, key, slot, pr = idx[pick], key[pick], slot[pick], pr[pick]
+        tenths = _codes(_col(sc, "score"), _score_tenths)[idx]
+        rating_ok = _codes(_col(sc, "rating"), lambda u: u.isin(RATINGS).to_numpy(dtype=np.int64))[idx] == 1
         arr[key] = np.where(scored[pr, slot], tenths, np.where(rating_ok, 1, -1))
     arr = arr.reshape(n, G, T, S)
 
@@ -451,27 +459,26 @@ def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str
     h1, h2, cn = (arr[:, :, i, :].astype(np.int64) for i in range(3))
     chk = (h1 >= 0) & (h2 >= 0) & (cn >= 0) & scored[prog][:, None, :]
     year_bad = (chk & (cn != (2 * (h1 + 2 * h2) + 3) // 6)).any(axis=-1)             # n, G
+    del arr, valid, total, h1, h2, cn, chk
 
     # -- term summaries: dense ok / overall average per (student, grade, term) --
     summ_ok = np.zeros(n * G * T, dtype=bool)
     avg = np.full(n * G * T, np.nan)
     ts = _table(tables, "term_summaries")
     if len(ts) and n:
-        sid = sid_index.get_indexer(_col(ts, "student_id"))
-        m = sid >= 0
-        ts, sid = ts[m], sid[m]
+        sid = _codes(_col(ts, "student_id"), sid_index.get_indexer)
         gi = _codes(_col(ts, "grade"), grade_idx)
         ti = _codes(_col(ts, "term"), term_idx)
-        keep = (gi >= 0) & (ti >= 0)
-        ts, sid, gi, ti = ts[keep], sid[keep], gi[keep], ti[keep]
-        key = (sid.astype(np.int64) * G + gi) * T + ti
-        pick = _latest(key, _year_rank(_col(ts, "school_year")), ts["_row"].to_numpy())
-        ts, key = ts.iloc[pick], key[pick]
-        a = _number(_col(ts, "overall_average"))
-        ok = (a.between(0, 10) & _col(ts, "academic_rank").isin(RANKS)
-              & _col(ts, "conduct").isin(CONDUCTS))
-        summ_ok[key] = ok.fillna(False).to_numpy(dtype=bool)
-        avg[key] = a.to_numpy()
+        idx = np.flatnonzero((sid >= 0) & (gi >= 0) & (ti >= 0))
+        key = (sid[idx].astype(np.int64) * G + gi[idx]) * T + ti[idx]
+        pick = _latest(key, _year_rank(_col(ts, "school_year"))[idx], ts["_row"].to_numpy()[idx])
+        idx, key = idx[pick], key[pick]
+        a = _number(_col(ts, "overall_average")).to_numpy()[idx]
+        ok = ((a >= 0) & (a <= 10)
+              & _col(ts, "academic_rank").isin(RANKS).to_numpy(dtype=bool)[idx]
+              & _col(ts, "conduct").isin(CONDUCTS).to_numpy(dtype=bool)[idx])
+        summ_ok[key] = ok
+        avg[key] = a
     summ_ok = summ_ok.reshape(n, G, T)
     avg = avg.reshape(n, G, T)
     with np.errstate(invalid="ignore"):

@@ -3,11 +3,13 @@
 CREATE OR REPLACE VIEW chk_student_base AS
 SELECT p.student_id, p.school_code, p.grade,
        st.full_name, st.full_name_raw, st.full_name_legacy,
-       st.birth_date, st.birth_date_valid, st.birth_date_raw,
+       parse_vn_date(st.birth_date) AS birth_date,
+       parse_vn_date(st.birth_date) IS NOT NULL AS birth_date_valid,
+       st.birth_date AS birth_date_raw,
        st.gender, st.ethnicity, st.permanent_address, st.id_number, st.personal_id,
-       st.source_row, prm.school_year_start
+       p.source_row, prm.school_year_start
 FROM stg_population p
-JOIN stg_students st USING (student_id)
+JOIN src_students st USING (student_id)
 CROSS JOIN cfg_params prm;
 
 CREATE OR REPLACE VIEW chk_students AS
@@ -128,6 +130,9 @@ SELECT st.school_code, 'SCHOOL_UNKNOWN', 'error', 'student', st.student_id, 'sch
        'Mã trường của học sinh không có trong danh sách trường. Hãy kiểm tra lại mã trường '
        || '(hoặc bổ sung trường vào danh sách trường).',
        st.student_id, st.grade, NULL, st.source_row
-FROM stg_students st JOIN cfg_params prm
-    ON st.status = prm.population_status AND st.grade = prm.population_grade
-WHERE NOT st.school_known;
+FROM (SELECT student_id, school_code, parse_int(grade) AS grade, _row AS source_row
+      FROM src_students s JOIN cfg_params prm
+          ON s.status = prm.population_status
+         AND ltrim(s.grade, '0') = CAST(prm.population_grade AS VARCHAR)
+         AND regexp_full_match(s.grade, '\d{1,9}')
+      ANTI JOIN src_schools sc ON sc.school_code = s.school_code) st;

@@ -4,16 +4,23 @@
 
 -- 12-digit non-zero values held by more than one student_id among ALL students.
 CREATE OR REPLACE VIEW chk_id_duplicates AS
-WITH v AS (
-    SELECT student_id, school_code, id_number AS val FROM src_students
-    WHERE length(id_number) = 12 AND regexp_full_match(id_number, '\d{12}') AND id_number <> '000000000000'
+WITH pv AS (   -- 12-digit values of the population (only these can produce a finding)
+    SELECT id_number AS val FROM chk_student_base WHERE length(id_number) = 12
     UNION
-    SELECT student_id, school_code, personal_id FROM src_students
-    WHERE length(personal_id) = 12 AND regexp_full_match(personal_id, '\d{12}') AND personal_id <> '000000000000'
+    SELECT personal_id FROM chk_student_base WHERE length(personal_id) = 12
+),
+v AS (
+    SELECT s.student_id, s.school_code, s.id_number AS val
+    FROM src_students s SEMI JOIN pv ON pv.val = s.id_number
+    UNION
+    SELECT s.student_id, s.school_code, s.personal_id
+    FROM src_students s SEMI JOIN pv ON pv.val = s.personal_id
 )
 SELECT val, count(DISTINCT student_id) AS n_students,
        list(DISTINCT school_code ORDER BY school_code) AS schools
-FROM v GROUP BY val HAVING count(DISTINCT student_id) > 1;
+FROM v
+WHERE regexp_full_match(val, '\d{12}') AND val <> '000000000000'
+GROUP BY val HAVING count(DISTINCT student_id) > 1;
 
 CREATE OR REPLACE VIEW chk_id_checked AS
 WITH b AS (SELECT * FROM chk_student_base),
@@ -79,6 +86,8 @@ CREATE OR REPLACE VIEW chk_id_valid_students AS
 SELECT DISTINCT student_id FROM chk_id_checked WHERE valid;
 
 CREATE OR REPLACE VIEW chk_ids AS
+WITH iv AS MATERIALIZED (SELECT * FROM chk_id_values),
+ok AS (SELECT DISTINCT student_id FROM chk_id_checked WHERE valid)
 SELECT f.school_code, f.rule_id,
        CASE WHEN ok.student_id IS NOT NULL THEN 'warning' ELSE 'error' END AS severity,
        'student' AS entity, f.student_id AS record_key, f.field,
@@ -103,6 +112,6 @@ SELECT f.school_code, f.rule_id,
                  || 'hãy đối chiếu thẻ CCCD và liên hệ trường còn lại để sửa số bị nhập sai.'
           END AS message,
        f.student_id, f.grade, NULL AS term, f.source_row
-FROM chk_id_values f
-LEFT JOIN chk_id_valid_students ok ON ok.student_id = f.student_id
+FROM iv f
+LEFT JOIN ok ON ok.student_id = f.student_id
 WHERE f.rule_id IS NOT NULL;

@@ -10,16 +10,21 @@ SELECT programme_id,
        count(*) FILTER (WHERE assessed = 'score' AND is_key) AS n_key
 FROM cfg_programme_subjects GROUP BY programme_id;
 
+-- Population student x required (grade, term), with the integer keys.
+CREATE OR REPLACE VIEW chk_population_term_keys AS
+SELECT p.k_student, p.student_id, p.school_code, p.programme_id, rt.grade, rt.term, rt.term_code
+FROM stg_population_keys p JOIN stg_required_term_keys rt USING (school_code);
+
 CREATE OR REPLACE VIEW chk_results AS
 WITH sc AS MATERIALIZED (
-    SELECT * FROM stg_scores
+    SELECT * FROM stg_score_rows
 ),
 sm AS MATERIALIZED (
     SELECT * FROM stg_summaries
 ),
 -- per (student, grade, term): what the score rows hold
 g AS MATERIALIZED (
-    SELECT student_id, grade, term,
+    SELECT k_student, grade, term_code,
            count(*) AS n_rows,
            max(school_year) AS school_year,
            count(*) FILTER (WHERE assessed IS NOT NULL) AS n_req_rows,
@@ -31,26 +36,36 @@ g AS MATERIALIZED (
            max(score_t) FILTER (WHERE assessed = 'score' AND is_key) AS key_max_t,
            count(*) FILTER (WHERE assessed = 'score' AND score_t < 65) AS n_below65,
            count(*) FILTER (WHERE assessed = 'score' AND score_t < 50) AS n_below50
-    FROM sc GROUP BY student_id, grade, term
+    FROM sc GROUP BY k_student, grade, term_code
 ),
 -- required (grade, term) of each population student, with what exists for it
 pt AS (
-    SELECT pt.student_id, pt.school_code, pt.programme_id, pt.grade, pt.term,
-           sm.school_year AS sm_year, sm.student_id IS NOT NULL AS has_summary,
+    SELECT pt.*,
+           sm.school_year AS sm_year, sm.k_student IS NOT NULL AS has_summary,
            coalesce(g.n_rows, 0) AS n_rows, coalesce(g.n_req_rows, 0) AS n_req_rows,
            g.school_year AS sc_year, coalesce(pc.n_req, 0) AS n_req
-    FROM stg_population_terms pt
-    LEFT JOIN sm USING (student_id, grade, term)
-    LEFT JOIN g USING (student_id, grade, term)
+    FROM chk_population_term_keys pt
+    LEFT JOIN sm ON sm.k_student = pt.k_student AND sm.grade = pt.grade AND sm.term_code = pt.term_code
+    LEFT JOIN g ON g.k_student = pt.k_student AND g.grade = pt.grade AND g.term_code = pt.term_code
     LEFT JOIN chk_programme_counts pc ON pc.programme_id = pt.programme_id
 ),
 -- required subjects without a row, where the (grade, term) has some data
 no_row AS (
-    SELECT pt.*, ps.subject, ps.assessed
+    SELECT pt.*, ps.subject, ps.assessed, ps.sid
     FROM (SELECT * FROM pt WHERE (has_summary OR n_rows > 0) AND n_req_rows < n_req) pt
-    JOIN cfg_programme_subjects ps USING (programme_id)
-    ANTI JOIN sc ON sc.student_id = pt.student_id AND sc.grade = pt.grade
-                AND sc.term = pt.term AND sc.subject = ps.subject
+    JOIN stg_programme_subjects ps ON ps.programme_id = pt.programme_id
+    ANTI JOIN sc ON sc.k_student = pt.k_student AND sc.grade = pt.grade
+                AND sc.term_code = pt.term_code AND sc.sid = ps.sid
+),
+-- score rows with a finding of their own, with names
+bad AS (
+    SELECT sc.*, p.student_id, p.school_code, ps.subject,
+           CASE sc.term_code WHEN 1 THEN 'HK1' WHEN 2 THEN 'HK2' WHEN 3 THEN 'CN' END AS term
+    FROM sc
+    JOIN stg_population_keys p ON p.k_student = sc.k_student
+    JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.sid = sc.sid
+    WHERE (sc.assessed = 'score' AND NOT sc.score_valid)
+       OR (sc.assessed = 'rating' AND NOT sc.rating_valid)
 ),
 -- summaries with the score aggregates, the computed rank
 r AS (
@@ -60,7 +75,7 @@ r AS (
            coalesce(g.n_rt_d, 0) = coalesce(pc.n_rated, 0) AS all_d,
            coalesce(pc.n_key, 0) = 0 AS no_key
     FROM sm
-    LEFT JOIN g USING (student_id, grade, term)
+    LEFT JOIN g ON g.k_student = sm.k_student AND g.grade = sm.grade AND g.term_code = sm.term_code
     LEFT JOIN chk_programme_counts pc ON pc.programme_id = sm.programme_id
 ),
 rk AS (
@@ -86,15 +101,23 @@ rc AS (
 ),
 -- whole-year score vs the two terms, per (student, grade, scored subject)
 yr AS (
-    SELECT student_id, any_value(school_code) AS school_code, grade, subject,
-           max(score_t) FILTER (WHERE term = 'HK1') AS h1,
-           max(score_t) FILTER (WHERE term = 'HK2') AS h2,
-           max(score_t) FILTER (WHERE term = 'CN') AS cn,
-           max(school_year) FILTER (WHERE term = 'CN') AS cn_year,
-           max(source_row) FILTER (WHERE term = 'CN') AS cn_row
+    SELECT k_student, grade, sid,
+           max(score_t) FILTER (WHERE term_code = 1) AS h1,
+           max(score_t) FILTER (WHERE term_code = 2) AS h2,
+           max(score_t) FILTER (WHERE term_code = 3) AS cn,
+           max(school_year) FILTER (WHERE term_code = 3) AS cn_year,
+           max(source_row) FILTER (WHERE term_code = 3) AS cn_row
     FROM sc
-    WHERE assessed = 'score' AND score_valid AND term IN ('HK1', 'HK2', 'CN')
-    GROUP BY student_id, grade, subject
+    WHERE assessed = 'score' AND score_valid
+    GROUP BY k_student, grade, sid
+),
+yr_bad AS (
+    SELECT yr.*, p.student_id, p.school_code, ps.subject
+    FROM yr
+    JOIN stg_population_keys p ON p.k_student = yr.k_student
+    JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.sid = yr.sid
+    WHERE yr.h1 IS NOT NULL AND yr.h2 IS NOT NULL AND yr.cn IS NOT NULL
+      AND yr.cn <> round1_div(yr.h1 + 2 * yr.h2, 3)
 )
 SELECT school_code, 'SCORE_OUT_OF_RANGE' AS rule_id, 'error' AS severity, 'score' AS entity,
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject) AS record_key,
@@ -102,7 +125,7 @@ SELECT school_code, 'SCORE_OUT_OF_RANGE' AS rule_id, 'error' AS severity, 'score
        'Điểm môn ' || subject || ', ' || ctx_vi(grade, term, school_year)
        || ' không phải là số từ 0 đến 10. Hãy nhập điểm dạng số, ví dụ 7.5 hoặc 7,5.' AS message,
        student_id, grade, term, source_row
-FROM sc
+FROM bad
 WHERE assessed = 'score' AND score_raw IS NOT NULL AND (score_num IS NULL OR score_num > 10)
 UNION ALL
 SELECT school_code, 'SCORE_PRECISION', 'error', 'score',
@@ -111,7 +134,7 @@ SELECT school_code, 'SCORE_PRECISION', 'error', 'score',
        || ' có nhiều hơn một chữ số thập phân. Điểm trung bình môn được làm tròn đến một chữ số '
        || 'thập phân (ví dụ 7,25 thành 7,3): hãy nhập lại điểm đã làm tròn.',
        student_id, grade, term, source_row
-FROM sc
+FROM bad
 WHERE assessed = 'score' AND score_num IS NOT NULL AND NOT score_precision_ok
 UNION ALL
 SELECT school_code, 'RATING_INVALID', 'error', 'score',
@@ -119,8 +142,8 @@ SELECT school_code, 'RATING_INVALID', 'error', 'score',
        'Đánh giá môn ' || subject || ', ' || ctx_vi(grade, term, school_year)
        || ' không hợp lệ: chỉ được ghi «Đ» (Đạt) hoặc «CĐ» (Chưa đạt).',
        student_id, grade, term, source_row
-FROM sc
-WHERE assessed = 'rating' AND rating IS NOT NULL AND NOT rating_valid
+FROM bad
+WHERE assessed = 'rating' AND rating IS NOT NULL
 UNION ALL
 SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject),
@@ -131,7 +154,7 @@ SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
             ELSE 'Thiếu đánh giá môn ' || subject || ', ' || ctx_vi(grade, term, school_year)
                  || ': hãy nhập «Đ» hoặc «CĐ».' END,
        student_id, grade, term, source_row
-FROM sc
+FROM bad
 WHERE (assessed = 'score' AND score_raw IS NULL) OR (assessed = 'rating' AND rating IS NULL)
 UNION ALL
 SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
@@ -152,15 +175,13 @@ SELECT school_code, 'TERM_SUMMARY_MISSING', 'error', 'term_summary',
        student_id, grade, term, NULL
 FROM pt WHERE NOT has_summary
 UNION ALL
-SELECT yr.school_code, 'YEAR_SCORE_MISMATCH', 'error', 'score',
-       concat_ws('|', yr.student_id, coalesce(yr.cn_year, ''), yr.grade, 'CN', yr.subject), 'score',
-       'Điểm cả năm môn ' || yr.subject || ', lớp ' || yr.grade || coalesce(' (năm học ' || yr.cn_year || ')', '')
+SELECT school_code, 'YEAR_SCORE_MISMATCH', 'error', 'score',
+       concat_ws('|', student_id, coalesce(cn_year, ''), grade, 'CN', subject), 'score',
+       'Điểm cả năm môn ' || subject || ', lớp ' || grade || coalesce(' (năm học ' || cn_year || ')', '')
        || ' không bằng (điểm HK I + 2 × điểm HK II) / 3 làm tròn đến một chữ số thập phân. '
        || 'Hãy kiểm tra lại điểm cả năm và điểm hai học kỳ của môn này.',
-       yr.student_id, yr.grade, 'CN', yr.cn_row
-FROM yr
-WHERE yr.h1 IS NOT NULL AND yr.h2 IS NOT NULL AND yr.cn IS NOT NULL
-  AND yr.cn <> round1_div(yr.h1 + 2 * yr.h2, 3)
+       student_id, grade, 'CN', cn_row
+FROM yr_bad
 UNION ALL
 SELECT school_code, 'MISSING_FIELD', 'error', 'term_summary',
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term), f.field,

@@ -9,3 +9,15 @@ CREATE OR REPLACE MACRO round1_div(a, b) AS (2 * a + b) // (2 * b);
 -- "lớp 10, học kỳ I (năm học 2019-2020)" for messages.
 CREATE OR REPLACE MACRO ctx_vi(g, t, sy) AS
     'lớp ' || g || ', ' || term_vi(t) || coalesce(' (năm học ' || sy || ')', '');
+-- A date 'dd/mm/yyyy', 'd/m/yyyy' or 'yyyy-mm-dd', optionally followed by a time; NULL when the
+-- text has another form or is not a real date (31/02/2004). Year 0000 is not a date.
+CREATE OR REPLACE MACRO parse_vn_date(x) AS
+    CASE WHEN regexp_full_match(x, '\d{1,2}/\d{1,2}/\d{4}([ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?')
+              AND NOT regexp_matches(x, '/0000')
+         THEN CAST(try_strptime(regexp_extract(x, '^[0-9/]+'), '%d/%m/%Y') AS DATE)
+         WHEN regexp_full_match(x, '\d{4}-\d{2}-\d{2}([ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?')
+              AND NOT starts_with(x, '0000')
+         THEN CAST(try_strptime(left(x, 10), '%Y-%m-%d') AS DATE) END;
+-- Integer text ('12', '012') -> INTEGER, anything else NULL.
+CREATE OR REPLACE MACRO parse_int(x) AS
+    CASE WHEN regexp_full_match(x, '\d{1,9}') THEN CAST(x AS INTEGER) END;

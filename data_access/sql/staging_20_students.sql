@@ -1,45 +1,33 @@
--- Students, typed. birth_date: dd/mm/yyyy, d/m/yyyy or yyyy-mm-dd, optionally followed by a time;
--- anything else or an impossible date (31/02/2004) gives birth_date NULL, birth_date_valid false.
+-- Students, typed (all students of the snapshot). birth_date: see parse_vn_date; an impossible
+-- date (31/02/2004) or another form gives birth_date NULL and birth_date_valid false.
 CREATE OR REPLACE VIEW stg_students AS
-WITH p AS (
-    SELECT *,
-           regexp_extract(birth_date,
-               '^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$',
-               ['d', 'm', 'y']) AS dmy,
-           regexp_extract(birth_date,
-               '^(\d{4})-(\d{2})-(\d{2})(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$',
-               ['y', 'm', 'd']) AS ymd
-    FROM src_students
-), d AS (
-    SELECT *,
-           CASE WHEN dmy.y <> '' THEN dmy.y || '-' || lpad(dmy.m, 2, '0') || '-' || lpad(dmy.d, 2, '0')
-                WHEN ymd.y <> '' THEN ymd.y || '-' || ymd.m || '-' || ymd.d END AS iso_date
-    FROM p
-)
-SELECT d.student_id, d.school_code,
-       d.grade AS grade_raw,
-       CASE WHEN regexp_full_match(d.grade, '\d{1,4}') THEN CAST(d.grade AS INTEGER) END AS grade,
-       d.class_name, d.full_name, d.full_name_raw, d.full_name_legacy,
-       d.birth_date AS birth_date_raw,
-       CASE WHEN left(d.iso_date, 4) <> '0000' THEN try_cast(d.iso_date AS DATE) END AS birth_date,
-       (CASE WHEN left(d.iso_date, 4) <> '0000' THEN try_cast(d.iso_date AS DATE) END) IS NOT NULL
-           AS birth_date_valid,
-       d.gender, d.ethnicity, d.id_number, d.personal_id, d.permanent_address, d.status,
+SELECT st.student_id, st.school_code,
+       st.grade AS grade_raw, parse_int(st.grade) AS grade,
+       st.class_name, st.full_name, st.full_name_raw, st.full_name_legacy,
+       st.birth_date AS birth_date_raw,
+       parse_vn_date(st.birth_date) AS birth_date,
+       parse_vn_date(st.birth_date) IS NOT NULL AS birth_date_valid,
+       st.gender, st.ethnicity, st.id_number, st.personal_id, st.permanent_address, st.status,
        (sch.school_code IS NOT NULL) AS school_known,
-       d._row AS source_row
-FROM d LEFT JOIN src_schools sch ON sch.school_code = d.school_code;
+       st._row AS source_row
+FROM src_students st LEFT JOIN src_schools sch ON sch.school_code = st.school_code;
 
 -- Institutions to which a grade-12 requirement (student_info / student_results) applies.
 CREATE OR REPLACE VIEW stg_population_schools AS
 SELECT DISTINCT school_code FROM stg_school_requirements
 WHERE kind IN ('student_info', 'student_results');
 
--- The population of the grade-12 requirements: one row per student.
+-- The population of the grade-12 requirements: one row per student (status and grade of
+-- [population], at an institution to which such a requirement applies).
+-- The grade test `ltrim(grade, '0') = '12'` is parse_int(grade) = 12 without parsing every row.
 CREATE OR REPLACE VIEW stg_population AS
 SELECT st.student_id, st.school_code, sc.district_code, sc.level_group, sc.programme_id,
-       st.grade, st.class_name, st.source_row
-FROM stg_students st
-JOIN cfg_params prm ON st.status = prm.population_status AND st.grade = prm.population_grade
+       CAST(prm.population_grade AS INTEGER) AS grade, st.class_name, st._row AS source_row
+FROM src_students st
+JOIN cfg_params prm
+    ON st.status = prm.population_status
+   AND ltrim(st.grade, '0') = CAST(prm.population_grade AS VARCHAR)
+   AND regexp_full_match(st.grade, '\d{1,9}')
 JOIN stg_population_schools ps ON ps.school_code = st.school_code
 JOIN stg_schools sc ON sc.school_code = st.school_code;
 

@@ -42,23 +42,7 @@ QUALIFY row_number() OVER (PARTITION BY school_code, report_code
 -- Paper copies received. received_on parsed like birth_date; signed/stamped true when exactly
 -- 'Có'; valid = signed, stamped and a valid received_on.
 CREATE OR REPLACE VIEW stg_paper_copies AS
-WITH p AS (
-    SELECT *,
-           regexp_extract(received_on,
-               '^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$',
-               ['d', 'm', 'y']) AS dmy,
-           regexp_extract(received_on,
-               '^(\d{4})-(\d{2})-(\d{2})(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$',
-               ['y', 'm', 'd']) AS ymd
-    FROM src_paper_copies
-), d AS (
-    SELECT *,
-           CASE WHEN dmy.y <> '' AND dmy.y <> '0000'
-                    THEN try_cast(dmy.y || '-' || lpad(dmy.m, 2, '0') || '-' || lpad(dmy.d, 2, '0') AS DATE)
-                WHEN ymd.y <> '' AND ymd.y <> '0000'
-                    THEN try_cast(ymd.y || '-' || ymd.m || '-' || ymd.d AS DATE) END AS rdate
-    FROM p
-)
+WITH d AS (SELECT *, parse_vn_date(received_on) AS rdate FROM src_paper_copies)
 SELECT school_code, report_code,
        received_on AS received_on_raw, rdate AS received_on, rdate IS NOT NULL AS received_on_valid,
        coalesce(signed = 'Có', false) AS signed,

@@ -180,7 +180,9 @@ def _ref() -> dict:
     names = names[names != ""].astype("str").str.normalize("NFC")
     base = _fold(prov["province_name"].astype("str").str.replace(r"^(Tỉnh|Thành phố)\s+", "", regex=True))
     provinces = set(base)
-    for pre in ("tinh ", "thanh pho ", "tp. ", "tp."):
+    # "TP" and "TP." are read as the same abbreviation (RULES.md lists TP. for the province, TP
+    # for the district); see the report of ambiguities.
+    for pre in ("tinh ", "thanh pho ", "tp. ", "tp.", "tp "):
         provinces |= {pre + b for b in base}
     provinces |= set(_fold(pd.Series(["TP.HCM", "TP HCM", "TPHCM", "Hồ Chí Minh", "Sài Gòn"], dtype="str")))
     letters = set("abcdefghijklmnopqrstuvwxyzđ")
@@ -311,7 +313,7 @@ def _address_ok(addr: pd.Series) -> pd.Series:
     dist = _fold(parts.str[-2].astype("str"))
     ward = _fold(parts.str[-3].astype("str"))
     ok_p = prov.isin(ref["provinces_folded"])
-    ok_d = dist.str.fullmatch(r"(?:(?:quan|huyen|thi xa|thanh pho|tp) |(?:q|h)\. ?)\S.*")
+    ok_d = dist.str.fullmatch(r"(?:(?:quan|huyen|thi xa|thanh pho|tp) |(?:q|h|tp)\. ?)\S.*")
     ok_w = ward.str.fullmatch(r"(?:(?:phuong|xa|thi tran|tt) |(?:p|x)\. ?)\S.*")
     ok = ok_p & ok_d.fillna(False).astype(bool) & ok_w.fillna(False).astype(bool)
     return (ok & parts.str.len().ge(3)).fillna(False).astype(bool)

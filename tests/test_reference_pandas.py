@@ -137,6 +137,8 @@ INFO_CASES = {
     "id_female_ok": ({"gender": "Nữ", "full_name": "Trần Thị Bình", "personal_id": "079304000128"}, 1),
     "id_birth_year_mismatch": ({"personal_id": "079205000129"}, 0),
     "id_duplicate": ({"personal_id": "079204999999"}, 0),      # also held by DUP2 (grade 10)
+    "id_same_value_twice_not_duplicate": ({"id_number": "079204000130", "personal_id": "079204000130"}, 1),
+    "id_duplicate_downgraded": ({"id_number": "079204999999", "personal_id": "025123458"}, 1),
     "addr_no_street": ({"permanent_address": "Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh"}, 1),
     "addr_abbrev": ({"permanent_address": "5 Lý Tự Trọng, P. Bến Nghé, Q. 1, TPHCM"}, 1),
     "addr_no_accents": ({"permanent_address": "phuong ben nghe, quan 1, ho chi minh"}, 1),
@@ -147,6 +149,10 @@ INFO_CASES = {
     "addr_ward_without_kind": ({"permanent_address": "12 Lê Lợi, Bến Nghé, Quận 1, TP.HCM"}, 0),
     "addr_not_a_province": ({"permanent_address": "Phường 5, Quận 3, Việt Nam"}, 0),
     "addr_two_parts": ({"permanent_address": "Quận 1, TP.HCM"}, 0),
+    "addr_tp_dot_district": ({"permanent_address": "Xã Long Sơn, TP. Vũng Tàu, Tỉnh Bà Rịa - Vũng Tàu"}, 1),
+    "addr_tp_province": ({"permanent_address": "Phường 5, Quận 3, TP Hồ Chí Minh"}, 1),
+    "addr_district_without_kind": ({"permanent_address": "Phường 5, Gò Vấp, TP.HCM"}, 0),
+    "addr_glued_abbrev": ({"permanent_address": "P5, Q3, TP.HCM"}, 0),
 }
 
 
@@ -326,10 +332,9 @@ def test_institution_without_grade12_students(tmp_path):
     assert (r.status, r.days_late, r.at_risk) == ("not_started", 0, False)
 
 
-REPORT_CUT = "2022-04-28T23:59:59+07:00"
-
-
-@pytest.mark.parametrize("rows, status, days_late, completed", [
+# (rows of the report log, status, days_late, completed_at) at 03/05/2022 09:00; cut-off
+# 28/04/2022 23:59:59.
+REPORT_CASES = [
     ([("Đã gửi", "28/04/2022 23:59:59")], "done_on_time", 0, "2022-04-28T23:59:59+07:00"),
     ([("Đã duyệt", "2022-04-28T23:59:58")], "done_on_time", 0, "2022-04-28T23:59:58+07:00"),
     ([("Đã gửi", "29/04/2022 00:00:00")], "done_late", 1, "2022-04-29T00:00:00+07:00"),
@@ -340,15 +345,22 @@ REPORT_CUT = "2022-04-28T23:59:59+07:00"
     ([("Bị trả lại", "27/04/2022 10:00"), ("Đã gửi", "28/04/2022 15:30")], "done_on_time", 0,
      "2022-04-28T15:30:00+07:00"),
     ([("Đã gửi", "27/04/2022 10:00"), ("Bị trả lại", "28/04/2022 15:30")], "overdue", 5, None),
-])
-def test_report_status(tmp_path, rows, status, days_late, completed):
-    reports = [{"school_code": "S1", "report_code": "EMIS", "status": st, "submitted_at": at} for st, at in rows]
-    s = _one(tmp_path, "2022-05-03T09:00:00+07:00", reports=reports)
-    r = row(_prog([s]), "S1", "RPT_EMIS")
-    assert (r.status, r.days_late, r.expected) == (status, days_late, 1)
-    assert r.percent == (100.0 if status.startswith("done") else 0.0)
-    assert (pd.isna(r.completed_at) if completed is None else r.completed_at == T(completed))
-    assert not r.at_risk
+]
+
+
+def test_report_status(tmp_path):
+    """One institution per case (R0, R1, ...), one snapshot at 03/05/2022 09:00."""
+    reports = [{"school_code": f"R{i}", "report_code": "EMIS", "status": st, "submitted_at": at}
+               for i, (rows, *_) in enumerate(REPORT_CASES) for st, at in rows]
+    s = _one(tmp_path, "2022-05-03T09:00:00+07:00", schools=[school(f"R{i}") for i in range(len(REPORT_CASES))],
+             reports=reports)
+    p = _prog([s])
+    for i, (rows, status, days_late, completed) in enumerate(REPORT_CASES):
+        r = row(p, f"R{i}", "RPT_EMIS")
+        assert (r.status, r.days_late, r.expected) == (status, days_late, 1), rows
+        assert r.percent == (100.0 if status.startswith("done") else 0.0), rows
+        assert (pd.isna(r.completed_at) if completed is None else r.completed_at == T(completed)), rows
+        assert not r.at_risk
 
 
 @pytest.mark.parametrize("as_of, status, days_late, at_risk", [
@@ -373,20 +385,28 @@ def test_report_returned_then_resent_across_snapshots(tmp_path):
     assert (r.status, r.completed_at, r.days_late) == ("done_on_time", T("2022-04-28T16:20:05+07:00"), 0)
 
 
-@pytest.mark.parametrize("receipts, status, days_late, completed", [
+# (receipts, status, days_late, completed_at) at 02/05/2022 17:00.
+PAPER_CASES = [
     ([("28/04/2022", "Có", "Có")], "done_on_time", 0, "2022-04-28T00:00:00+07:00"),
     ([("29/04/2022", "Có", "Có")], "done_late", 1, "2022-04-29T00:00:00+07:00"),
     ([("2022-04-27", "Có", "Không"), ("30/04/2022", "Có", "Có"), ("29/04/2022 14:00", "Có", "Có")],
      "done_late", 1, "2022-04-29T00:00:00+07:00"),
     ([("27/04/2022", "Không", "Có")], "overdue", 4, None),
     ([("31/04/2022", "Có", "Có")], "overdue", 4, None),
-])
-def test_paper_status(tmp_path, receipts, status, days_late, completed):
-    pcs = [{"school_code": "S1", "report_code": "EMIS", "received_on": on, "signed": sg, "stamped": st}
-           for on, sg, st in receipts]
-    r = row(_prog([_one(tmp_path, "2022-05-02T17:00:00+07:00", paper_copies=pcs)]), "S1", "PAPER_EMIS")
-    assert (r.status, r.days_late) == (status, days_late)
-    assert (pd.isna(r.completed_at) if completed is None else r.completed_at == T(completed))
+]
+
+
+def test_paper_status(tmp_path):
+    """One institution per case (P0, P1, ...), one snapshot at 02/05/2022 17:00."""
+    pcs = [{"school_code": f"P{i}", "report_code": "EMIS", "received_on": on, "signed": sg, "stamped": st}
+           for i, (receipts, *_) in enumerate(PAPER_CASES) for on, sg, st in receipts]
+    s = _one(tmp_path, "2022-05-02T17:00:00+07:00", schools=[school(f"P{i}") for i in range(len(PAPER_CASES))],
+             paper_copies=pcs)
+    p = _prog([s])
+    for i, (receipts, status, days_late, completed) in enumerate(PAPER_CASES):
+        r = row(p, f"P{i}", "PAPER_EMIS")
+        assert (r.status, r.days_late) == (status, days_late), receipts
+        assert (pd.isna(r.completed_at) if completed is None else r.completed_at == T(completed)), receipts
 
 
 def test_paper_unsigned_before_due_is_not_started(tmp_path):

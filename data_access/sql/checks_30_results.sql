@@ -27,15 +27,15 @@ g AS MATERIALIZED (
     SELECT k_student, grade, term_code,
            count(*) AS n_rows,
            max(school_year) AS school_year,
-           count(*) FILTER (WHERE assessed IS NOT NULL) AS n_req_rows,
-           count(*) FILTER (WHERE assessed = 'score' AND score_valid) AS n_sc_valid,
-           count(*) FILTER (WHERE assessed = 'rating' AND rating_valid) AS n_rt_valid,
-           count(*) FILTER (WHERE assessed = 'rating' AND rating = 'Đ') AS n_rt_d,
-           sum(score_t) FILTER (WHERE assessed = 'score') AS sum_t,
-           min(score_t) FILTER (WHERE assessed = 'score') AS min_t,
-           max(score_t) FILTER (WHERE assessed = 'score' AND is_key) AS key_max_t,
-           count(*) FILTER (WHERE assessed = 'score' AND score_t < 65) AS n_below65,
-           count(*) FILTER (WHERE assessed = 'score' AND score_t < 50) AS n_below50
+           sum(CAST(assessed IS NOT NULL AS INTEGER)) AS n_req_rows,
+           sum(CAST(assessed = 'score' AND score_valid AS INTEGER)) AS n_sc_valid,
+           sum(CAST(assessed = 'rating' AND rating_valid AS INTEGER)) AS n_rt_valid,
+           sum(CAST(assessed = 'rating' AND rating = 'Đ' AS INTEGER)) AS n_rt_d,
+           sum(CASE WHEN assessed = 'score' THEN score_t END) AS sum_t,
+           min(CASE WHEN assessed = 'score' THEN score_t END) AS min_t,
+           max(CASE WHEN assessed = 'score' AND is_key THEN score_t END) AS key_max_t,
+           sum(CAST(assessed = 'score' AND score_t < 65 AS INTEGER)) AS n_below65,
+           sum(CAST(assessed = 'score' AND score_t < 50 AS INTEGER)) AS n_below50
     FROM sc GROUP BY k_student, grade, term_code
 ),
 -- required (grade, term) of each population student, with what exists for it
@@ -50,12 +50,20 @@ pt AS (
     LEFT JOIN chk_programme_counts pc ON pc.programme_id = pt.programme_id
 ),
 -- required subjects without a row, where the (grade, term) has some data
+incomplete AS (
+    SELECT * FROM pt WHERE (has_summary OR n_rows > 0) AND n_req_rows < n_req
+),
+present AS (   -- programme subjects that have a row, in the incomplete groups only
+    SELECT sc.k_student, sc.grade, sc.term_code, sc.sid FROM sc
+    SEMI JOIN incomplete i ON i.k_student = sc.k_student AND i.grade = sc.grade AND i.term_code = sc.term_code
+    WHERE sc.sid IS NOT NULL
+),
 no_row AS (
-    SELECT pt.*, ps.subject, ps.assessed, ps.sid
-    FROM (SELECT * FROM pt WHERE (has_summary OR n_rows > 0) AND n_req_rows < n_req) pt
-    JOIN stg_programme_subjects ps ON ps.programme_id = pt.programme_id
-    ANTI JOIN sc ON sc.k_student = pt.k_student AND sc.grade = pt.grade
-                AND sc.term_code = pt.term_code AND sc.sid = ps.sid
+    SELECT i.*, ps.subject, ps.assessed, ps.sid
+    FROM incomplete i
+    JOIN stg_programme_subjects ps ON ps.programme_id = i.programme_id
+    ANTI JOIN present pr ON pr.k_student = i.k_student AND pr.grade = i.grade
+                        AND pr.term_code = i.term_code AND pr.sid = ps.sid
 ),
 -- score rows with a finding of their own, with names
 bad AS (
@@ -99,25 +107,26 @@ rc AS (
                 ELSE raw_rank END AS computed_rank
     FROM rk
 ),
--- whole-year score vs the two terms, per (student, grade, scored subject)
+-- whole-year score vs the two terms, per (student, grade, scored subject): each term's score
+-- packed in 8 bits of one sum (rows are unique per term after deduplication), one aggregate.
 yr AS (
-    SELECT k_student, grade, sid,
-           max(score_t) FILTER (WHERE term_code = 1) AS h1,
-           max(score_t) FILTER (WHERE term_code = 2) AS h2,
-           max(score_t) FILTER (WHERE term_code = 3) AS cn,
-           max(school_year) FILTER (WHERE term_code = 3) AS cn_year,
-           max(source_row) FILTER (WHERE term_code = 3) AS cn_row
-    FROM sc
-    WHERE assessed = 'score' AND score_valid
-    GROUP BY k_student, grade, sid
+    SELECT k_student, grade, sid, packed
+    FROM (SELECT any_value(k_student) AS k_student, any_value(grade) AS grade, any_value(sid) AS sid,
+                 sum(CAST(score_t AS BIGINT) << (8 * term_code)) AS packed,
+                 sum(CAST(1 AS BIGINT) << (24 + term_code)) AS present
+          FROM sc
+          WHERE assessed = 'score' AND score_valid AND term_code IN (1, 2, 3)
+          GROUP BY (k_student * 128 + grade) * 64 + sid)   -- one integer key: grade < 128, sid < 64
+    WHERE present = 56     -- bits 25, 26, 27: HK1, HK2 and CN all valid
+      AND (packed >> 24) & 255 <> round1_div(((packed >> 8) & 255) + 2 * ((packed >> 16) & 255), 3)
 ),
 yr_bad AS (
-    SELECT yr.*, p.student_id, p.school_code, ps.subject
+    SELECT sc.k_student, sc.grade, sc.sid, sc.school_year AS cn_year, sc.source_row AS cn_row,
+           p.student_id, p.school_code, ps.subject
     FROM yr
+    JOIN sc ON sc.k_student = yr.k_student AND sc.grade = yr.grade AND sc.sid = yr.sid AND sc.term_code = 3
     JOIN stg_population_keys p ON p.k_student = yr.k_student
     JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.sid = yr.sid
-    WHERE yr.h1 IS NOT NULL AND yr.h2 IS NOT NULL AND yr.cn IS NOT NULL
-      AND yr.cn <> round1_div(yr.h1 + 2 * yr.h2, 3)
 )
 SELECT school_code, 'SCORE_OUT_OF_RANGE' AS rule_id, 'error' AS severity, 'score' AS entity,
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject) AS record_key,

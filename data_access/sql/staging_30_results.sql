@@ -24,18 +24,22 @@ SELECT school_code, grade, CAST(grade AS VARCHAR) AS grade_txt, term,
 FROM stg_required_terms;
 
 -- Score rows, narrow and deduplicated (integer keys; what the checks read).
--- Score text: '8', '8.5' or '8,5'. score_num: the number when the text is numeric;
+-- Score text: '8', '8.5' or '8,5'. score_num: the number (DOUBLE) when the text is numeric;
 -- score_precision_ok: numeric with at most one decimal (trailing zeros ignored: '8.50' is fine);
 -- score_valid: numeric, precision ok and 0..10; score_t: the score in integer tenths when valid.
 CREATE OR REPLACE VIEW stg_score_rows AS
-WITH raw AS MATERIALIZED (
+WITH gt AS (   -- each distinct (grade, term) text of the file, mapped once to a required pair
+    SELECT DISTINCT grade AS grade_src, term AS term_src FROM src_subject_scores
+),
+raw AS MATERIALIZED (
     SELECT p.k_student, rt.grade, rt.term_code, ps.sid, ps.assessed,
            coalesce(ps.is_key, false) AS is_key, s.school_year, s.score, s.rating, s._row
     FROM src_subject_scores s
+    JOIN gt ON gt.grade_src = s.grade AND gt.term_src = s.term
     JOIN stg_population_keys p ON p.student_id = s.student_id
     JOIN stg_required_term_keys rt
-        ON rt.school_code = p.school_code AND rt.grade_txt = ltrim(s.grade, '0')
-       AND rt.term = upper(replace(s.term, ' ', ''))
+        ON rt.school_code = p.school_code AND rt.grade_txt = ltrim(gt.grade_src, '0')
+       AND rt.term = upper(replace(gt.term_src, ' ', ''))
     LEFT JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.subject = s.subject
 ),
 -- (student, grade, term) groups where a programme subject has more than one row
@@ -55,18 +59,21 @@ kept AS (
 ),
 -- each distinct score text parsed once
 vals AS (
-    SELECT score,
-           regexp_full_match(score, '\d+([.,]\d+)?') AS is_num,
-           regexp_full_match(score, '\d+([.,]\d?0*)?') AS precision_ok,
-           try_cast(replace(score, ',', '.') AS DECIMAL(38, 10)) AS num
-    FROM (SELECT DISTINCT score FROM raw WHERE score IS NOT NULL)
+    SELECT score, is_num, precision_ok, num,
+           CAST(CASE WHEN is_num THEN num END AS DOUBLE) AS score_num,
+           coalesce(is_num AND precision_ok, false) AS score_precision_ok,
+           coalesce(is_num AND precision_ok AND num <= 10, false) AS score_valid,
+           CASE WHEN is_num AND precision_ok AND num <= 10 THEN CAST(num * 10 AS INTEGER) END AS score_t
+    FROM (SELECT score,
+                 regexp_full_match(score, '\d+([.,]\d+)?') AS is_num,
+                 regexp_full_match(score, '\d+([.,]\d?0*)?') AS precision_ok,
+                 try_cast(replace(score, ',', '.') AS DECIMAL(38, 10)) AS num
+          FROM (SELECT DISTINCT score FROM raw WHERE score IS NOT NULL))
 )
 SELECT r.k_student, r.grade, r.term_code, r.sid, r.assessed, r.is_key, r.school_year,
-       r.score AS score_raw,
-       CASE WHEN v.is_num THEN v.num END AS score_num,
-       coalesce(v.is_num AND v.precision_ok, false) AS score_precision_ok,
-       coalesce(v.is_num AND v.precision_ok AND v.num <= 10, false) AS score_valid,
-       CASE WHEN v.is_num AND v.precision_ok AND v.num <= 10 THEN CAST(v.num * 10 AS INTEGER) END AS score_t,
+       r.score AS score_raw, v.score_num,
+       coalesce(v.score_precision_ok, false) AS score_precision_ok,
+       coalesce(v.score_valid, false) AS score_valid, v.score_t,
        r.rating,
        coalesce(r.rating IN ('Đ', 'CĐ'), false) AS rating_valid,
        r._row AS source_row
@@ -98,5 +105,5 @@ JOIN stg_population_keys p ON p.student_id = s.student_id
 JOIN stg_required_term_keys rt
     ON rt.school_code = p.school_code AND rt.grade_txt = ltrim(s.grade, '0')
    AND rt.term = upper(replace(s.term, ' ', ''))
-QUALIFY row_number() OVER (PARTITION BY s.student_id, rt.grade, rt.term
+QUALIFY row_number() OVER (PARTITION BY p.k_student, rt.grade, rt.term_code
                            ORDER BY s.school_year DESC NULLS LAST, s._row DESC) = 1;

@@ -21,6 +21,31 @@ Public API (used by the agreement test):
 - student_done(tables, campaign) -> school_code, requirement_id, expected, done
 - progress(snapshots, as_of, campaign) -> one row per institution × applicable requirement
 - rollup(progress_df, schools_df, by, campaign=None) -> one row per group × requirement
+
+Readings of RULES.md where it leaves room (for the lead to settle; RULES.md is not edited here):
+- paper: a receipt that is not signed and stamped does not make the paper "in_progress" (the
+  "a row exists" clause is read as applying to reports only); not done ⇒ not_started/overdue.
+- RPT_CSVC: ROOM_MULTI_LEVEL does not block the report (done = status and time only).
+- addresses: "TP" and "TP." are one abbreviation (district and province); a word prefix
+  (Quận, Phường, TT, TP ...) needs a space after it, a dotted one (Q., H., P., X., TP.) does not;
+  "Q1"/"P5" are refused; province names are compared with their own spacing around hyphens.
+- names: letters = ASCII A–Z and the Vietnamese precomposed letters; apostrophes, hyphens,
+  tabs and other Latin letters (ç, ü) are invalid characters.
+- dates: d/m/yyyy (1–2 digit day and month) or yyyy-mm-dd (2 digits), optionally followed by
+  " HH:MM[:SS]" (ISO also "T"), hour 1–2 digits and ≤ 23, no fraction of a second. Times
+  (submitted_at): the same with the time required; a date alone is not a valid time.
+- scores: precision is judged on the text ("8.50" has two decimals); ".5", "8.", "-1" are not
+  numbers. Overall average: any number of decimals, tolerance inclusive (|x − avg| ≤ 0.05).
+- several rows for the same student, grade, term (and subject) in the same latest school year:
+  the highest `_row` is used; school years compare as text, NULL lowest; cohort_years unused.
+- report row: the latest valid submitted_at; rows with an invalid or empty time count as the
+  earliest; ties go to the highest `_row`.
+- terms, subjects, statuses, signed/stamped compare exactly (no case or alias folding).
+- ID: century code defined for 1900–2199 only (other years mismatch); an all-zero 9-digit value
+  is also ID_FORMAT; ID_DUPLICATE looks at stored 12-digit values only.
+- at_risk is computed exactly (integer milliseconds and hundredths of a percent); projected
+  equal to the target is not at risk; s0's window [t − W, t) includes its start.
+- snapshots with the same as_of keep the order of the list given; the last one is the newest.
 """
 from __future__ import annotations
 

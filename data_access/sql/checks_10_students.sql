@@ -97,8 +97,8 @@ SELECT school_code, 'GENDER_INVALID', 'error', 'student', student_id, 'gender',
 FROM b WHERE gender IS NOT NULL AND gender NOT IN ('Nam', 'Nữ')
 UNION ALL
 SELECT school_code, 'BIRTH_DATE_INVALID', 'error', 'student', student_id, 'birth_date',
-       'Ngày sinh không phải là một ngày có thật hoặc sai định dạng. Hãy nhập theo dạng ngày/tháng/năm '
-       || '(dd/mm/yyyy), ví dụ 05/09/2004, và định dạng ô là Văn bản hoặc Ngày.',
+       'Ngày sinh không phải là một ngày có thật (ví dụ ngày 31 tháng 2) hoặc sai định dạng. '
+       || 'Hãy nhập theo dạng ngày/tháng/năm có 4 chữ số năm (dd/mm/yyyy) và định dạng ô là Văn bản hoặc Ngày.',
        student_id, grade, NULL, source_row
 FROM b WHERE birth_date_raw IS NOT NULL AND NOT birth_date_valid
 UNION ALL
@@ -122,7 +122,7 @@ UNION ALL
 SELECT school_code, 'ADDRESS_INCOMPLETE', 'error', 'student', student_id, 'permanent_address',
        'Nơi thường trú chưa ghi đủ ba cấp hành chính ở cuối, cách nhau bằng dấu phẩy: '
        || 'phường/xã/thị trấn, quận/huyện/thị xã/thành phố, tỉnh/thành phố. '
-       || 'Ví dụ: «12 Lê Lợi, Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh».',
+       || 'Dạng đúng: «số nhà đường, Phường/Xã ..., Quận/Huyện ..., Tỉnh/Thành phố ...».',
        student_id, grade, NULL, source_row
 FROM addr_ok WHERE NOT ok
 UNION ALL

@@ -113,11 +113,11 @@ yr AS (
     SELECT k_student, grade, sid, packed
     FROM (SELECT any_value(k_student) AS k_student, any_value(grade) AS grade, any_value(sid) AS sid,
                  sum(CAST(score_t AS BIGINT) << (8 * term_code)) AS packed,
-                 sum(CAST(1 AS BIGINT) << (24 + term_code)) AS present
+                 sum(CAST(1 AS BIGINT) << term_code) AS present
           FROM sc
           WHERE assessed = 'score' AND score_valid AND term_code IN (1, 2, 3)
           GROUP BY (k_student * 128 + grade) * 64 + sid)   -- one integer key: grade < 128, sid < 64
-    WHERE present = 56     -- bits 25, 26, 27: HK1, HK2 and CN all valid
+    WHERE present = 14     -- bits 1, 2, 3: HK1, HK2 and CN all valid
       AND (packed >> 24) & 255 <> round1_div(((packed >> 8) & 255) + 2 * ((packed >> 16) & 255), 3)
 ),
 yr_bad AS (

@@ -74,14 +74,16 @@ def resolve_as_of(as_of, ext: readers.Extract) -> dt.datetime:
     value = (ext.manifest or {}).get("as_of")
     if value is None:
         name = ext.manifest_name or readers.MANIFEST_NAME
-        where_vi = f"{name} không có dòng as_of" if ext.manifest is not None else f"không có tệp {name}"
-        where_en = f"{name} has no as_of" if ext.manifest is not None else f"there is no {name}"
-        raise refuse(
-            f"không biết bản trích xuất được xuất lúc nào: {where_vi} và không có tham số --as-of. "
-            f"Hãy thêm dòng as_of = 2022-04-27T17:00:00+07:00 vào {name} (hoặc dùng --as-of) rồi nhập lại.",
-            f"unknown export time: {where_en} and no --as-of was given; add "
-            f"as_of = 2022-04-27T17:00:00+07:00 to {name} (or pass --as-of) and import again.",
-            name, None, "as_of")
+        how_vi = (f"Hãy thêm dòng as_of = 2022-04-27T17:00:00+07:00 vào {name} (hoặc dùng --as-of) "
+                  f"rồi nhập lại.")
+        how_en = f"add as_of = 2022-04-27T17:00:00+07:00 to {name} (or pass --as-of) and import again."
+        if ext.manifest is not None:
+            raise refuse(f"không có dòng as_of (thời điểm xuất dữ liệu) và không có tham số --as-of. {how_vi}",
+                         f"no as_of (export time) and no --as-of was given; {how_en}", name, None, "as_of")
+        raise refuse(f"Không biết bản trích xuất được xuất lúc nào: không có tệp {name} và không có tham số "
+                     f"--as-of. {how_vi}",
+                     f"Unknown export time: there is no {name} and no --as-of was given; {how_en}",
+                     name, None, "as_of", locate=False)
     if isinstance(value, dt.time):
         value = str(value)
     try:
@@ -203,8 +205,8 @@ def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: 
                 raise refuse(
                     f"không có dòng dữ liệu nào (chỉ có dòng tiêu đề) — {t.title.lower()} không thể rỗng. "
                     f"Hãy xuất lại tệp từ hệ thống rồi nhập lại.",
-                    f"{sc.member.name} has no rows (header only); the {t.name} list cannot be empty. "
-                    f"Export it again and import again.", sc.member.name, hm.header_row + 1)
+                    f"{t.file} has no rows (only the header); the {t.name} list cannot be empty. "
+                    f"Export it again and import again.", sc.member.name)
             check_keys(con, t, hm, sc.member.name)
             if t.name in readers.NAME_TABLES:
                 repair_names(con, t)

@@ -45,6 +45,12 @@ MANIFEST_NAME = "manifest.toml"
 NAME_TABLES = ("students", "staff")            # tables whose full_name is repaired
 NAME_EXTRAS = ("full_name_raw", "full_name_legacy")
 TRIM_CHARS = " \t\r\n\u00a0\u200b\ufeff"
+# Text made only of these characters is NFC already (ASCII, Latin-1, Latin Extended-A/B and the
+# precomposed Vietnamese letters): DuckDB's nfc_normalize is costly on non-ASCII text (9 of 11 s
+# for 1.7 million students), so it only runs on values holding anything else (e.g. a combining
+# tone mark), and not at all on files that hold none.
+_NFC_UNSAFE = re.compile("[^\\x00-\\u024f\\u1e00-\\u1eff]")
+NFC_UNSAFE_RE2 = r"[^\x{0000}-\x{024F}\x{1E00}-\x{1EFF}]"   # the same class for DuckDB (RE2)
 
 ENCODING_LABELS = {
     "utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16-le-bom": "UTF-16LE (BOM)",
@@ -121,9 +127,9 @@ def map_headers(table: schema.Table, headers: list[str], file: str, header_row: 
     for pos, raw in enumerate(headers):
         text = (raw or "").strip()
         key = header_key(text)
-        if not key or key in _IGNORED_KEYS:
-            continue  # no header (an unnamed column) or STT: dropped
-        names = idx.get(key)
+        if key and key in _IGNORED_KEYS:
+            continue  # STT: the export's row number, dropped
+        names = idx.get(key) if key else None
         if names and len(names) > 1:
             a, b = sorted(names)
             raise refuse(
@@ -232,7 +238,7 @@ def _choose_root(files: dict[tuple[str, ...], object], dirs: set[tuple[str, ...]
         if any(_recognise(p[-1]) or p[-1].lower() == MANIFEST_NAME for p in here):
             return root
         subs = {d for d in dirs if len(d) == len(root) + 1 and d[:-1] == root and not _is_junk(d[-1])}
-        if len(subs) != 1 or here:
+        if len(subs) != 1:
             return root
         root = next(iter(subs))
     return root
@@ -401,6 +407,7 @@ class Scanned:
     bom: int = 0
     interior_blank: bool = False
     size: int = 0
+    nfc_safe: bool = False  # no character that NFC could change: skip normalisation
 
     @property
     def label(self) -> str:
@@ -448,6 +455,7 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
     bom = 0
     utf8_ok = True
     multibyte = False
+    nfc_safe = True
     bad: tuple[int, int] | None = None   # (line, byte) of the first invalid UTF-8 byte
     newlines = 0
     dec = codecs.getincrementaldecoder("utf-8")("strict")
@@ -483,8 +491,10 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
                     if utf8_ok:
                         try:
                             text = dec.decode(chunk)
-                            if not multibyte and not text.isascii():
+                            if not text.isascii():
                                 multibyte = True
+                                if nfc_safe and _NFC_UNSAFE.search(text):
+                                    nfc_safe = False
                         except UnicodeDecodeError as e:
                             utf8_ok = False
                             pos = max(0, min(e.start, len(chunk) - 1))
@@ -518,14 +528,16 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
     elif enc == "utf-8-sig" and not utf8_ok:
         raise _decode_refusal(m.name, bad[0] if bad else None, bad[1] if bad else None,
                               "tệp UTF-8 có byte không hợp lệ")
-    return Scanned(m, copy_to or m.path, enc, bom, blank.interior if enc.startswith("utf-8") else False,
-                   size)
+    utf8 = enc.startswith("utf-8")
+    return Scanned(m, copy_to or m.path, enc, bom, blank.interior if utf8 else False, size,
+                   nfc_safe and utf8)
 
 
-def transcode(sc: Scanned, work: Path) -> tuple[Path, bool]:
+def transcode(sc: Scanned, work: Path) -> tuple[Path, bool, bool]:
     """UTF-16 / Windows-1258 → a UTF-8 work file (streamed). Windows-1258 text is decomposed
     by nature (tone marks are separate bytes), so it is NFC-composed here, line by line: its
-    decomposition is the encoding's, not the data's. Returns (path, interior blank lines)."""
+    decomposition is the encoding's, not the data's. Returns (path, interior blank lines,
+    NFC-safe)."""
     codec = {"utf-16-le-bom": "utf-16-le", "utf-16-be-bom": "utf-16-be"}.get(sc.encoding, sc.encoding)
     dst = work / f"utf8-{sc.member.table.name}.csv"
     dec = codecs.getincrementaldecoder(codec)("strict")
@@ -533,6 +545,7 @@ def transcode(sc: Scanned, work: Path) -> tuple[Path, bool]:
     nfc = sc.encoding == "cp1258"
     carry = ""
     lines = 0
+    nfc_safe = True
     with open(sc.path, "rb") as f, open(dst, "wb") as out:
         f.seek(sc.bom)
         while True:
@@ -558,12 +571,14 @@ def transcode(sc: Scanned, work: Path) -> tuple[Path, bool]:
                     cut = text.rfind("\n") + 1
                     text, carry = text[:cut], text[cut:]
                 text = unicodedata.normalize("NFC", text)
+            elif nfc_safe and not text.isascii() and _NFC_UNSAFE.search(text):
+                nfc_safe = False
             data = text.encode("utf-8")
             out.write(data)
             blank.feed(data)
             if final:
                 break
-    return dst, blank.interior
+    return dst, blank.interior, nfc_safe
 
 
 # ---- pass 2: header, delimiter, row numbers --------------------------------------------------
@@ -577,6 +592,7 @@ class Prepared:
     header_row: int               # spreadsheet row of the header
     row_column: bool              # first column of the file is _row (written by us)
     encoding: str
+    nfc_safe: bool = False        # the text needs no NFC normalisation
 
 
 def _head_text(path: Path, bom: int) -> str:
@@ -629,15 +645,15 @@ def find_header_csv(table: schema.Table, text: str, file: str) -> tuple[str, int
 
 def prepare_csv(sc: Scanned, work: Path) -> Prepared:
     table, file = sc.member.table, sc.member.name
-    path, bom, interior = sc.path, sc.bom, sc.interior_blank
+    path, bom, interior, nfc_safe = sc.path, sc.bom, sc.interior_blank, sc.nfc_safe
     if not sc.encoding.startswith("utf-8"):
-        path, interior = transcode(sc, work)
+        path, interior, nfc_safe = transcode(sc, work)
         bom = 0
     text = _head_text(path, bom)
     delim, skip, header = find_header_csv(table, text, file)
     if not interior:
-        return Prepared(path, delim, skip, header, skip + 1, False, sc.encoding)
-    return _csv_with_row_numbers(path, bom, delim, skip, header, work, sc)
+        return Prepared(path, delim, skip, header, skip + 1, False, sc.encoding, nfc_safe)
+    return _csv_with_row_numbers(path, bom, delim, skip, header, work, sc, nfc_safe)
 
 
 def _ragged(file: str, row: int, n: int, header: list[str]) -> ExtractError:
@@ -651,7 +667,7 @@ def _ragged(file: str, row: int, n: int, header: list[str]) -> ExtractError:
 
 
 def _csv_with_row_numbers(path: Path, bom: int, delim: str, skip: int, header: list[str],
-                          work: Path, sc: Scanned) -> Prepared:
+                          work: Path, sc: Scanned, nfc_safe: bool) -> Prepared:
     """Slow path for CSV files with blank lines between records: Python's csv module counts
     rows exactly as a spreadsheet shows them and writes them with their row number."""
     file = sc.member.name
@@ -682,7 +698,7 @@ def _csv_with_row_numbers(path: Path, bom: int, delim: str, skip: int, header: l
         except csv.Error as e:
             raise refuse(f"dòng không đọc được theo định dạng CSV ({e}). Hãy sửa dòng này rồi nhập lại.",
                          f"malformed CSV line ({e}); fix the line and import again.", file, row + 1)
-    return Prepared(dst, ",", 0, header, header_row, True, sc.encoding)
+    return Prepared(dst, ",", 0, header, header_row, True, sc.encoding, nfc_safe)
 
 
 # ---- XLSX ----------------------------------------------------------------------------------
@@ -828,15 +844,20 @@ def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: st
     rej = f"rej_{table.name}"
     src = (f"read_csv({_sql_str(str(prep.path))}, skip={prep.skip}, header=true, columns={col_spec}, "
            f"auto_detect=false, delim={_sql_str(prep.delimiter)}, quote='\"', escape='\"', "
-           f"strict_mode=true, null_padding=false, max_line_size=16777216, "
+           f"strict_mode=true, null_padding=false, "
            f"store_rejects=true, rejects_table={_sql_str(rej)}, rejects_scan={_sql_str(rej + '_scan')})")
     trim = _sql_str(TRIM_CHARS)
+
+    unsafe = _sql_str(NFC_UNSAFE_RE2)
 
     def val(pos: int, nfc: bool = True) -> str:
         # trim(x) only strips spaces and is fast; trim(x, chars) is ~2x slower, so it runs only
         # on values holding a tab or a no-break space (copied from the web or Word).
         c = f"c{pos}"
-        inner = f"nfc_normalize({c})" if nfc else c
+        if nfc and not prep.nfc_safe:
+            inner = f"CASE WHEN regexp_matches({c}, {unsafe}) THEN nfc_normalize({c}) ELSE {c} END"
+        else:
+            inner = c
         return (f"nullif(CASE WHEN contains({c}, chr(160)) OR contains({c}, chr(9)) "
                 f"THEN trim({inner}, {trim}) ELSE trim({inner}) END, '')")
 

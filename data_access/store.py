@@ -187,9 +187,12 @@ class Store:
         self.ensure()
         d = self.tmp_dir / f"{WORK_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         d.mkdir()
-        fd = os.open(d / _WORK_LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+        # Lock first, then give the lock file its name: a cleaner never sees an unlocked .lock
+        # of a live import (a folder without .lock is left alone while young).
+        fd = os.open(d / (_WORK_LOCK + ".new"), os.O_CREAT | os.O_RDWR, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(d / (_WORK_LOCK + ".new"), d / _WORK_LOCK)
             yield d
         finally:
             try:

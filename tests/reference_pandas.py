@@ -23,8 +23,8 @@ Public API (used by the agreement test):
 - rollup(progress_df, schools_df, by, campaign=None) -> one row per group × requirement
 
 Readings of RULES.md where it leaves room (for the lead to settle; RULES.md is not edited here):
-- paper: a receipt that is not signed and stamped does not make the paper "in_progress" (the
-  "a row exists" clause is read as applying to reports only); not done ⇒ not_started/overdue.
+- paper: any receipt, even one not signed or stamped, makes a paper copy not done "in_progress"
+  (settled in RULES.md).
 - RPT_CSVC: ROOM_MULTI_LEVEL does not block the report (done = status and time only).
 - addresses: "TP" and "TP." are one abbreviation (district and province); a word prefix
   (Quận, Phường, TT, TP ...) needs a space after it, a dotted one (Q., H., P., X., TP.) does not;
@@ -614,7 +614,10 @@ def _units(tables: dict, campaign: Campaign) -> pd.DataFrame:
             rows = papers[papers["report_code"] == r.report_code]
             u = u.merge(rows[["school_code", "on"]], on="school_code", how="left")
             u["done"] = u["on"].notna().astype("int64")
-            u["active"] = u["done"] > 0
+            # Any receipt, even unsigned or unstamped, means the paper copy is under way.
+            pc = _table(tables, "paper_copies")
+            got = set(_col(pc, "school_code")[_col(pc, "report_code") == r.report_code].dropna())
+            u["active"] = (u["done"] > 0) | u["school_code"].isin(got)
             u["completed_at"] = u["on"].astype(TS_DTYPE)
         u["requirement_id"] = r.id
         u["expected"] = 1

@@ -409,10 +409,10 @@ def test_paper_status(tmp_path):
         assert (pd.isna(r.completed_at) if completed is None else r.completed_at == T(completed)), receipts
 
 
-def test_paper_unsigned_before_due_is_not_started(tmp_path):
+def test_paper_unsigned_before_due_is_in_progress(tmp_path):
     pcs = [{"school_code": "S1", "report_code": "EMIS", "received_on": "27/04/2022", "signed": "Có", "stamped": "Không"}]
     r = row(_prog([_one(tmp_path, "2022-04-27T17:00:00+07:00", paper_copies=pcs)]), "S1", "PAPER_EMIS")
-    assert (r.status, r.at_risk) == ("not_started", True)
+    assert (r.status, r.at_risk) == ("in_progress", True)  # a receipt arrived, but is not valid yet
 
 
 def test_history_unbroken_run(tmp_path):

@@ -6,8 +6,9 @@ use, and every code column stays text (leading zeros kept: province 001, ethnic 
 
 Tables:
 - ref_provinces(gso_code, cccd_prefix, province_name, province_key, type)
-- ref_province_alias(alias_key, cccd_prefix, province_name): compact accent-free keys (letters
-  and digits only) accepted as the province part of an address, incl. TP.HCM forms.
+- ref_province_alias(alias_key, cccd_prefix, province_name): folded names (accent- and case-free,
+  whitespace collapsed, no "Tỉnh"/"Thành phố") accepted as the province part of an address,
+  plus the forms TP.HCM, TP HCM, TPHCM, Hồ Chí Minh, Sài Gòn.
 - ref_ethnic_groups(code, official_name)
 - ref_ethnic_alias(alias_key, official_name, exact): exact=true keys (case/space/hyphen
   insensitive) of the 54 official names and their aliases; exact=false accent-free keys, used
@@ -54,10 +55,13 @@ def _read(name: str) -> pd.DataFrame:
         lambda c: c.str.strip())
 
 
+def fold(s: str) -> str:
+    """Accent- and case-free, whitespace collapsed and trimmed (the SQL: addr_fold)."""
+    return re.sub(r"\s+", " ", strip_accents(s)).strip()
+
+
 def _province_key(name: str) -> str:
-    k = strip_accents(name)
-    k = re.sub(r"^(tinh|thanh pho)\s+", "", k)
-    return re.sub(r"\s+", " ", re.sub(r"[^0-9a-z]+", " ", k)).strip()
+    return re.sub(r"^(tinh|thanh pho)\s+", "", fold(name))
 
 
 @lru_cache(maxsize=1)
@@ -68,11 +72,11 @@ def _tables() -> dict[str, pd.DataFrame]:
         "province_name": prov["province_name"],
         "province_key": prov["province_name"].map(_province_key), "type": prov["type"],
     })
-    alias_rows = [(k.replace(" ", ""), p, n) for k, p, n in zip(
-        ref_provinces["province_key"], ref_provinces["cccd_prefix"], ref_provinces["province_name"])]
+    alias_rows = list(zip(ref_provinces["province_key"], ref_provinces["cccd_prefix"],
+                          ref_provinces["province_name"]))
     hcm = ref_provinces.loc[ref_provinces["cccd_prefix"] == "079"].iloc[0]
-    for a in ("hcm", "hochiminh", "saigon", "tphcm", "thanhphohochiminh"):
-        alias_rows.append((a, hcm["cccd_prefix"], hcm["province_name"]))
+    for a in ("TP.HCM", "TP HCM", "TPHCM", "Hồ Chí Minh", "Sài Gòn"):
+        alias_rows.append((fold(a), hcm["cccd_prefix"], hcm["province_name"]))
     ref_province_alias = pd.DataFrame(alias_rows, columns=["alias_key", "cccd_prefix", "province_name"]
                                       ).drop_duplicates("alias_key")
 

@@ -198,7 +198,8 @@ def build_world() -> dict[str, list[dict]]:
             "12 Lê Lợi, Bến Nghé, Quận 1, TP.HCM",
             "Phường 1, Quận 1, Hoa Kỳ",
             "Phường Bến Nghé, Quang Trung, TP.HCM",
-            "12 Lê Lợi Phường Bến Nghé Quận 1 TP.HCM"]):
+            "12 Lê Lợi Phường Bến Nghé Quận 1 TP.HCM",
+            "Phường 1, Quận1, TP.HCM"]):
         add(student(f"ADDR_BAD{i}", permanent_address=a))
     add(student("SCHOOL_UNK", school="S99", full_name=None))
     add(student("NOT_POP_STATUS", status="Đã tốt nghiệp", full_name=None))
@@ -256,13 +257,17 @@ def build_world() -> dict[str, list[dict]]:
     res[0].append({"student_id": "R_REPEAT_BAD", "school_year": "2020-2021", "grade": "11", "term": "HK1",
                    "subject": "Toán", "score": "12"})
     add(student("R_REPEAT_BAD"), res)
-    # grade/term texts: '011', 'hk 1' still match
+    # grade text '011' is grade 11; a term other than exactly HK1/HK2/CN matches nothing
     res = results("R_TEXTS")
     for r in res[0] + res[1]:
         if r["grade"] == "11":
             r["grade"] = "011"
-            r["term"] = r["term"].lower().replace("hk", "hk ")
     add(student("R_TEXTS"), res)
+    res = results("R_TERM_TEXT")
+    for r in res[0] + res[1]:
+        if r["grade"] == "10" and r["term"] == "HK1":
+            r["term"] = "hk1"
+    add(student("R_TERM_TEXT"), res)
     # ranks (12, HK1)
     for cid, vals, td, _rank, avg in RANK_CASES:
         for suffix, stated in (("_OK", _rank), ("_BAD", "Kém" if _rank != "Kém" else "Giỏi")):
@@ -464,7 +469,7 @@ def test_id_duplicate_across_schools(world):
 def test_address(world):
     for i in range(7):
         assert srules(world, f"ADDR_OK{i}") == set(), i
-    for i in range(5):
+    for i in range(6):
         assert srules(world, f"ADDR_BAD{i}") == {"ADDRESS_INCOMPLETE"}, i
 
 
@@ -560,6 +565,11 @@ def test_subject_missing(world):
     # a summary without any score row: every required subject is missing
     f = of(world, "R_SUMONLY", "SUBJECT_MISSING")
     assert len(f) == 13 and set(f["term"]) == {"HK1"} and set(f["grade"]) == {11}
+
+
+def test_term_text_must_be_exact(world):
+    f = of(world, "R_TERM_TEXT")
+    assert list(zip(f["rule_id"], f["grade"], f["term"])) == [("TERM_SUMMARY_MISSING", 10, "HK1")]
 
 
 def test_latest_school_year_is_used(world):

@@ -135,4 +135,4 @@ def test_reference_ethnic_keys_match_sql_rule():
     p = reference.tables()["ref_provinces"]
     assert len(p) == 63 and p["cccd_prefix"].str.len().eq(3).all()
     assert dict(zip(p["cccd_prefix"], p["province_key"]))["079"] == "ho chi minh"
-    assert dict(zip(p["cccd_prefix"], p["province_key"]))["077"] == "ba ria vung tau"
+    assert dict(zip(p["cccd_prefix"], p["province_key"]))["077"] == "ba ria - vung tau"

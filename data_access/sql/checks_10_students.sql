@@ -38,21 +38,25 @@ eth AS (
 ),
 addr AS (
     SELECT b.*, parts, len(parts) AS n
-    FROM (SELECT b.*, list_filter(list_transform(string_split(b.permanent_address, ','),
-                                                 lambda x: trim(x)), lambda x: x <> '') AS parts
+    FROM (SELECT b.*, string_split(b.permanent_address, ',') AS parts
           FROM b WHERE b.permanent_address IS NOT NULL) b
 ),
-addr_ok AS (
+addr_f AS (
     SELECT addr.*,
-           n >= 3
-           AND regexp_full_match(akey(parts[n - 2]),
-                   '(phuong|xa|thi tran)(\s+\S.*|\d.*)|(p|x)\.\s*\S.*|tt(\.|\s)\s*\S.*')
-           AND regexp_full_match(akey(parts[n - 1]),
-                   '(quan|huyen|thi xa|thanh pho)(\s+\S.*|\d.*)|(tp)(\.|\s)\s*\S.*|(q|h)\.\s*\S.*')
-           AND EXISTS (SELECT 1 FROM ref_province_alias pa WHERE pa.alias_key =
-                   regexp_replace(regexp_replace(akey(parts[n]), '^(tinh|thanh pho|t\.?\s*p)[\s\.]*', ''),
-                                  '[^a-z0-9]', '', 'g')) AS ok
+           addr_fold(parts[n - 2]) AS ward_f, addr_fold(parts[n - 1]) AS district_f,
+           addr_fold(parts[n]) AS province_f
     FROM addr
+),
+addr_ok AS (
+    SELECT addr_f.*,
+           n >= 3
+           AND regexp_full_match(ward_f, '((phuong|xa|thi tran|tt) |(p|x)\. ?)\S.*')
+           AND regexp_full_match(district_f, '((quan|huyen|thi xa|thanh pho|tp) |(q|h|tp)\. ?)\S.*')
+           AND (pa.alias_key IS NOT NULL OR pb.alias_key IS NOT NULL) AS ok
+    FROM addr_f
+    LEFT JOIN ref_province_alias pa ON pa.alias_key = addr_f.province_f
+    LEFT JOIN ref_province_alias pb
+        ON pb.alias_key = regexp_replace(addr_f.province_f, '^(tinh |thanh pho |tp\. ?|tp )', '')
 )
 SELECT school_code, 'MISSING_FIELD' AS rule_id, 'error' AS severity, 'student' AS entity,
        student_id AS record_key, field,

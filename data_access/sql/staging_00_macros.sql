@@ -21,3 +21,5 @@ CREATE OR REPLACE MACRO parse_vn_date(x) AS
 -- Integer text ('12', '012') -> INTEGER, anything else NULL.
 CREATE OR REPLACE MACRO parse_int(x) AS
     CASE WHEN regexp_full_match(x, '\d{1,9}') THEN CAST(x AS INTEGER) END;
+-- Accent- and case-free, whitespace collapsed and trimmed (= data_access/reference.fold).
+CREATE OR REPLACE MACRO addr_fold(x) AS trim(regexp_replace(akey(x), '\s+', ' ', 'g'));

@@ -1,6 +1,6 @@
 -- Subject scores and term summaries of the population, typed and deduplicated.
 -- Only rows of a population student for a (grade, term) required at the student's institution
--- are kept (grade '12' or '012'; term upper-cased, spaces removed: 'hk 1' -> 'HK1').
+-- are kept (grade: integer text, '11' or '011'; term exactly HK1, HK2 or CN).
 -- When a student has several rows for the same (grade, term, subject) - several school years -
 -- the latest school year is used, then the highest spreadsheet row. Rows of subjects outside the
 -- programme are kept as they are: they only show that the (grade, term) has data.
@@ -39,7 +39,7 @@ raw AS MATERIALIZED (
     JOIN stg_population_keys p ON p.student_id = s.student_id
     JOIN stg_required_term_keys rt
         ON rt.school_code = p.school_code AND rt.grade_txt = ltrim(gt.grade_src, '0')
-       AND rt.term = upper(replace(gt.term_src, ' ', ''))
+       AND rt.term = gt.term_src
     LEFT JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.subject = s.subject
 ),
 -- (student, grade, term) groups where a programme subject has more than one row
@@ -104,6 +104,6 @@ FROM src_term_summaries s
 JOIN stg_population_keys p ON p.student_id = s.student_id
 JOIN stg_required_term_keys rt
     ON rt.school_code = p.school_code AND rt.grade_txt = ltrim(s.grade, '0')
-   AND rt.term = upper(replace(s.term, ' ', ''))
+   AND rt.term = s.term
 QUALIFY row_number() OVER (PARTITION BY p.k_student, rt.grade, rt.term_code
                            ORDER BY s.school_year DESC NULLS LAST, s._row DESC) = 1;

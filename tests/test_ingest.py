@@ -173,6 +173,16 @@ def test_header_aliases(tmp_path):
     assert all(v is None for v in table(res, "reports")["note"])  # optional column absent → NULL
 
 
+def test_english_file_stems_and_unnamed_columns(tmp_path):
+    ex = write_extract(tmp_path / "ex", drop=("truong", "bao_cao"))
+    (ex / "SCHOOLS.CSV").write_text(csv_text(SCHOOLS[0] + [""], [r + ["x"] for r in SCHOOLS[1]]), encoding="utf-8")
+    (ex / "reports.csv").write_text(csv_text(*REPORTS), encoding="utf-8")
+    (ex / "README.txt").write_text("not part of the extract", encoding="utf-8")
+    res = ingest(ex, tmp_path / "store")
+    assert [f[1] for f in res.files] == ["SCHOOLS.CSV", "hoc_sinh.csv", "diem_mon_hoc.csv", "reports.csv"]
+    assert table(res, "schools")["extra__col8"] == ["x", "x", "x"]  # kept, never silently dropped
+
+
 def test_header_keys_and_schema_has_no_ambiguous_alias():
     for h in ("Mã trường", "MA TRUONG", "ma  truong", "Ma_truong", "mã-trường"):
         assert readers.header_key(h) == "matruong"

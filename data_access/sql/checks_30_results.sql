@@ -10,11 +10,6 @@ SELECT programme_id,
        count(*) FILTER (WHERE assessed = 'score' AND is_key) AS n_key
 FROM cfg_programme_subjects GROUP BY programme_id;
 
--- Population student x required (grade, term), with the integer keys.
-CREATE OR REPLACE VIEW chk_population_term_keys AS
-SELECT p.k_student, p.student_id, p.school_code, p.programme_id, rt.grade, rt.term, rt.term_code
-FROM stg_population_keys p JOIN stg_required_term_keys rt USING (school_code);
-
 CREATE OR REPLACE VIEW chk_results AS
 WITH sc AS MATERIALIZED (
     SELECT * FROM stg_score_rows
@@ -24,19 +19,20 @@ sm AS MATERIALIZED (
 ),
 -- per (student, grade, term): what the score rows hold
 g AS MATERIALIZED (
-    SELECT k_student, grade, term_code,
-           count(*) AS n_rows,
-           max(school_year) AS school_year,
-           sum(CAST(assessed IS NOT NULL AS INTEGER)) AS n_req_rows,
-           sum(CAST(assessed = 'score' AND score_valid AS INTEGER)) AS n_sc_valid,
-           sum(CAST(assessed = 'rating' AND rating_valid AS INTEGER)) AS n_rt_valid,
-           sum(CAST(assessed = 'rating' AND rating = 'Đ' AS INTEGER)) AS n_rt_d,
-           sum(CASE WHEN assessed = 'score' THEN score_t END) AS sum_t,
-           min(CASE WHEN assessed = 'score' THEN score_t END) AS min_t,
-           max(CASE WHEN assessed = 'score' AND is_key THEN score_t END) AS key_max_t,
-           sum(CAST(assessed = 'score' AND score_t < 65 AS INTEGER)) AS n_below65,
-           sum(CAST(assessed = 'score' AND score_t < 50 AS INTEGER)) AS n_below50
-    FROM sc GROUP BY k_student, grade, term_code
+    SELECT gkey // 1024 AS k_student, (gkey // 4) % 256 AS grade, gkey % 4 AS term_code, *
+    FROM (SELECT (k_student * 256 + grade) * 4 + term_code AS gkey,   -- grade < 256, term_code < 4
+                 count(*) AS n_rows,
+                 max(school_year) AS school_year,
+                 sum(CAST(assessed IS NOT NULL AS INTEGER)) AS n_req_rows,
+                 sum(CAST(assessed = 'score' AND score_valid AS INTEGER)) AS n_sc_valid,
+                 sum(CAST(assessed = 'rating' AND rating_valid AS INTEGER)) AS n_rt_valid,
+                 sum(CAST(assessed = 'rating' AND rating = 'Đ' AS INTEGER)) AS n_rt_d,
+                 sum(CASE WHEN assessed = 'score' THEN score_t END) AS sum_t,
+                 min(CASE WHEN assessed = 'score' THEN score_t END) AS min_t,
+                 max(CASE WHEN assessed = 'score' AND is_key THEN score_t END) AS key_max_t,
+                 sum(CAST(assessed = 'score' AND score_t < 65 AS INTEGER)) AS n_below65,
+                 sum(CAST(assessed = 'score' AND score_t < 50 AS INTEGER)) AS n_below50
+          FROM sc GROUP BY gkey)
 ),
 -- required (grade, term) of each population student, with what exists for it
 pt AS (
@@ -44,7 +40,7 @@ pt AS (
            sm.school_year AS sm_year, sm.k_student IS NOT NULL AS has_summary,
            coalesce(g.n_rows, 0) AS n_rows, coalesce(g.n_req_rows, 0) AS n_req_rows,
            g.school_year AS sc_year, coalesce(pc.n_req, 0) AS n_req
-    FROM chk_population_term_keys pt
+    FROM stg_population_term_keys pt
     LEFT JOIN sm ON sm.k_student = pt.k_student AND sm.grade = pt.grade AND sm.term_code = pt.term_code
     LEFT JOIN g ON g.k_student = pt.k_student AND g.grade = pt.grade AND g.term_code = pt.term_code
     LEFT JOIN chk_programme_counts pc ON pc.programme_id = pt.programme_id
@@ -110,13 +106,13 @@ rc AS (
 -- whole-year score vs the two terms, per (student, grade, scored subject): each term's score
 -- packed in 8 bits of one sum (rows are unique per term after deduplication), one aggregate.
 yr AS (
-    SELECT k_student, grade, sid, packed
-    FROM (SELECT any_value(k_student) AS k_student, any_value(grade) AS grade, any_value(sid) AS sid,
+    SELECT ykey // 16384 AS k_student, (ykey // 64) % 256 AS grade, ykey % 64 AS sid, packed
+    FROM (SELECT (k_student * 256 + grade) * 64 + sid AS ykey,   -- grade < 256, sid < 64
                  sum(CAST(score_t AS BIGINT) << (8 * term_code)) AS packed,
                  sum(CAST(1 AS BIGINT) << term_code) AS present
           FROM sc
           WHERE assessed = 'score' AND score_valid AND term_code IN (1, 2, 3)
-          GROUP BY (k_student * 128 + grade) * 64 + sid)   -- one integer key: grade < 128, sid < 64
+          GROUP BY ykey)
     WHERE present = 14     -- bits 1, 2, 3: HK1, HK2 and CN all valid
       AND (packed >> 24) & 255 <> round1_div(((packed >> 8) & 255) + 2 * ((packed >> 16) & 255), 3)
 ),

@@ -20,27 +20,30 @@ FROM cfg_programme_subjects;
 
 CREATE OR REPLACE VIEW stg_required_term_keys AS
 SELECT school_code, grade, CAST(grade AS VARCHAR) AS grade_txt, term,
-       CASE term WHEN 'HK1' THEN 1 WHEN 'HK2' THEN 2 WHEN 'CN' THEN 3 ELSE 4 END AS term_code
+       CASE term WHEN 'HK1' THEN 1 WHEN 'HK2' THEN 2 WHEN 'CN' THEN 3 ELSE 0 END AS term_code
 FROM stg_required_terms;
+
+-- Population student x required (grade, term) of the student's institution, with the keys
+-- (unique on k_student, grade, term_code).
+CREATE OR REPLACE VIEW stg_population_term_keys AS
+SELECT p.k_student, p.student_id, p.school_code, p.programme_id, rt.grade, rt.grade_txt, rt.term,
+       rt.term_code
+FROM stg_population_keys p JOIN stg_required_term_keys rt USING (school_code);
 
 -- Score rows, narrow and deduplicated (integer keys; what the checks read).
 -- Score text: '8', '8.5' or '8,5'. score_num: the number (DOUBLE) when the text is numeric;
 -- score_precision_ok: numeric with at most one decimal (trailing zeros ignored: '8.50' is fine);
 -- score_valid: numeric, precision ok and 0..10; score_t: the score in integer tenths when valid.
+-- (One join on student, grade text and term: all three conditions in one hash join, so the
+-- optimizer cannot join on the student alone and multiply the rows by the number of terms.)
 CREATE OR REPLACE VIEW stg_score_rows AS
-WITH gt AS (   -- each distinct (grade, term) text of the file, mapped once to a required pair
-    SELECT DISTINCT grade AS grade_src, term AS term_src FROM src_subject_scores
-),
-raw AS MATERIALIZED (
-    SELECT p.k_student, rt.grade, rt.term_code, ps.sid, ps.assessed,
+WITH raw AS MATERIALIZED (
+    SELECT pt.k_student, pt.grade, pt.term_code, ps.sid, ps.assessed,
            coalesce(ps.is_key, false) AS is_key, s.school_year, s.score, s.rating, s._row
     FROM src_subject_scores s
-    JOIN gt ON gt.grade_src = s.grade AND gt.term_src = s.term
-    JOIN stg_population_keys p ON p.student_id = s.student_id
-    JOIN stg_required_term_keys rt
-        ON rt.school_code = p.school_code AND rt.grade_txt = ltrim(gt.grade_src, '0')
-       AND rt.term = gt.term_src
-    LEFT JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.subject = s.subject
+    JOIN stg_population_term_keys pt
+        ON pt.student_id = s.student_id AND pt.grade_txt = ltrim(s.grade, '0') AND pt.term = s.term
+    LEFT JOIN stg_programme_subjects ps ON ps.programme_id = pt.programme_id AND ps.subject = s.subject
 ),
 -- (student, grade, term) groups where a programme subject has more than one row
 dup AS (
@@ -93,17 +96,15 @@ LEFT JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.s
 -- Term summaries, same selection; deduplicated per (student, grade, term).
 -- overall_average_num: the number when the text is numeric ('7.8', '7,8'), else NULL.
 CREATE OR REPLACE VIEW stg_summaries AS
-SELECT s.student_id, p.k_student, p.school_code, p.programme_id, s.school_year,
-       rt.grade, rt.term, rt.term_code,
+SELECT s.student_id, pt.k_student, pt.school_code, pt.programme_id, s.school_year,
+       pt.grade, pt.term, pt.term_code,
        s.overall_average AS overall_average_raw,
        CASE WHEN regexp_full_match(s.overall_average, '\d+([.,]\d+)?')
             THEN try_cast(replace(s.overall_average, ',', '.') AS DECIMAL(38, 10)) END AS overall_average_num,
        s.academic_rank, s.conduct,
        s._row AS source_row
 FROM src_term_summaries s
-JOIN stg_population_keys p ON p.student_id = s.student_id
-JOIN stg_required_term_keys rt
-    ON rt.school_code = p.school_code AND rt.grade_txt = ltrim(s.grade, '0')
-   AND rt.term = s.term
-QUALIFY row_number() OVER (PARTITION BY p.k_student, rt.grade, rt.term_code
+JOIN stg_population_term_keys pt
+    ON pt.student_id = s.student_id AND pt.grade_txt = ltrim(s.grade, '0') AND pt.term = s.term
+QUALIFY row_number() OVER (PARTITION BY pt.k_student * 1024 + pt.grade * 4 + pt.term_code
                            ORDER BY s.school_year DESC NULLS LAST, s._row DESC) = 1;

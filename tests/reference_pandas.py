@@ -29,12 +29,12 @@ Readings of RULES.md where it leaves room (for the lead to settle; RULES.md is n
 - addresses: "TP" and "TP." are one abbreviation (district and province); a word prefix
   (Quận, Phường, TT, TP ...) needs a space after it, a dotted one (Q., H., P., X., TP.) does not;
   "Q1"/"P5" are refused; province names are compared with their own spacing around hyphens.
-- names: letters = ASCII A–Z and the Vietnamese precomposed letters; apostrophes, hyphens,
-  tabs and other Latin letters (ç, ü) are invalid characters.
+- names: letters = ASCII A–Z, the Vietnamese precomposed letters and the apostrophe (' or ’,
+  as in H'Hen Niê; settled in RULES.md); hyphens, tabs and other Latin letters are invalid.
 - dates: d/m/yyyy (1–2 digit day and month) or yyyy-mm-dd (2 digits), optionally followed by
   " HH:MM[:SS]" (ISO also "T"), hour 1–2 digits and ≤ 23, no fraction of a second. Times
   (submitted_at): the same with the time required; a date alone is not a valid time.
-- scores: precision is judged on the text ("8.50" has two decimals); ".5", "8.", "-1" are not
+- scores: trailing zeros do not count as decimals ("8.50" is 8.5; settled in RULES.md); ".5", "8.", "-1" are not
   numbers. Overall average: any number of decimals, tolerance inclusive (|x − avg| ≤ 0.05).
 - several rows for the same student, grade, term (and subject) in the same latest school year:
   the highest `_row` is used; school years compare as text, NULL lowest; cohort_years unused.
@@ -354,7 +354,7 @@ def _info_ok(pop: pd.DataFrame, all_students: pd.DataFrame) -> np.ndarray:
     present = (_present(name) & _present(bd) & _present(gender) & _present(eth) & _present(addr)
                & (_present(idn) | _present(pid)))
     L = ref["letters"]
-    name_ok = (name.str.fullmatch(f"[{L} ]+").fillna(False).astype(bool)
+    name_ok = (name.str.fullmatch(f"[{L}'’ ]+").fillna(False).astype(bool)
                & name.str.fullmatch(r" *[^ ]+ +[^ ].*").fillna(False).astype(bool))
     gender_ok = gender.isin(GENDERS)
     p = _parse_datetime(bd, time_required=False)
@@ -376,9 +376,10 @@ def _info_ok(pop: pd.DataFrame, all_students: pd.DataFrame) -> np.ndarray:
 def _score_tenths(s: pd.Series) -> np.ndarray:
     """Score text -> integer tenths when a valid score (number 0..10, at most one decimal), else -1."""
     m = s.str.extract(r"^([0-9]+)(?:[.,]([0-9]+))?$")
-    ok = m[0].notna() & (m[1].isna() | (m[1].str.len() == 1))
+    frac = m[1].str.rstrip("0")  # trailing zeros do not count as decimals: 8.50 is 8.5
+    ok = m[0].notna() & (m[1].isna() | (frac.str.len() <= 1))
     ip = pd.to_numeric(m[0], errors="coerce")
-    fp = pd.to_numeric(m[1], errors="coerce").fillna(0)
+    fp = pd.to_numeric(frac.where(frac.str.len() > 0), errors="coerce").fillna(0)
     tenths = ip * 10 + fp
     ok &= tenths <= 100
     return np.where(ok.fillna(False).to_numpy(dtype=bool), tenths.fillna(-1).to_numpy(), -1).astype(np.int64)

@@ -209,7 +209,8 @@ RESULT_CASES = {
     "score_out_of_range": (lambda s, ts: (edit(s, _c(11, "HK2", "Toán"), score="11"), ts), (0, 1)),
     "score_text": (lambda s, ts: (edit(s, _c(12, "HK2", "GDCD"), score="tám"), ts), (1, 0)),
     "score_comma_ok": (lambda s, ts: (edit(s, _c(11, "HK2", "Toán"), score="7,0"), ts), (1, 1)),
-    "score_precision": (lambda s, ts: (edit(s, _c(10, "HK1", "Toán"), score="8.00"), ts), (0, 1)),
+    "score_precision": (lambda s, ts: (edit(s, _c(10, "HK1", "Toán"), score="8.05"), ts), (0, 1)),
+    "trailing_zero_ok": (lambda s, ts: (edit(s, _c(10, "HK1", "Toán"), score="8.00"), ts), (1, 1)),
     "rating_invalid": (lambda s, ts: (edit(s, _c(12, "HK2", "Thể dục"), rating="D"), ts), (1, 0)),
     "rating_empty": (lambda s, ts: (edit(s, _c(12, "HK1", "Thể dục"), rating=None), ts), (0, 1)),
     # CN 7.4 ≠ round1((8.0 + 2·7.0)/3) = 7.3; mean of 12 subjects still rounds to 7.3.
@@ -557,3 +558,10 @@ def test_progress_then_rollup_end_to_end(tmp_path):
     assert (city.loc["G12_INFO", "units_done"], city.loc["G12_INFO", "records_expected"]) == (1, 2)
     assert city.loc["RPT_EMIS", "completion_rate"] == 33.3
     assert city.loc["G12_RESULTS_EARLY", "on_time_rate"] == 50.0
+
+
+def test_settled_details_apostrophe_name_and_trailing_zero_score():
+    """Two details settled in RULES.md after both implementations existed."""
+    from tests.reference_pandas import _score_tenths
+    import pandas as pd
+    assert list(_score_tenths(pd.Series(["8.50", "8.25", "10.0", "8,5"], dtype="str"))) == [85, -1, 100, 85]

@@ -28,7 +28,7 @@ $(STORE)/.demo-built: $(VENV)/.installed
 	@echo "== Tạo dữ liệu mẫu (demo) vào $(DEMO_EXTRACTS) =="
 	$(VPY) -m sample_data.generate --scale demo --out $(DEMO_EXTRACTS)
 	@echo "== Nhập các snapshot vào kho $(STORE) =="
-	@for d in $(DEMO_EXTRACTS)/*/; do $(VPY) -m data_access ingest "$$d" --store $(STORE) || exit 1; done
+	$(VPY) -m data_access ingest $(DEMO_EXTRACTS)/*/ --store $(STORE)
 	touch $@
 
 demo-store: $(STORE)/.demo-built

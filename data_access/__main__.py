@@ -58,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m data_access",
                                  description="Tiến độ CSDL: nhập snapshot và tính tiến độ theo công văn.")
     sub = ap.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("ingest", help="nhập một bản trích xuất (thư mục hoặc .zip) thành snapshot")
-    p.add_argument("path")
+    p = sub.add_parser("ingest", help="nhập bản trích xuất (thư mục hoặc .zip) thành snapshot")
+    p.add_argument("path", nargs="+", help="một hoặc nhiều thư mục/.zip, nhập lần lượt")
     p.add_argument("--store", required=True)
     p.add_argument("--as-of", dest="as_of")
     p.add_argument("--campaign", help="chiến dịch để tính sẵn kết quả (mặc định: chiến dịch 1254)")
@@ -79,16 +79,21 @@ def cmd_ingest(args) -> int:
     from .campaign import load_campaign
     from .store import Store
     from .evaluate import parse_as_of
+    import time
     as_of = parse_as_of(args.as_of) if args.as_of else None
-    result = ingest(args.path, args.store, as_of=as_of, progress=lambda m: print(m, flush=True))
-    print(format_result(result), flush=True)
-    if not args.no_precompute:
-        import time
-        t0 = time.perf_counter()
-        store = Store(args.store)
-        row = store.list_snapshots().set_index("snapshot_id").loc[result.snapshot_id]
-        ensure_derived(store, result.snapshot_id, row["path"], row["as_of"], load_campaign(args.campaign))
-        print(f"Đã tính sẵn tiến độ và lỗi dữ liệu cho snapshot này ({time.perf_counter() - t0:.1f} giây).")
+    if as_of is not None and len(args.path) > 1:
+        raise ValueError("--as-of chỉ dùng khi nhập một bản trích xuất [--as-of needs a single PATH]")
+    campaign = None if args.no_precompute else load_campaign(args.campaign)
+    for path in args.path:
+        result = ingest(path, args.store, as_of=as_of, progress=lambda m: print(m, flush=True))
+        print(format_result(result), flush=True)
+        if campaign is not None:
+            t0 = time.perf_counter()
+            store = Store(args.store)
+            row = store.list_snapshots().set_index("snapshot_id").loc[result.snapshot_id]
+            ensure_derived(store, result.snapshot_id, row["path"], row["as_of"], campaign)
+            print(f"Đã tính sẵn tiến độ và lỗi dữ liệu cho snapshot này ({time.perf_counter() - t0:.1f} giây).",
+                  flush=True)
     return 0
 
 

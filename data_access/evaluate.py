@@ -8,6 +8,7 @@ as-of time then only reads those small tables for every snapshot up to it.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -23,7 +24,7 @@ from . import engine
 from .campaign import TZ, Campaign, load_campaign
 from .store import Store
 
-DERIVED_FILES = ("progress_snapshot", "findings", "schools")
+DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies")
 
 
 class NoSnapshotError(LookupError):
@@ -65,21 +66,33 @@ def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as
                    campaign: Campaign, threads: int | None = None) -> Path:
     """Compute (once) and return the folder of this snapshot's derived Parquet files."""
     target = derived_dir(store, snapshot_id, campaign)
-    if all((target / f"{n}.parquet").exists() for n in DERIVED_FILES):
+    missing = [n for n in DERIVED_FILES if not (target / f"{n}.parquet").exists()]
+    if not missing:
         return target
     store.ensure()
     tmp = store.tmp_dir / f"derived-{uuid.uuid4().hex}"
     tmp.mkdir(parents=True)
+    sid = snapshot_id.replace("'", "''")
     try:
+        if target.is_dir() and missing == ["paper_copies"]:
+            # A cache written before paper_copies was derived: add just that file (staging only).
+            con = engine.open_snapshot(snapshot_path, campaign, upto="staging", threads=threads)
+            try:
+                _copy_paper_copies(con, sid, tmp)
+            finally:
+                con.close()
+            with contextlib.suppress(FileExistsError):
+                os.replace(tmp / "paper_copies.parquet", target / "paper_copies.parquet")
+            return target
         con = engine.open_snapshot(snapshot_path, campaign, upto="progress", threads=threads)
         try:
-            sid = snapshot_id.replace("'", "''")
             ts = pd.Timestamp(as_of).isoformat()
             con.execute(f"""COPY (SELECT '{sid}' AS snapshot_id, TIMESTAMPTZ '{ts}' AS as_of, *
                                FROM progress_snapshot ORDER BY school_code, requirement_id)
                             TO '{tmp / 'progress_snapshot.parquet'}' (FORMAT parquet)""")
             con.execute(f"COPY (SELECT * FROM findings) TO '{tmp / 'findings.parquet'}' (FORMAT parquet)")
             con.execute(f"COPY (SELECT * FROM stg_schools) TO '{tmp / 'schools.parquet'}' (FORMAT parquet)")
+            _copy_paper_copies(con, sid, tmp)
         finally:
             con.close()
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +105,58 @@ def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _copy_paper_copies(con: duckdb.DuckDBPyConnection, sid: str, folder: Path) -> None:
+    """The snapshot's paper-copy receipts (ban_giay), typed: read again at evaluation together
+    with the paper-copy register of the operational store."""
+    con.execute(f"""COPY (SELECT '{sid}' AS snapshot_id, school_code, report_code, received_on,
+                                 signed, stamped, valid
+                          FROM stg_paper_copies WHERE school_code IS NOT NULL)
+                    TO '{folder / 'paper_copies.parquet'}' (FORMAT parquet)""")
+
+
+def apply_paper_register(con: duckdb.DuckDBPyConnection, receipts: pd.DataFrame,
+                         paper_files: list[Path]) -> None:
+    """Recompute the ``paper`` rows of hist_progress with the register's receipts.
+
+    Why here and not in a snapshot: a receipt registered by the planning office is a fact of
+    the operational store, so it must count for every snapshot evaluated from then on and is
+    never lost when a newer extract (without it) is imported. For each snapshot, the receipts
+    that count are the snapshot's own (ban_giay) plus the register's with received_on on or
+    before the snapshot's local as-of date; both describe the same fact, so the earliest valid
+    one gives completed_at (00:00 local), and any receipt at all means started."""
+    if receipts is None or receipts.empty:
+        return
+    reg = receipts[["school_code", "report_code", "received_on", "signed", "stamped"]].copy()
+    reg["received_on"] = pd.to_datetime(reg["received_on"]).dt.date
+    con.register("_register", reg)
+    files = ", ".join(f"'{f}'" for f in paper_files)
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TABLE _paper_receipts AS
+            SELECT snapshot_id, school_code, report_code, received_on, valid
+            FROM read_parquet([{files}])
+            UNION ALL
+            SELECT s.snapshot_id, r.school_code, r.report_code, r.received_on::DATE,
+                   (r.signed AND r.stamped) AS valid
+            FROM _register r
+            JOIN hist_snapshots s ON r.received_on::DATE <= (s.as_of AT TIME ZONE 'Asia/Ho_Chi_Minh')::DATE""")
+        con.execute("""
+            UPDATE hist_progress h
+            SET done = CASE WHEN x.first_valid_on IS NOT NULL THEN 1 ELSE 0 END,
+                event_at = x.first_valid_on::TIMESTAMPTZ,
+                started = x.receipts > 0
+            FROM (SELECT p.snapshot_id, p.school_code, c.requirement_id,
+                         min(p.received_on) FILTER (WHERE p.valid) AS first_valid_on,
+                         count(*) AS receipts
+                  FROM _paper_receipts p
+                  JOIN cfg_requirements c ON c.kind = 'paper' AND c.report_code = p.report_code
+                  GROUP BY ALL) x
+            WHERE h.snapshot_id = x.snapshot_id AND h.school_code = x.school_code
+              AND h.requirement_id = x.requirement_id""")
+    finally:
+        con.unregister("_register")
 
 
 @dataclass
@@ -152,9 +217,24 @@ def evaluate(store: Store | str | Path, as_of=None, campaign: Campaign | str | P
     con.execute("INSERT INTO hist_snapshots SELECT snapshot_id, as_of FROM _snaps "
                 "WHERE snapshot_id NOT IN (SELECT snapshot_id FROM hist_snapshots)")
     con.unregister("_snaps")
+    # The paper-copy register (operational store) counts together with each snapshot's ban_giay.
+    from .ops import current_paper_receipts
+    register = current_paper_receipts(store)
+    apply_paper_register(con, register, [d / "paper_copies.parquet" for d in dirs])
     con.execute("CREATE TABLE eval_point AS SELECT ?::TIMESTAMPTZ AS as_of", [cur.as_of.to_pydatetime()])
     con.execute(f"CREATE VIEW cur_schools AS SELECT * FROM read_parquet('{dirs[-1] / 'schools.parquet'}')")
-    con.execute(f"CREATE VIEW findings AS SELECT * FROM read_parquet('{dirs[-1] / 'findings.parquet'}')")
+    if register.empty:
+        con.execute(f"CREATE VIEW findings AS SELECT * FROM read_parquet('{dirs[-1] / 'findings.parquet'}')")
+    else:
+        # An unsigned/unstamped copy of the extract is no longer a finding once a valid copy of
+        # the same report is in the register (PAPER_* apply "when no valid receipt exists").
+        con.execute(f"""CREATE VIEW findings AS
+            SELECT * FROM read_parquet('{dirs[-1] / 'findings.parquet'}') f
+            WHERE f.entity <> 'paper_copy' OR NOT EXISTS (
+                SELECT 1 FROM _paper_receipts p
+                WHERE p.snapshot_id = '{cur.snapshot_id}' AND p.valid
+                  AND p.school_code = f.school_code
+                  AND p.report_code = split_part(f.record_key, '|', 1))""")
     engine.run_layers(con, upto="marts", layers=("marts",))
     return Evaluation(con=con, snapshot_id=cur.snapshot_id, as_of=cur.as_of, campaign=campaign,
                       snapshots=snaps, seconds=time.perf_counter() - t0)

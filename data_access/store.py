@@ -4,7 +4,8 @@ Layout (a contract other code relies on)::
 
     STORE/
       snapshots/<snapshot_id>.duckdb   immutable, one per imported snapshot
-      tmp/                             work area of imports (and of derived caches)
+      tmp/                             work area of imports (and of derived caches); an import
+                                       leaves nothing here once it ends
       derived/                         engine caches (not written here)
       ops.sqlite                       operational store (not written here)
 
@@ -239,15 +240,41 @@ class Store:
     @contextlib.contextmanager
     def content_lock(self, snapshot_id: str) -> Iterator[None]:
         """Serialises imports of the same content (same snapshot id): the second one waits,
-        then finds the snapshot registered. Lock files are tiny and kept."""
+        then finds the snapshot registered.
+
+        The lock file is removed by its holder on release, so an import (refused or not)
+        leaves nothing in tmp/. Safe removal: the holder unlinks while still holding the lock;
+        a waiter that then gets the lock checks that the path still names the file it locked
+        and starts over when it does not (the classic flock + unlink protocol)."""
         locks = self.tmp_dir / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        fd = os.open(locks / f"{snapshot_id}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+        path = locks / f"{snapshot_id}.lock"
+        while True:
+            locks.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+            except FileNotFoundError:   # locks/ removed by another import in between
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    st = os.stat(path)
+                except FileNotFoundError:
+                    st = None
+                mine = os.fstat(fd)
+                if st is not None and (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino):
+                    break
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)   # the file we locked was released and removed: lock the new one
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
             os.close(fd)
+            with contextlib.suppress(OSError):
+                locks.rmdir()   # only when empty (no other import holds a lock)
 
     def publish(self, built: Path, snapshot_id: str) -> Path:
         """Register a finished, closed snapshot file: fsync it, rename it into snapshots/

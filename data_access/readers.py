@@ -36,11 +36,17 @@ from . import schema
 from .errors import ExtractError
 
 CHUNK = 4 << 20
+# Longest line (record) accepted: a cell of a system export can be megabytes (a pasted note);
+# DuckDB's default (2 MB) and Python's csv field limit (128 KB) would refuse far smaller ones.
+MAX_LINE_BYTES = 64 << 20
+csv.field_size_limit(MAX_LINE_BYTES)
 HEADER_SCAN_BYTES = 1 << 20
 HEADER_SCAN_RECORDS = 30
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 OLD_EXCEL_SUFFIXES = (".xls", ".ods")
+XLSX_MAGIC = b"PK\x03\x04"                      # an .xlsx is a zip
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"    # Excel 97-2003 .xls
 MANIFEST_NAME = "manifest.toml"
 NAME_TABLES = ("students", "staff")            # tables whose full_name is repaired
 NAME_EXTRAS = ("full_name_raw", "full_name_legacy")
@@ -479,6 +485,16 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
                     continue
                 if first:
                     first = False
+                    if chunk.startswith(XLSX_MAGIC):
+                        # An Excel workbook saved (or renamed) with a .csv/.txt name: read it as XLSX.
+                        enc = "xlsx"
+                        continue
+                    if chunk.startswith(OLE_MAGIC):
+                        raise refuse(
+                            f"tệp thực chất là tệp Excel 97-2003 (.xls) dù mang đuôi {m.suffix}. Hãy mở bằng "
+                            f'Excel, lưu thành "Excel Workbook (.xlsx)" hoặc "CSV UTF-8" rồi nhập lại.',
+                            f"the file is an Excel 97-2003 workbook (.xls) despite its {m.suffix} name; save "
+                            f"it as .xlsx or CSV UTF-8 and import again.", m.name)
                     if chunk.startswith(codecs.BOM_UTF8):
                         enc, bom = "utf-8-sig", 3
                     elif chunk.startswith(codecs.BOM_UTF16_LE):
@@ -733,9 +749,11 @@ def prepare_xlsx(sc: Scanned, work: Path) -> Prepared:
     import openpyxl  # noqa: PLC0415 (only needed for XLSX extracts)
 
     table, file = sc.member.table, sc.member.name
+    fh = open(sc.path, "rb")   # a file object: openpyxl refuses a path whose suffix is not .xlsx
     try:
-        wb = openpyxl.load_workbook(sc.path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any parse failure means "cannot open"
+        fh.close()
         raise refuse(f"không mở được tệp Excel ({type(e).__name__}: {e}). Hãy mở bằng Excel, lưu lại "
                      f"dạng .xlsx rồi nhập lại.",
                      f"cannot open the Excel file ({type(e).__name__}: {e}); save it again as .xlsx "
@@ -802,6 +820,7 @@ def prepare_xlsx(sc: Scanned, work: Path) -> Prepared:
                      f"and import again.", file)
     finally:
         wb.close()
+        fh.close()
     return Prepared(dst, ",", 0, header, header_row, True, "xlsx")
 
 
@@ -844,7 +863,7 @@ def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: st
     rej = f"rej_{table.name}"
     src = (f"read_csv({_sql_str(str(prep.path))}, skip={prep.skip}, header=true, columns={col_spec}, "
            f"auto_detect=false, delim={_sql_str(prep.delimiter)}, quote='\"', escape='\"', "
-           f"strict_mode=true, null_padding=false, "
+           f"strict_mode=true, null_padding=false, max_line_size={MAX_LINE_BYTES}, "
            f"store_rejects=true, rejects_table={_sql_str(rej)}, rejects_scan={_sql_str(rej + '_scan')})")
     trim = _sql_str(TRIM_CHARS)
 
@@ -852,13 +871,15 @@ def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: st
 
     def val(pos: int, nfc: bool = True) -> str:
         # trim(x) only strips spaces and is fast; trim(x, chars) is ~2x slower, so it runs only
-        # on values holding a tab or a no-break space (copied from the web or Word).
+        # on values holding a tab, a no-break space or a zero-width space / stray BOM (copied
+        # from the web or Word).
         c = f"c{pos}"
         if nfc and not prep.nfc_safe:
             inner = f"CASE WHEN regexp_matches({c}, {unsafe}) THEN nfc_normalize({c}) ELSE {c} END"
         else:
             inner = c
         return (f"nullif(CASE WHEN contains({c}, chr(160)) OR contains({c}, chr(9)) "
+                f"OR contains({c}, chr(8203)) OR contains({c}, chr(65279)) "
                 f"THEN trim({inner}, {trim}) ELSE trim({inner}) END, '')")
 
     sel = [("_row" if prep.row_column else f"row_number() OVER () + {prep.header_row}") + " AS _row"]
@@ -893,8 +914,12 @@ def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: st
         line, etype, csv_line, emsg = bad
         row = int(line) if line is not None else None
         if etype in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
-            found = re.search(r"Found:\s*(\d+)", emsg or "")
-            n = int(found.group(1)) if found else None
+            # One reject row per extra field (Found: width+1, width+2, ...) or per missing one
+            # (Found: n, n+1, ...): the largest, resp. smallest, is the line's number of fields.
+            counts = [int(x) for (m,) in con.execute(
+                f"SELECT error_message FROM {rej} WHERE line = ? AND error_type = ?", [line, etype]).fetchall()
+                for x in re.findall(r"Found:\s*(\d+)", m or "")]
+            n = (max if etype == "TOO MANY COLUMNS" else min)(counts) if counts else None
             if n is None:
                 n = len(next(csv.reader([(csv_line or "").strip("\r\n")], delimiter=prep.delimiter), []))
             if prep.row_column:
@@ -905,6 +930,13 @@ def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: st
                          'này (mỗi " trong một ô phải viết thành "") rồi nhập lại.',
                          'a double quote (") is opened and not closed, or misplaced inside a value; fix '
                          'the line (write " inside a value as "") and import again.', file, row)
+        if etype == "LINE SIZE OVER MAXIMUM":
+            mb = MAX_LINE_BYTES >> 20
+            raise refuse(f"dòng dài hơn {mb} MB (thường do một dấu ngoặc kép mở mà không đóng, làm cả phần "
+                         f"sau của tệp thành một ô). Hãy kiểm tra dòng này rồi nhập lại.",
+                         f"the line is longer than {mb} MB (often an opened and never closed double quote "
+                         f"that turns the rest of the file into one value); check the line and import again.",
+                         file, row)
         if etype == "INVALID UNICODE":
             raise _decode_refusal(file, row, None, "tệp UTF-8 có byte không hợp lệ")
         raise refuse(f"dòng không đọc được ({etype}: {emsg}). Hãy sửa dòng này rồi nhập lại.",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +29,12 @@ from .store import FORMAT_VERSION, TZ, Store, iso_time, make_snapshot_id, parse_
 from .text_repair import repair_name
 
 # Required files that must hold at least one data row (a city where no one has reported yet is
-# a valid bao_cao; a city with no school is a broken export).
-MUST_HAVE_ROWS = ("schools",)
+# a valid bao_cao; a city with no school, or no student, is a broken export: imported, it would
+# show every student requirement at 0 students).
+MUST_HAVE_ROWS = ("schools", "students")
+# A code that Excel turned into a number shown in scientific notation (7.90007E+12): its digits
+# are lost, and every such code of the same magnitude looks alike.
+SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+)?E\+?[0-9]+", re.IGNORECASE)
 KEY_WORDS = {  # for duplicate-key messages: (vi, en) of "each ... has a unique code"
     "schools": ("mỗi trường có một mã duy nhất", "make each school code unique"),
     "students": ("mỗi học sinh có một mã duy nhất", "make each student code unique"),
@@ -160,9 +165,16 @@ def check_keys(con, table: schema.Table, hm: readers.HeaderMap, file: str) -> No
     vi_what, en_what = KEY_WORDS.get(table.name, ("mỗi dòng có một mã duy nhất", "make each key unique"))
     more_vi = f" (tổng cộng {fmt_int(n_dup)} dòng bị trùng mã)" if n_dup > 1 else ""
     more_en = f" ({n_dup} duplicate rows in all)" if n_dup > 1 else ""
+    hint_vi = hint_en = ""
+    if SCIENTIFIC.fullmatch(key):
+        hint_vi = (f" Mã có dạng {key} là do Excel đã đổi mã thành số (mất chữ số): hãy xuất lại tệp "
+                   f"từ hệ thống, hoặc định dạng cột \"{header}\" là Text (Văn bản) trước khi dán dữ liệu, "
+                   f"rồi nhập lại.")
+        hint_en = (f" A code like {key} means Excel turned the codes into numbers and lost digits: export "
+                   f"the file again, or format the column as Text before pasting, and import again.")
     raise refuse(
-        f'mã "{key}" bị trùng với dòng {first}{more_vi}. Hãy sửa để {vi_what} rồi nhập lại.',
-        f'duplicate key "{key}" (also row {first}){more_en}; {en_what} and import again.',
+        f'mã "{key}" bị trùng với dòng {first}{more_vi}. Hãy sửa để {vi_what} rồi nhập lại.{hint_vi}',
+        f'duplicate key "{key}" (also row {first}){more_en}; {en_what} and import again.{hint_en}',
         file, int(at), header)
 
 

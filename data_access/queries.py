@@ -1,20 +1,50 @@
 """The query API the pages call. Each function returns a DataFrame with documented columns.
 
-Why one module: scope filtering and masking (by role) are added here, so a page can only draw
-what this layer hands it. Pages never open DuckDB themselves.
+Why one module: every function takes the ``Viewer`` first and restricts rows to the viewer's
+scope IN SQL (``access.scope_filter``), and personal values are masked here before a frame
+leaves (``access.mask_*``), so a page can only draw what this layer hands it. Pages never open
+DuckDB themselves and hold no rule: statuses, percents, days late, at-risk and what blocks a
+record come from the engine's views (``progress``, ``rollup``, ``findings``) and the thin marts
+of ``sql/marts_ui.sql`` (``dash_*``) that add the institution's dimensions to them.
+
+Arguments shared by most functions:
+- ``viewer``: who is asking (data_access.access.Viewer).
+- ``snapshot_id``: the snapshot evaluated (None = the newest); the evaluation is at its as-of.
+- ``filters``: a ``Filters`` (district, level group, ownership, requirements); empty = all.
+- ``store``: the store folder (None = $TIENDO_STORE or data/store).
+
+One ``Evaluation`` is built per (store, snapshot, campaign, engine SQL) and kept for the
+process; every query runs on its own DuckDB cursor (``Evaluation.df``), so Streamlit's threads
+never share one connection's session.
 """
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
+from . import engine
+from .access import Viewer, mask_address, mask_birth_date, mask_id, scope_filter
 from .campaign import load_campaign
-from .evaluate import evaluate
+from .evaluate import Evaluation, NoSnapshotError, evaluate
 from .store import Store
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
+RECORD_KINDS = ("student_info", "student_results")
+
+__all__ = ["Filters", "NoSnapshotError", "store_path", "snapshots", "evaluation", "requirements",
+           "districts", "city_summary", "deadline_cards", "requirement_summary",
+           "progress_over_time", "at_risk_units", "worst_districts", "worst_schools",
+           "district_matrix", "district_completion", "school_matrix", "search_schools",
+           "school_profile", "school_checklist", "school_findings_by_rule", "students_not_done",
+           "school_history", "report_matrix", "report_counts_by_district", "findings_summary",
+           "findings_by", "schools_most_errors", "rule_records", "filled_vs_valid",
+           "rule_catalog"]
 
 
 def store_path() -> Path:
@@ -22,21 +52,684 @@ def store_path() -> Path:
     return Path(os.environ.get("TIENDO_STORE") or DEFAULT_STORE)
 
 
+def _store(store) -> Path:
+    return Path(store) if store else store_path()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The global filters of the dashboard. None/empty means "all".
+
+    district: district code ('760'); level_group: MN/TH/THCS/THPT/GDTX/LIEN_CAP;
+    ownership: 'Công lập' or 'Ngoài công lập'; requirements: requirement ids."""
+    district: str | None = None
+    level_group: str | None = None
+    ownership: str | None = None
+    requirements: tuple[str, ...] = field(default_factory=tuple)
+
+    def key(self) -> tuple:
+        return (self.district, self.level_group, self.ownership, tuple(self.requirements))
+
+
+ALL = Filters()
+
+
+# ---- snapshots and evaluations -------------------------------------------------------------
 def snapshots(store: str | Path | None = None) -> pd.DataFrame:
-    """Imported snapshots: snapshot_id, as_of (local time), path; oldest first."""
-    return Store(Path(store or store_path())).list_snapshots()
+    """Imported snapshots: snapshot_id, as_of (local time), path; oldest first.
+    (Not scoped: the list of snapshots is the same for everyone.)"""
+    return Store(_store(store)).list_snapshots()
 
 
-def city_summary(store: str | Path | None = None, as_of=None) -> pd.DataFrame:
-    """City roll-up at as_of: requirement_id, name, due, units_expected, units_done,
-    units_done_on_time, completion_rate, on_time_rate, records_expected, records_done."""
-    ev = evaluate(Path(store or store_path()), as_of, load_campaign())
+_EVALS: "OrderedDict[tuple, Evaluation]" = OrderedDict()
+_EVALS_LOCK = threading.Lock()
+_EVALS_MAX = 6
+
+
+def evaluation(snapshot_id: str | None = None, store: str | Path | None = None) -> Evaluation:
+    """The Evaluation at ``snapshot_id``'s as-of (None = newest), built once per process.
+
+    Key: store, snapshot id, campaign fingerprint, engine SQL fingerprint. Raises
+    NoSnapshotError when the store has no snapshot (or not that one)."""
+    root = _store(store)
+    snaps = snapshots(root)
+    if snaps.empty:
+        raise NoSnapshotError(
+            f"Chưa có snapshot nào trong kho {root}. Hãy nhập dữ liệu: "
+            f"python -m data_access ingest THU_MUC --store {root}")
+    if snapshot_id is None:
+        row = snaps.iloc[-1]
+    else:
+        hit = snaps[snaps["snapshot_id"] == snapshot_id]
+        if hit.empty:
+            raise NoSnapshotError(f"Không có snapshot {snapshot_id} trong kho {root}")
+        row = hit.iloc[-1]
+    campaign = load_campaign()
+    key = (str(root.resolve()), row.snapshot_id, campaign.fingerprint, engine.engine_fingerprint())
+    with _EVALS_LOCK:
+        ev = _EVALS.get(key)
+        if ev is not None:
+            _EVALS.move_to_end(key)
+            return ev
+        # evaluate() picks the newest snapshot at or before an as-of: of two snapshots with the
+        # same as-of, the later import (the list is ordered that way).
+        ev = evaluate(root, row.as_of, campaign)
+        _EVALS[key] = ev
+        while len(_EVALS) > _EVALS_MAX:
+            _, old = _EVALS.popitem(last=False)
+            try:
+                old.close()
+            except Exception:  # noqa: BLE001 - a connection still in use elsewhere
+                pass
+        return ev
+
+
+def previous_snapshot_id(snapshot_id: str | None, store=None) -> str | None:
+    """The snapshot just before ``snapshot_id`` (None = newest) by as-of, or None."""
+    snaps = snapshots(store)
+    if snaps.empty:
+        return None
+    ids = list(snaps["snapshot_id"])
+    i = len(ids) - 1 if snapshot_id is None else ids.index(snapshot_id)
+    return ids[i - 1] if i > 0 else None
+
+
+# ---- SQL helpers -----------------------------------------------------------------------------
+def _where(viewer: Viewer, filters: Filters | None, *, school_col="school_code",
+           district_col="district_code", level_col="level_group", ownership_col="ownership",
+           req_col: str | None = "requirement_id") -> tuple[str, list]:
+    """The viewer's scope AND the filters, as one SQL condition with ? parameters."""
+    cond, params = scope_filter(viewer, school_col, district_col)
+    conds, ps = [cond], list(params)
+    f = filters or ALL
+    if f.district:
+        conds.append(f"{district_col} = ?")
+        ps.append(f.district)
+    if f.level_group:
+        conds.append(f"{level_col} = ?")
+        ps.append(f.level_group)
+    if f.ownership:
+        conds.append(f"{ownership_col} = ?")
+        ps.append(f.ownership)
+    if f.requirements and req_col:
+        conds.append(f"{req_col} IN ({', '.join('?' for _ in f.requirements)})")
+        ps.extend(f.requirements)
+    return " AND ".join(conds), ps
+
+
+def _df(ev: Evaluation, sql: str, params=None) -> pd.DataFrame:
+    return ev.df(sql, params)
+
+
+_UNIT_AGG = """
+    count(*) AS units_expected,
+    count(*) FILTER (WHERE is_done) AS units_done,
+    count(*) FILTER (WHERE is_on_time) AS units_done_on_time,
+    dash_rate(count(*) FILTER (WHERE is_done), count(*)) AS completion_rate,
+    dash_rate(count(*) FILTER (WHERE is_on_time), count(*)) AS on_time_rate,
+    count(*) FILTER (WHERE status = 'overdue') AS units_overdue,
+    count(*) FILTER (WHERE at_risk) AS units_at_risk,
+    sum(expected) FILTER (WHERE is_record)::BIGINT AS records_expected,
+    sum(done) FILTER (WHERE is_record)::BIGINT AS records_done"""
+
+
+# ---- reference lists -------------------------------------------------------------------------
+def requirements(viewer: Viewer, snapshot_id: str | None = None, store=None) -> pd.DataFrame:
+    """The campaign's requirements: requirement_id, name, kind, report_code, due (NaT = no due
+    date), letter_words, target_percent, sort_order; in the letter's order."""
+    ev = evaluation(snapshot_id, store)
+    return _df(ev, """SELECT requirement_id, name, kind, report_code, due, letter_words,
+                             target_percent, sort_order
+                      FROM cfg_requirements ORDER BY sort_order""")
+
+
+def districts(viewer: Viewer, snapshot_id: str | None = None, store=None) -> pd.DataFrame:
+    """District-level units in the viewer's scope: district_code, district_name, n_schools
+    (institutions in the snapshot); in the official code order."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = scope_filter(viewer, "s.school_code", "d.district_code")
+    return _df(ev, f"""
+        SELECT d.district_code, d.district_name, count(s.school_code) AS n_schools
+        FROM ref_districts d LEFT JOIN cur_schools s USING (district_code)
+        WHERE {cond}
+        GROUP BY ALL ORDER BY d.district_code""", params)
+
+
+# ---- overview --------------------------------------------------------------------------------
+def city_summary(viewer: Viewer, snapshot_id: str | None = None, store=None) -> pd.DataFrame:
+    """The engine's own roll-up for the viewer's whole scope (no filter): requirement_id, name,
+    due, units_expected, units_done, units_done_on_time, completion_rate, on_time_rate,
+    records_expected, records_done. City-wide roles read ``rollup`` (by='city'); a district
+    office reads rollup by='district'; a school its own progress rows."""
+    ev = evaluation(snapshot_id, store)
+    if viewer.role == "truong":
+        return requirement_summary(viewer, snapshot_id, ALL, store)[
+            ["requirement_id", "name", "due", "units_expected", "units_done", "units_done_on_time",
+             "completion_rate", "on_time_rate", "records_expected", "records_done"]]
+    by, grp = ("district", viewer.district_code) if viewer.role == "phong_gd" else ("city", "city")
+    return _df(ev, """
+        SELECT r.requirement_id, c.name, c.due, r.units_expected, r.units_done,
+               r.units_done_on_time, r.completion_rate, r.on_time_rate,
+               r.records_expected, r.records_done
+        FROM rollup r JOIN cfg_requirements c USING (requirement_id)
+        WHERE r.rollup_by = ? AND r."group" = ? ORDER BY c.sort_order""", [by, grp])
+
+
+def requirement_summary(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                        store=None) -> pd.DataFrame:
+    """One row per requirement over the institutions in scope and filters: requirement_id,
+    name, kind, due, letter_words, days_left (local days from the as-of date to the due date;
+    NULL without a due date), units_expected, units_done, units_done_on_time, completion_rate,
+    on_time_rate (percent, one decimal), units_overdue, units_at_risk, records_expected,
+    records_done (record requirements only), records_rate; in the letter's order."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters)
+    return _df(ev, f"""
+        SELECT requirement_id, any_value(requirement_name) AS name, any_value(kind) AS kind,
+               any_value(due) AS due, any_value(letter_words) AS letter_words,
+               any_value(days_left) AS days_left, {_UNIT_AGG},
+               CASE WHEN any_value(is_record) THEN dash_rate(sum(done), sum(expected)) END AS records_rate,
+               any_value(sort_order) AS sort_order
+        FROM dash_units WHERE {cond}
+        GROUP BY requirement_id ORDER BY sort_order""", params)
+
+
+def deadline_cards(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                   store=None) -> pd.DataFrame:
+    """One row per deadline (due time; NaT = requirements without a due date): due,
+    days_left, n_requirements, requirement_ids (list), requirement_names (list),
+    units_expected, units_done, units_done_on_time, completion_rate, on_time_rate,
+    units_overdue, units_at_risk, records_expected, records_done, and the same deadline at the
+    previous snapshot: prev_as_of, prev_completion_rate, prev_on_time_rate (NULL when there is
+    no earlier snapshot); ordered by due (no due date last)."""
+    def cards(sid):
+        ev = evaluation(sid, store)
+        cond, params = _where(viewer, filters)
+        return _df(ev, f"""
+            SELECT due, any_value(days_left) AS days_left,
+                   count(DISTINCT requirement_id) AS n_requirements,
+                   list(DISTINCT requirement_id ORDER BY requirement_id) AS requirement_ids,
+                   {_UNIT_AGG}, min(sort_order) AS first_order
+            FROM dash_units WHERE {cond}
+            GROUP BY due ORDER BY due NULLS LAST, first_order""", params)
+
+    cur = cards(snapshot_id)
+    ev = evaluation(snapshot_id, store)
+    names = _df(ev, "SELECT requirement_id, name FROM cfg_requirements ORDER BY sort_order")
+    order = {r: i for i, r in enumerate(names["requirement_id"])}
+    name_of = dict(zip(names["requirement_id"], names["name"]))
+    cur["requirement_ids"] = cur["requirement_ids"].map(lambda ids: sorted(ids, key=order.get))
+    cur["requirement_names"] = cur["requirement_ids"].map(lambda ids: [name_of[i] for i in ids])
+    prev_id = previous_snapshot_id(snapshot_id, store)
+    cur["prev_as_of"] = pd.NaT
+    cur["prev_completion_rate"] = float("nan")
+    cur["prev_on_time_rate"] = float("nan")
+    if prev_id is not None:
+        prev = cards(prev_id)
+        pev = evaluation(prev_id, store)
+        # Match deadlines by due time (NaT with NaT).
+        pkey = prev["due"].astype(str)
+        pmap = dict(zip(pkey, zip(prev["completion_rate"], prev["on_time_rate"])))
+        for i, k in enumerate(cur["due"].astype(str)):
+            if k in pmap:
+                cur.loc[cur.index[i], "prev_completion_rate"] = pmap[k][0]
+                cur.loc[cur.index[i], "prev_on_time_rate"] = pmap[k][1]
+        cur["prev_as_of"] = pev.as_of
+    return cur.drop(columns=["first_order"])
+
+
+def progress_over_time(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                       store=None) -> pd.DataFrame:
+    """Completion per snapshot up to the as-of, per requirement, over the institutions in scope
+    and filters (as they are at the as-of): as_of, requirement_id, name, due, sort_order,
+    units_expected, units_done, completion_rate, records_expected, records_done, records_rate
+    (record requirements). Done at a snapshot = done by the engine's rule at that snapshot."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters)
+    return _df(ev, f"""
+        SELECT h.as_of, h.requirement_id, r.name, h.due, h.sort_order,
+               count(*) AS units_expected,
+               count(*) FILTER (WHERE h.is_done) AS units_done,
+               dash_rate(count(*) FILTER (WHERE h.is_done), count(*)) AS completion_rate,
+               CASE WHEN h.kind IN ('student_info', 'student_results') THEN sum(h.expected) END::BIGINT AS records_expected,
+               CASE WHEN h.kind IN ('student_info', 'student_results') THEN sum(h.done) END::BIGINT AS records_done,
+               CASE WHEN h.kind IN ('student_info', 'student_results')
+                    THEN dash_rate(sum(h.done), sum(h.expected)) END AS records_rate
+        FROM dash_history h JOIN cfg_requirements r USING (requirement_id)
+        WHERE {cond}
+        GROUP BY h.as_of, h.requirement_id, r.name, h.due, h.sort_order, h.kind
+        ORDER BY h.sort_order, h.as_of""", params)
+
+
+def at_risk_units(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                  store=None, limit: int | None = 200) -> pd.DataFrame:
+    """Institution × requirement at risk of missing its deadline (engine's at_risk): school_code,
+    school_name, district_code, district_name, level_group, requirement_id, requirement_name,
+    due, days_left, status, percent, expected, done, missing (expected − done); the nearest due
+    first, then the lowest percent, then Vietnamese name order."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters)
+    lim = f"LIMIT {int(limit)}" if limit else ""
+    return _df(ev, f"""
+        SELECT school_code, school_name, district_code, district_name, level_group,
+               requirement_id, requirement_name, due, days_left, status, percent,
+               expected, done, expected - done AS missing
+        FROM dash_units WHERE at_risk AND {cond}
+        ORDER BY due, percent, school_name COLLATE vi {lim}""", params)
+
+
+def worst_districts(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                    store=None, n: int = 10) -> pd.DataFrame:
+    """The n district-level units with the lowest completion over the requirements in the
+    filters: district_code, district_name, units_expected, units_done, units_done_on_time,
+    completion_rate, on_time_rate, units_overdue, units_at_risk, records_expected,
+    records_done. Ties: more overdue units first, then code."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters)
+    return _df(ev, f"""
+        SELECT district_code, any_value(district_name) AS district_name, {_UNIT_AGG}
+        FROM dash_units WHERE {cond}
+        GROUP BY district_code
+        ORDER BY completion_rate, units_overdue DESC, district_code LIMIT {int(n)}""", params)
+
+
+def worst_schools(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                  store=None, n: int = 10) -> pd.DataFrame:
+    """The n institutions with the lowest completion over the requirements in the filters:
+    school_code, school_name, district_code, district_name, level_group, units_expected,
+    units_done, completion_rate, on_time_rate, units_overdue, units_at_risk, records_expected,
+    records_done, records_missing. Ties: more records missing, more overdue, name."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters)
+    return _df(ev, f"""
+        SELECT school_code, any_value(school_name) AS school_name,
+               any_value(district_code) AS district_code, any_value(district_name) AS district_name,
+               any_value(level_group) AS level_group, {_UNIT_AGG},
+               coalesce(sum(expected - done) FILTER (WHERE is_record), 0)::BIGINT AS records_missing
+        FROM dash_units WHERE {cond}
+        GROUP BY school_code
+        ORDER BY completion_rate, records_missing DESC, units_overdue DESC,
+                 any_value(school_name) COLLATE vi LIMIT {int(n)}""", params)
+
+
+# ---- districts -------------------------------------------------------------------------------
+def district_completion(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                        store=None) -> pd.DataFrame:
+    """Every district-level unit in scope (all 22 for city roles, even one with no unit under
+    the filters: then units_expected 0 and completion_rate NULL): district_code, district_name,
+    units_expected, units_done, units_done_on_time, completion_rate, on_time_rate,
+    units_overdue, units_at_risk, records_expected, records_done; official code order.
+    The district filter itself is ignored here (the map shows all districts)."""
+    ev = evaluation(snapshot_id, store)
+    f = Filters(None, filters.level_group, filters.ownership, filters.requirements)
+    cond, params = _where(viewer, f)
+    scope, sparams = scope_filter(viewer, "NULL", "d.district_code") if viewer.role != "truong" \
+        else ("TRUE", [])
+    return _df(ev, f"""
+        WITH agg AS (
+            SELECT district_code, {_UNIT_AGG} FROM dash_units WHERE {cond} GROUP BY district_code
+        )
+        SELECT d.district_code, d.district_name,
+               coalesce(a.units_expected, 0) AS units_expected,
+               coalesce(a.units_done, 0) AS units_done,
+               coalesce(a.units_done_on_time, 0) AS units_done_on_time,
+               a.completion_rate, a.on_time_rate,
+               coalesce(a.units_overdue, 0) AS units_overdue,
+               coalesce(a.units_at_risk, 0) AS units_at_risk,
+               a.records_expected, a.records_done
+        FROM ref_districts d LEFT JOIN agg a USING (district_code)
+        WHERE {scope} AND (a.district_code IS NOT NULL OR ? <> 'truong')
+        ORDER BY d.district_code""", params + sparams + [viewer.role])
+
+
+def district_matrix(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                    store=None) -> pd.DataFrame:
+    """Districts × requirements (long form): district_code, district_name, requirement_id,
+    requirement_name, sort_order, units_expected, units_done, units_done_on_time,
+    completion_rate, on_time_rate, units_overdue, units_at_risk, records_expected,
+    records_done; district code, then the letter's order."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters)
+    return _df(ev, f"""
+        SELECT district_code, any_value(district_name) AS district_name, requirement_id,
+               any_value(requirement_name) AS requirement_name, any_value(sort_order) AS sort_order,
+               {_UNIT_AGG}
+        FROM dash_units WHERE {cond}
+        GROUP BY district_code, requirement_id
+        ORDER BY district_code, sort_order""", params)
+
+
+def school_matrix(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                  store=None) -> pd.DataFrame:
+    """Institutions × requirements (long form) in scope and filters: school_code, school_name,
+    district_code, district_name, level_group, ownership, requirement_id, requirement_name,
+    sort_order, status, percent, expected, done, days_late, at_risk, completed_at;
+    Vietnamese name order, then the letter's order."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters)
+    return _df(ev, f"""
+        SELECT school_code, school_name, district_code, district_name, level_group, ownership,
+               requirement_id, requirement_name, sort_order, status, percent, expected, done,
+               days_late, at_risk, completed_at
+        FROM dash_units WHERE {cond}
+        ORDER BY school_name COLLATE vi, school_code, sort_order""", params)
+
+
+# ---- one institution -------------------------------------------------------------------------
+def search_schools(viewer: Viewer, text: str, snapshot_id: str | None = None, store=None,
+                   filters: Filters = ALL, limit: int = 50) -> pd.DataFrame:
+    """Institutions whose code or name contains ``text``, ignoring case and diacritics
+    ("le hong phong" finds "Lê Hồng Phong"; đ matches d): school_code, school_name,
+    district_code, district_name, level_group, ownership; exact code first, then Vietnamese
+    name order. Empty text lists the first ``limit`` institutions in scope and filters."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters, req_col=None)
+    words = [w for w in (text or "").split() if w]
+    conds = [cond]
+    ps = list(params)
+    for w in words:
+        conds.append("(strpos(replace(strip_accents(lower(s.school_name)), 'đ', 'd'), "
+                     "replace(strip_accents(lower(?)), 'đ', 'd')) > 0 OR strpos(s.school_code, ?) > 0)")
+        ps += [w, w]
+    q = (text or "").strip()
+    return _df(ev, f"""
+        SELECT s.school_code, s.school_name, s.district_code, d.district_name, s.level_group,
+               s.ownership
+        FROM cur_schools s LEFT JOIN ref_districts d USING (district_code)
+        WHERE {' AND '.join(conds)}
+        ORDER BY (s.school_code = ?) DESC, s.school_name COLLATE vi, s.school_code
+        LIMIT {int(limit)}""", ps + [q])
+
+
+def school_profile(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
+                   store=None) -> pd.DataFrame:
+    """The institution (0 or 1 row; 0 when out of scope or unknown): school_code, school_name,
+    district_code, district_name, levels (list), level_group, ownership, managed_by,
+    principal, phone, email."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = scope_filter(viewer, "s.school_code", "s.district_code")
+    return _df(ev, f"""
+        SELECT s.school_code, s.school_name, s.district_code, d.district_name, s.levels,
+               s.level_group, s.ownership, s.managed_by, s.principal, s.phone, s.email
+        FROM cur_schools s LEFT JOIN ref_districts d USING (district_code)
+        WHERE s.school_code = ? AND {cond}""", [school_code] + params)
+
+
+def school_checklist(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
+                     store=None) -> pd.DataFrame:
+    """The institution's requirements: requirement_id, requirement_name, kind, letter_words,
+    due, days_left, status, expected, done, percent, completed_at, days_late, at_risk,
+    n_blocking_findings (error findings that keep it from done); letter's order."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = scope_filter(viewer, "u.school_code", "u.district_code")
+    return _df(ev, f"""
+        SELECT u.requirement_id, u.requirement_name, u.kind, u.letter_words, u.due, u.days_left,
+               u.status, u.expected, u.done, u.percent, u.completed_at, u.days_late, u.at_risk,
+               (SELECT count(*) FROM dash_findings f
+                WHERE f.school_code = u.school_code AND f.requirement_id = u.requirement_id
+                  AND f.blocks) AS n_blocking_findings
+        FROM dash_units u WHERE u.school_code = ? AND {cond}
+        ORDER BY u.sort_order""", [school_code] + params)
+
+
+_CATALOG: pd.DataFrame | None = None
+
+
+def rule_catalog() -> pd.DataFrame:
+    """The rules' legend, from the engine's ``rule_catalog`` view (findings_all.sql): rule_id,
+    severity, entity, title_vi, description_vi. (Not scoped: it describes rules, not data.)"""
+    global _CATALOG
+    if _CATALOG is None:
+        con = duckdb.connect(":memory:")
+        try:
+            for f in engine.sql_files("findings"):
+                for stmt in engine.split_sql(f.read_text(encoding="utf-8")):
+                    if "VIEW rule_catalog" in stmt:
+                        con.execute(stmt)
+            _CATALOG = con.execute("SELECT * FROM rule_catalog").df()
+        finally:
+            con.close()
+    return _CATALOG.copy()
+
+
+def _with_titles(df: pd.DataFrame) -> pd.DataFrame:
+    cat = rule_catalog()[["rule_id", "entity", "title_vi"]].rename(columns={"title_vi": "title"})
+    out = df.merge(cat, on=["rule_id", "entity"], how="left")
+    out["title"] = out["title"].fillna(out["rule_id"])
+    return out
+
+
+def school_findings_by_rule(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
+                            store=None) -> pd.DataFrame:
+    """The institution's findings grouped by rule: rule_id, title (Vietnamese), severity,
+    entity, requirement_ids (list of the requirements it blocks; empty for warnings),
+    n_findings, n_records; errors first, then most findings."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = scope_filter(viewer, "f.school_code", "f.district_code")
+    df = _df(ev, f"""
+        SELECT rule_id, severity, entity,
+               list(DISTINCT requirement_id ORDER BY requirement_id)
+                   FILTER (WHERE blocks) AS requirement_ids,
+               count(DISTINCT (record_key, field)) AS n_findings,
+               count(DISTINCT record_key) AS n_records
+        FROM dash_findings f WHERE f.school_code = ? AND {cond}
+        GROUP BY rule_id, severity, entity""", [school_code] + params)
+    df = _with_titles(df)
+    df["requirement_ids"] = df["requirement_ids"].map(lambda x: list(x) if isinstance(x, (list, tuple)) or hasattr(x, "__len__") and not isinstance(x, str) else [])
+    df["_sev"] = (df["severity"] != "error").astype(int)
+    return df.sort_values(["_sev", "n_findings", "rule_id"], ascending=[True, False, True]) \
+             .drop(columns="_sev").reset_index(drop=True)[
+        ["rule_id", "title", "severity", "entity", "requirement_ids", "n_findings", "n_records"]]
+
+
+def students_not_done(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
+                      store=None, requirement_id: str | None = None) -> pd.DataFrame:
+    """Grade-12 students of the institution not done on a record requirement, with what each
+    lacks: student_id, full_name, class_name, birth_date, id_number (CCCD/CMND), requirements
+    (list of requirement ids not done), lacks (list of 'title: message' of the blocking
+    findings), n_errors. birth_date and id_number are masked (0792••••••34, ••/••/2005)
+    unless ``viewer.sees_personal``. Vietnamese name order."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = scope_filter(viewer, "f.school_code", "f.district_code")
+    rq = "AND f.requirement_id = ?" if requirement_id else ""
+    rparams = [requirement_id] if requirement_id else []
+    fnd = _df(ev, f"""
+        SELECT student_id, requirement_id, rule_id, entity, message
+        FROM dash_findings f
+        WHERE f.school_code = ? AND f.blocks AND f.student_id IS NOT NULL
+          AND f.entity IN ('student', 'score', 'term_summary') AND {cond} {rq}
+        ORDER BY student_id, requirement_id, rule_id""", [school_code] + params + rparams)
+    cols = ["student_id", "full_name", "class_name", "birth_date", "id_number", "requirements",
+            "lacks", "n_errors"]
+    if fnd.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    fnd = _with_titles(fnd)
+    fnd["lack"] = fnd["title"] + ": " + fnd["message"].fillna("")
+    g = fnd.groupby("student_id", sort=False)
+    out = pd.DataFrame({
+        "requirements": g["requirement_id"].agg(lambda s: list(dict.fromkeys(s))),
+        "lacks": g["lack"].agg(lambda s: list(dict.fromkeys(s))),
+        "n_errors": g["lack"].agg(lambda s: len(set(s))),
+    }).reset_index()
+    # Personal values come from the snapshot itself (read-only), for these students only.
+    snap = Store(_store(store)).snapshot_path(ev.snapshot_id)
+    con = duckdb.connect(str(snap), read_only=True)
     try:
-        return ev.df("""
-            SELECT r.requirement_id, c.name, c.due, r.units_expected, r.units_done,
-                   r.units_done_on_time, r.completion_rate, r.on_time_rate,
-                   r.records_expected, r.records_done
-            FROM rollup r JOIN cfg_requirements c USING (requirement_id)
-            WHERE r.rollup_by = 'city' ORDER BY c.sort_order""")
+        con.register("_ids", out[["student_id"]])
+        people = con.execute("""
+            SELECT s.student_id, s.full_name, s.class_name, s.birth_date,
+                   coalesce(s.id_number, s.personal_id) AS id_number
+            FROM students s JOIN _ids USING (student_id)
+            WHERE s.school_code = ?
+            QUALIFY row_number() OVER (PARTITION BY s.student_id ORDER BY s._row DESC) = 1""",
+                             [school_code]).df()
     finally:
-        ev.close()
+        con.close()
+    out = out.merge(people, on="student_id", how="left")
+    if not viewer.sees_personal:
+        out["id_number"] = out["id_number"].map(mask_id)
+        out["birth_date"] = out["birth_date"].map(mask_birth_date)
+    out = out[cols]
+    return _vi_sorted(out, "full_name", "student_id")
+
+
+def _vi_sorted(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    """The frame in Vietnamese alphabetical order of ``cols`` (DuckDB's ICU collation 'vi')."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("_t", df.reset_index(drop=True).assign(_i=range(len(df))))
+        order = con.execute("SELECT _i FROM _t ORDER BY " +
+                            ", ".join(f'"{c}" COLLATE vi NULLS LAST' for c in cols)).fetchall()
+    finally:
+        con.close()
+    return df.reset_index(drop=True).iloc[[r[0] for r in order]].reset_index(drop=True)
+
+
+def school_history(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
+                   store=None) -> pd.DataFrame:
+    """The institution's percent per snapshot up to the as-of: as_of, requirement_id,
+    requirement_name, due, sort_order, expected, done, percent, is_done."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = scope_filter(viewer, "h.school_code", "h.district_code")
+    return _df(ev, f"""
+        SELECT h.as_of, h.requirement_id, r.name AS requirement_name, h.due, h.sort_order,
+               h.expected, h.done, h.percent, h.is_done
+        FROM dash_history h JOIN cfg_requirements r USING (requirement_id)
+        WHERE h.school_code = ? AND {cond}
+        ORDER BY h.sort_order, h.as_of""", [school_code] + params)
+
+
+# ---- reports ---------------------------------------------------------------------------------
+def report_matrix(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                  store=None) -> pd.DataFrame:
+    """Institutions × reports and paper copies (long form): school_code, school_name,
+    district_code, district_name, level_group, ownership, requirement_id, requirement_name,
+    kind (report|paper), report_code, sort_order, cell_state (sent_on_time, sent_late,
+    returned, draft, missing | paper_valid, paper_invalid, paper_missing), status (engine),
+    completed_at, days_late, due; Vietnamese name order."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters)
+    return _df(ev, f"""
+        SELECT school_code, school_name, district_code, district_name, level_group, ownership,
+               requirement_id, requirement_name, kind, report_code, sort_order, cell_state,
+               status, completed_at, days_late, due
+        FROM dash_report_cells WHERE {cond}
+        ORDER BY school_name COLLATE vi, school_code, sort_order""", params)
+
+
+def report_counts_by_district(viewer: Viewer, snapshot_id: str | None = None,
+                              filters: Filters = ALL, store=None) -> pd.DataFrame:
+    """Counts of institutions per district × report/paper requirement × cell_state:
+    district_code, district_name, requirement_id, report_code, kind, sort_order, cell_state, n."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters)
+    return _df(ev, f"""
+        SELECT district_code, any_value(district_name) AS district_name, requirement_id,
+               any_value(report_code) AS report_code, any_value(kind) AS kind,
+               any_value(sort_order) AS sort_order, cell_state, count(*) AS n
+        FROM dash_report_cells WHERE {cond}
+        GROUP BY district_code, requirement_id, cell_state
+        ORDER BY district_code, sort_order, cell_state""", params)
+
+
+# ---- data quality ----------------------------------------------------------------------------
+def _findings_where(viewer, filters):
+    cond, params = _where(viewer, filters, req_col=None)
+    if filters and filters.requirements:
+        cond += f" AND requirement_id IN ({', '.join('?' for _ in filters.requirements)})"
+        params = params + list(filters.requirements)
+    return cond, params
+
+
+def findings_summary(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                     store=None) -> pd.DataFrame:
+    """Findings by rule in scope and filters: rule_id, title, severity, entity, n_findings,
+    n_records, n_schools, blocks (whether it keeps a requirement from done); errors first,
+    then most findings. Findings of institutions not in the list (unknown school codes) are
+    counted only for city-wide roles without filters on district/level/ownership."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _findings_where(viewer, filters)
+    df = _df(ev, f"""
+        SELECT rule_id, severity, entity, count(DISTINCT (record_key, field, school_code)) AS n_findings,
+               count(DISTINCT (school_code, record_key)) AS n_records,
+               count(DISTINCT school_code) AS n_schools, bool_or(blocks) AS blocks
+        FROM dash_findings WHERE {cond}
+        GROUP BY rule_id, severity, entity""", params)
+    df = _with_titles(df)
+    df["_sev"] = (df["severity"] != "error").astype(int)
+    return df.sort_values(["_sev", "n_findings", "rule_id"], ascending=[True, False, True]) \
+             .drop(columns="_sev").reset_index(drop=True)[
+        ["rule_id", "title", "severity", "entity", "n_findings", "n_records", "n_schools", "blocks"]]
+
+
+def findings_by(viewer: Viewer, by: str, snapshot_id: str | None = None, filters: Filters = ALL,
+                store=None) -> pd.DataFrame:
+    """Finding counts by one dimension: ``by`` = 'district' (key district_code, label
+    district_name), 'level' (level_group), 'severity' or 'entity'. Columns: key, label,
+    severity, n_findings, n_schools."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _findings_where(viewer, filters)
+    key, label = {"district": ("district_code", "district_name"),
+                  "level": ("level_group", "level_group"),
+                  "severity": ("severity", "severity"),
+                  "entity": ("entity", "entity")}[by]
+    return _df(ev, f"""
+        SELECT {key} AS key, any_value({label}) AS label, severity,
+               count(DISTINCT (record_key, field, school_code)) AS n_findings,
+               count(DISTINCT school_code) AS n_schools
+        FROM dash_findings WHERE {cond}
+        GROUP BY {key}, severity ORDER BY key NULLS LAST, severity""", params)
+
+
+def schools_most_errors(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                        store=None, n: int = 20) -> pd.DataFrame:
+    """The n institutions with the most error findings: school_code, school_name,
+    district_code, district_name, level_group, n_errors, n_warnings, n_records (records with
+    an error); most errors first, then Vietnamese name order."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _findings_where(viewer, filters)
+    return _df(ev, f"""
+        SELECT school_code, any_value(school_name) AS school_name,
+               any_value(district_code) AS district_code, any_value(district_name) AS district_name,
+               any_value(level_group) AS level_group,
+               count(DISTINCT (rule_id, record_key, field)) FILTER (WHERE severity = 'error') AS n_errors,
+               count(DISTINCT (rule_id, record_key, field)) FILTER (WHERE severity = 'warning') AS n_warnings,
+               count(DISTINCT record_key) FILTER (WHERE severity = 'error') AS n_records
+        FROM dash_findings WHERE {cond} AND school_name IS NOT NULL
+        GROUP BY school_code
+        HAVING n_errors > 0
+        ORDER BY n_errors DESC, any_value(school_name) COLLATE vi LIMIT {int(n)}""", params)
+
+
+def rule_records(viewer: Viewer, rule_id: str, snapshot_id: str | None = None,
+                 filters: Filters = ALL, store=None, limit: int = 2000) -> pd.DataFrame:
+    """The records behind a rule: school_code, school_name, district_name, entity, record_key,
+    student_id, grade, term, field, severity, requirement_id, message, source_row (row in the
+    extract file). Messages never contain a personal value. Vietnamese name order."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _findings_where(viewer, filters)
+    return _df(ev, f"""
+        SELECT school_code, school_name, district_name, entity, record_key, student_id, grade,
+               term, field, severity, string_agg(DISTINCT requirement_id, ', ') AS requirement_id,
+               any_value(message) AS message, any_value(source_row) AS source_row
+        FROM dash_findings WHERE rule_id = ? AND {cond}
+        GROUP BY ALL
+        ORDER BY school_name COLLATE vi NULLS LAST, school_code, record_key, field
+        LIMIT {int(limit)}""", [rule_id] + params)
+
+
+def filled_vs_valid(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
+                    store=None) -> pd.DataFrame:
+    """Per record requirement: records expected, filled (every required value present) and
+    done (complete AND valid, the engine's count): requirement_id, requirement_name,
+    records_expected, records_filled, records_done, filled_rate, done_rate (percent)."""
+    ev = evaluation(snapshot_id, store)
+    cond, params = _where(viewer, filters)
+    return _df(ev, f"""
+        SELECT requirement_id, any_value(requirement_name) AS requirement_name,
+               sum(expected)::BIGINT AS records_expected, sum(filled)::BIGINT AS records_filled,
+               sum(done)::BIGINT AS records_done,
+               dash_rate(sum(filled), sum(expected)) AS filled_rate,
+               dash_rate(sum(done), sum(expected)) AS done_rate
+        FROM dash_filled_valid WHERE {cond}
+        GROUP BY requirement_id ORDER BY any_value(sort_order)""", params)

@@ -1,0 +1,265 @@
+"""Shared state of the dashboard's pages: the snapshot shown, the global filters, links that
+carry them, and cached calls into the query API.
+
+Why here: dashboard.py renders the controls once (sidebar) for every page, and the pages read
+the same context, so the as-of snapshot and the filters hold across pages; the URL's query
+parameters mirror them (?as_of=2022-04-27T17:00&district=760&level=THPT&ownership=cong_lap
+&req=G12_INFO,RPT_EMIS, and ?school=79760001 on the institution page), so a link pasted into a
+message opens the same view. Query results are cached per (query, viewer, snapshot, filters,
+campaign and engine fingerprints) with st.cache_data; the evaluations themselves are kept per
+process by data_access.queries.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from data_access import engine, queries
+from data_access import formatting as fmt
+from data_access.access import Viewer
+from data_access.campaign import load_campaign
+from data_access.current_user import current_viewer
+from data_access.evaluate import parse_as_of
+
+# Pages: (file, url path). The default page (overview) is served at the root.
+OVERVIEW = ("pages/overview.py", "tong-quan")
+DISTRICTS = ("pages/districts.py", "quan-huyen")
+INSTITUTION = ("pages/institution.py", "truong")
+REPORTS = ("pages/reports.py", "bao-cao")
+QUALITY = ("pages/data_quality.py", "chat-luong-du-lieu")
+
+GLOBAL_PARAMS = ("as_of", "district", "level", "ownership", "req")
+PAGE_PARAMS = {INSTITUTION[1]: ("school",), DISTRICTS[1]: (), REPORTS[1]: (), QUALITY[1]: ("rule",)}
+K_SNAPSHOT, K_DISTRICT, K_LEVEL, K_OWNERSHIP, K_REQS = (
+    "f_snapshot", "f_district", "f_level", "f_ownership", "f_reqs")
+
+
+@st.cache_data(ttl=20, show_spinner=False)
+def _snapshots(store: str) -> pd.DataFrame:
+    return queries.snapshots(store)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _fingerprints() -> tuple[str, str]:
+    return load_campaign().fingerprint, engine.engine_fingerprint()
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def _cached(name: str, viewer_key: tuple, snapshot_id: str, store: str, filters_key: tuple,
+            kwargs: tuple, fingerprints: tuple, _viewer: Viewer) -> pd.DataFrame:
+    fn = getattr(queries, name)
+    kw = dict(kwargs)
+    sig = inspect.signature(fn).parameters
+    if "filters" in sig:
+        kw["filters"] = queries.Filters(*filters_key[:3], tuple(filters_key[3]))
+    return fn(_viewer, snapshot_id=snapshot_id, store=store, **kw)
+
+
+@dataclass
+class Ctx:
+    viewer: Viewer
+    store: str
+    snaps: pd.DataFrame
+    snapshot_id: str
+    as_of: pd.Timestamp
+    filters: queries.Filters
+    page_url: str = ""
+
+    @property
+    def viewer_key(self) -> tuple:
+        v = self.viewer
+        return (v.username, v.role, v.district_code, v.school_code)
+
+    def q(self, name: str, *, filters: queries.Filters | None = None, **kwargs) -> pd.DataFrame:
+        """A query of data_access.queries, cached. ``filters`` defaults to the global ones."""
+        f = self.filters if filters is None else filters
+        return _cached(name, self.viewer_key, self.snapshot_id, self.store, f.key(),
+                       tuple(sorted(kwargs.items())), _fingerprints(), self.viewer).copy()
+
+    # -- links ---------------------------------------------------------------------------------
+    def params(self, **extra) -> dict:
+        """The query parameters of the current state, plus ``extra`` (None drops a key)."""
+        p = {"as_of": self.as_of.strftime("%Y-%m-%dT%H:%M")}
+        f = self.filters
+        if f.district:
+            p["district"] = f.district
+        if f.level_group:
+            p["level"] = f.level_group
+        if f.ownership:
+            p["ownership"] = {v: k for k, v in fmt.OWNERSHIP_VALUES.items()}[f.ownership]
+        if f.requirements:
+            p["req"] = ",".join(f.requirements)
+        for k, v in extra.items():
+            if v is None:
+                p.pop(k, None)
+            else:
+                p[k] = str(v)
+        return p
+
+    def link(self, page: tuple[str, str], label: str | None = None, **extra) -> str:
+        """A relative URL to a page with the current state (for LinkColumn; ``label`` after
+        '#' is what the cell shows through display_text=LINK_LABEL)."""
+        url = f"{page[1]}?{urlencode(self.params(**extra))}"
+        return f"{url}#{label}" if label is not None else url
+
+
+LINK_LABEL = r"#(.*)$"   # LinkColumn display_text: show the label after '#'
+
+
+def ctx() -> Ctx:
+    return st.session_state["_ctx"]
+
+
+# ---- state <-> query parameters ----------------------------------------------------------------
+def _apply_query_params(qp: dict, snaps: pd.DataFrame, viewer: Viewer) -> None:
+    ss = st.session_state
+    as_of = qp.get("as_of")
+    sid = None
+    if as_of:
+        try:
+            t = pd.Timestamp(parse_as_of(as_of))
+            hit = snaps[snaps["as_of"] <= t]
+            if not hit.empty:
+                sid = hit.iloc[-1]["snapshot_id"]
+        except ValueError:
+            sid = None
+    ss[K_SNAPSHOT] = sid or snaps.iloc[-1]["snapshot_id"]
+    ss[K_DISTRICT] = qp.get("district") or None
+    ss[K_LEVEL] = qp.get("level") if qp.get("level") in fmt.LEVEL_LABELS else None
+    ss[K_OWNERSHIP] = fmt.OWNERSHIP_VALUES.get(qp.get("ownership") or "", None)
+    reqs = [r for r in (qp.get("req") or "").split(",") if r]
+    ss[K_REQS] = reqs
+
+
+def setup(page_url: str) -> Ctx | None:
+    """Read the URL and session, render the shared sidebar controls, write the URL back and
+    return the context the pages use (None when the store has no snapshot yet)."""
+    viewer = current_viewer()
+    store = str(queries.store_path())
+    snaps = _snapshots(store)
+    if snaps.empty:
+        return None
+    ss = st.session_state
+    qp = st.query_params.to_dict()
+    ids = list(snaps["snapshot_id"])
+    if (qp and qp != ss.get("_qp_last")) or K_SNAPSHOT not in ss:
+        _apply_query_params(qp, snaps, viewer)
+    if ss.get(K_SNAPSHOT) not in ids:
+        ss[K_SNAPSHOT] = ids[-1]
+    sid = ss[K_SNAPSHOT]
+    reqs = _cached("requirements", (viewer.username, viewer.role, viewer.district_code,
+                                    viewer.school_code), sid, store, queries.ALL.key(), (),
+                   _fingerprints(), viewer)
+    dists = _cached("districts", (viewer.username, viewer.role, viewer.district_code,
+                                  viewer.school_code), sid, store, queries.ALL.key(), (),
+                    _fingerprints(), viewer)
+    req_ids = list(reqs["requirement_id"])
+    ss[K_REQS] = [r for r in ss.get(K_REQS, []) if r in req_ids]
+    dist_codes = list(dists["district_code"])
+    if viewer.role == "phong_gd":
+        ss[K_DISTRICT] = viewer.district_code
+    if ss.get(K_DISTRICT) not in dist_codes:
+        ss[K_DISTRICT] = None
+
+    as_of_of = dict(zip(snaps["snapshot_id"], snaps["as_of"]))
+    sb = st.sidebar
+    sb.selectbox("Số liệu tại thời điểm", options=ids[::-1], key=K_SNAPSHOT,
+                 format_func=lambda s: fmt.date_time(as_of_of[s]) + (" (mới nhất)" if s == ids[-1] else ""),
+                 help="Chọn lần trích xuất dữ liệu (snapshot) để xem số liệu tại thời điểm đó. "
+                      "Lựa chọn được giữ khi chuyển trang.")
+    sb.markdown("**Bộ lọc chung**")
+    name_of = dict(zip(dists["district_code"], dists["district_name"]))
+    sb.selectbox("Quận/huyện", options=[None] + dist_codes, key=K_DISTRICT,
+                 format_func=lambda c: "Toàn thành phố" if c is None else name_of.get(c, c),
+                 disabled=viewer.role in ("phong_gd", "truong"))
+    sb.selectbox("Cấp học", options=[None] + list(fmt.LEVEL_LABELS), key=K_LEVEL,
+                 format_func=lambda c: "Tất cả cấp học" if c is None else fmt.level_label(c))
+    sb.selectbox("Loại hình", options=[None] + list(fmt.OWNERSHIP_VALUES.values()), key=K_OWNERSHIP,
+                 format_func=lambda c: "Công lập và ngoài công lập" if c is None else c)
+    rname = dict(zip(reqs["requirement_id"], reqs["name"]))
+    sb.multiselect("Yêu cầu", options=req_ids, key=K_REQS, format_func=lambda r: rname.get(r, r),
+                   placeholder="Tất cả yêu cầu")
+    if sb.button("Bỏ lọc", key="clear_filters", icon=":material/filter_alt_off:"):
+        for k in (K_LEVEL, K_OWNERSHIP):
+            ss.pop(k, None)
+        ss[K_REQS] = []
+        if viewer.role not in ("phong_gd", "truong"):
+            ss.pop(K_DISTRICT, None)
+        st.rerun()
+    sb.caption(f"Người xem: {viewer.display_name or viewer.username}")
+
+    sid = ss[K_SNAPSHOT]
+    c = Ctx(viewer=viewer, store=store, snaps=snaps, snapshot_id=sid, as_of=as_of_of[sid],
+            filters=queries.Filters(ss.get(K_DISTRICT), ss.get(K_LEVEL), ss.get(K_OWNERSHIP),
+                                    tuple(ss.get(K_REQS) or ())),
+            page_url=page_url)
+    ss["_ctx"] = c
+    # Mirror the state in the URL; keep the page's own parameters (e.g. school).
+    keep = {k: v for k, v in qp.items() if k in PAGE_PARAMS.get(page_url, ())}
+    want = {**c.params(), **keep}
+    if qp != want:
+        st.query_params.from_dict(want)
+    ss["_qp_last"] = want
+    return c
+
+
+def set_page_param(key: str, value: str | None) -> None:
+    """Set or clear a page's own query parameter and remember it as ours."""
+    if value is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+    st.session_state["_qp_last"] = st.query_params.to_dict()
+
+
+def header(title: str, help_text: str | None = None) -> Ctx:
+    """Page title, the snapshot shown and a summary of the active filters."""
+    c = ctx()
+    st.title(title, help=help_text)
+    newest = c.snapshot_id == c.snaps.iloc[-1]["snapshot_id"]
+    parts = [fmt.as_of_caption(c.as_of) + ("" if newest else " (không phải snapshot mới nhất)")]
+    f = c.filters
+    if f.district:
+        d = c.q("districts", filters=queries.ALL)
+        parts.append(dict(zip(d["district_code"], d["district_name"])).get(f.district, f.district))
+    if f.level_group:
+        parts.append(fmt.level_label(f.level_group))
+    if f.ownership:
+        parts.append(f.ownership)
+    if f.requirements:
+        parts.append(f"{len(f.requirements)} yêu cầu được chọn")
+    st.caption(" · ".join(parts))
+    return c
+
+
+def nothing_selected(df: pd.DataFrame, what: str = "đơn vị") -> bool:
+    """Show the designed empty state when the filters select nothing; True when empty."""
+    if df is None or df.empty:
+        st.info(f"Không có {what} nào khớp với bộ lọc đang chọn. Hãy nới bộ lọc ở thanh bên "
+                "(hoặc bấm «Bỏ lọc»).", icon=":material/filter_alt_off:")
+        return True
+    return False
+
+
+def styled(df: pd.DataFrame, numbers: dict[str, int] | None = None, percents=(), dates=(),
+           datetimes=(), labels: dict | None = None):
+    """A Styler showing Vietnamese numbers (1.234,5), percents and dd/mm/yyyy dates while the
+    values stay numbers/timestamps (so the table still sorts correctly)."""
+    fm = {}
+    for col, dec in (numbers or {}).items():
+        fm[col] = (lambda d: (lambda x: fmt.number(x, d)))(dec)
+    for col in percents:
+        fm[col] = fmt.percent
+    for col in dates:
+        fm[col] = fmt.date
+    for col in datetimes:
+        fm[col] = fmt.date_time
+    for col, mapping in (labels or {}).items():
+        fm[col] = (lambda m: (lambda x: m.get(x, "–" if x is None or x != x else x)))(mapping)
+    fm = {k: v for k, v in fm.items() if k in df.columns}
+    return df.style.format(fm, na_rep="–")

@@ -1,0 +1,187 @@
+"""Vietnamese display formats and the one status palette, for every page, chart and export.
+
+Why one module: a status must look the same everywhere (a leader learns "orange = late" once),
+and numbers/dates must read as Vietnamese (1.234,5 · 27/04/2022) on every page. Nothing here
+decides a status; it only names and colours the statuses the engine computed.
+
+The palette is Okabe–Ito (safe for the common colour-vision deficiencies): done on time blue
+(#0072B2), done late orange (#E69F00), in progress yellow (#F0E442), not started grey
+(#BBBBBB), overdue vermilion (#D55E00), not applicable light grey.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+from babel.numbers import format_decimal
+
+LOCALE = "vi_VN"
+
+# Engine statuses (data_access/RULES.md "Status at as-of t"), in display order.
+STATUS_ORDER = ["done_on_time", "done_late", "in_progress", "not_started", "overdue", "not_applicable"]
+STATUS_LABELS = {
+    "done_on_time": "Hoàn thành đúng hạn",
+    "done_late": "Hoàn thành trễ hạn",
+    "in_progress": "Đang thực hiện",
+    "not_started": "Chưa thực hiện",
+    "overdue": "Quá hạn",
+    "not_applicable": "Không áp dụng",
+}
+STATUS_COLORS = {
+    "done_on_time": "#0072B2",   # blue
+    "done_late": "#E69F00",      # orange
+    "in_progress": "#F0E442",    # yellow
+    "not_started": "#BBBBBB",    # grey
+    "overdue": "#D55E00",        # vermilion
+    "not_applicable": "#EEEEEE",
+}
+# Text colour readable on each status colour (white on the dark ones).
+STATUS_TEXT_COLORS = {"done_on_time": "#FFFFFF", "done_late": "#000000", "in_progress": "#000000",
+                      "not_started": "#000000", "overdue": "#FFFFFF", "not_applicable": "#000000"}
+# Numeric code of each status for heatmaps (same order as STATUS_ORDER).
+STATUS_CODE = {s: i for i, s in enumerate(STATUS_ORDER)}
+
+# Report cells of the reports page (marts_dashboard.sql dash_report_cells.cell_state).
+REPORT_STATE_ORDER = ["sent_on_time", "sent_late", "returned", "draft", "missing",
+                      "paper_valid", "paper_invalid", "paper_missing", "not_applicable"]
+REPORT_STATE_LABELS = {
+    "sent_on_time": "Đã gửi đúng hạn",
+    "sent_late": "Đã gửi trễ hạn",
+    "returned": "Bị trả lại",
+    "draft": "Đang soạn (chưa gửi)",
+    "missing": "Chưa có",
+    "paper_valid": "Đã nhận bản giấy hợp lệ",
+    "paper_invalid": "Bản giấy chưa hợp lệ",
+    "paper_missing": "Chưa nhận bản giấy",
+    "not_applicable": "Không áp dụng",
+}
+REPORT_STATE_COLORS = {
+    "sent_on_time": STATUS_COLORS["done_on_time"],
+    "sent_late": STATUS_COLORS["done_late"],
+    "returned": "#CC79A7",        # reddish purple: a distinct "act on this"
+    "draft": STATUS_COLORS["in_progress"],
+    "missing": STATUS_COLORS["not_started"],
+    "paper_valid": STATUS_COLORS["done_on_time"],
+    "paper_invalid": "#CC79A7",
+    "paper_missing": STATUS_COLORS["not_started"],
+    "not_applicable": STATUS_COLORS["not_applicable"],
+}
+
+SEVERITY_LABELS = {"error": "Lỗi (chặn hoàn thành)", "warning": "Cảnh báo"}
+SEVERITY_COLORS = {"error": "#D55E00", "warning": "#E69F00"}
+
+LEVEL_LABELS = {"MN": "Mầm non", "TH": "Tiểu học", "THCS": "THCS", "THPT": "THPT",
+                "GDTX": "GDTX", "LIEN_CAP": "Liên cấp"}
+OWNERSHIP_VALUES = {"cong_lap": "Công lập", "ngoai_cong_lap": "Ngoài công lập"}
+ENTITY_LABELS = {"student": "Học sinh", "score": "Điểm môn học", "term_summary": "Tổng kết học kỳ",
+                 "report": "Báo cáo", "paper_copy": "Bản giấy", "room": "Phòng học"}
+
+# A continuous completion scale (0 → 100 %) for maps: vermilion → yellow → blue, the same
+# meaning as the status colours (low = bad, high = done).
+COMPLETION_SCALE = [[0.0, "#D55E00"], [0.5, "#F0E442"], [1.0, "#0072B2"]]
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or x is pd.NaT
+
+
+def number(x, decimals: int = 0) -> str:
+    """1234.5 → '1.234,5' (decimals fixed); None → '–'."""
+    if _missing(x):
+        return "–"
+    fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(x, format=fmt, locale=LOCALE)
+
+
+def percent(x, decimals: int = 1) -> str:
+    """45.25 (already in percent) → '45,3 %'."""
+    if _missing(x):
+        return "–"
+    return f"{number(x, decimals)} %"
+
+
+def signed_points(x, decimals: int = 1) -> str:
+    """A change in percentage points: +2,5 điểm % / −1,0 điểm %."""
+    if _missing(x):
+        return "–"
+    sign = "+" if x > 0 else ("−" if x < 0 else "±")
+    return f"{sign}{number(abs(x), decimals)} điểm %"
+
+
+def _ts(x):
+    if _missing(x):
+        return None
+    t = pd.Timestamp(x)
+    if t.tzinfo is not None:
+        t = t.tz_convert("Asia/Ho_Chi_Minh")
+    return t
+
+
+def date(x) -> str:
+    """dd/mm/yyyy in local time; None → '–'."""
+    t = _ts(x)
+    return "–" if t is None else t.strftime("%d/%m/%Y")
+
+
+def date_time(x) -> str:
+    """HH:MM dd/mm/yyyy (as the letter writes times: '17:00 27/04/2022')."""
+    t = _ts(x)
+    return "–" if t is None else t.strftime("%H:%M %d/%m/%Y")
+
+
+def short_date(x) -> str:
+    t = _ts(x)
+    return "–" if t is None else t.strftime("%d/%m")
+
+
+def status_label(s) -> str:
+    return STATUS_LABELS.get(s, "–" if _missing(s) else str(s))
+
+
+def level_label(s) -> str:
+    return LEVEL_LABELS.get(s, "Không rõ" if _missing(s) else str(s))
+
+
+def days_phrase(days_left) -> str:
+    """Days until the due date (negative: past it)."""
+    if _missing(days_left):
+        return "Không có hạn"
+    d = int(days_left)
+    if d > 0:
+        return f"Còn {number(d)} ngày"
+    if d == 0:
+        return "Hạn chót hôm nay"
+    return f"Đã qua hạn {number(-d)} ngày"
+
+
+def discrete_colorscale(colors: list[str]) -> list:
+    """A plotly colorscale mapping integer codes 0..n-1 to ``colors`` in flat bands (heatmaps
+    of statuses: z = STATUS_CODE[status], zmin=-0.5, zmax=n-0.5)."""
+    n = len(colors)
+    scale = []
+    for i, col in enumerate(colors):
+        scale += [[i / n, col], [(i + 1) / n, col]]
+    return scale
+
+
+def as_of_caption(as_of) -> str:
+    return f"Số liệu tính đến {date_time(as_of)}"
+
+
+def plotly_layout(fig, *, height: int | None = None, legend_title: str | None = None):
+    """Common plotly styling: readable fonts, Vietnamese separators (',' decimal, '.' thousands)."""
+    fig.update_layout(
+        separators=",.",
+        font=dict(size=14),
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend_title_text=legend_title,
+        hoverlabel=dict(font_size=14),
+    )
+    if height:
+        fig.update_layout(height=height)
+    return fig
+
+
+def today_local() -> dt.date:
+    return pd.Timestamp.now(tz="Asia/Ho_Chi_Minh").date()

@@ -1,0 +1,164 @@
+"""Quận/huyện — the 22 district-level units compared (map, districts × requirements), and one
+district opened: its institutions × requirements as a status grid and a table.
+?district=760 (the global district filter) opens that district."""
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+import app_state as A
+from data_access import formatting as fmt
+from data_access import queries
+
+GEOJSON = Path(queries.__file__).resolve().parent / "reference" / "districts_hcmc.geojson"
+
+
+@lru_cache(maxsize=1)
+def geojson():
+    return json.loads(GEOJSON.read_text(encoding="utf-8"))
+
+
+c = A.header("Quận/huyện")
+f = c.filters
+reqs = c.q("requirements")
+rname = dict(zip(reqs["requirement_id"], reqs["name"]))
+
+
+def pivot_progress(df, index, label_col):
+    """Wide table: one ProgressColumn per requirement (completion rate of its units)."""
+    wide = df.pivot_table(index=index, columns="requirement_id", values="completion_rate", aggfunc="first")
+    order = [r for r in reqs["requirement_id"] if r in wide.columns]
+    return wide[order], order
+
+
+if not f.district:
+    # ---- the city: map and districts × requirements -------------------------------------------
+    comp = c.q("district_completion")
+    if A.nothing_selected(comp[comp["units_expected"] > 0]):
+        st.stop()
+    st.subheader("Tỉ lệ hoàn thành theo quận/huyện")
+    st.caption("Tỉ lệ đơn vị (trường × yêu cầu) đã hoàn thành, đủ và hợp lệ, trên các yêu cầu đang chọn. "
+               "Bấm vào tên quận/huyện trong bảng để mở trang của quận/huyện đó.")
+    comp["pct_text"] = comp["completion_rate"].map(fmt.percent)
+    comp["units_text"] = [f"{fmt.number(d)}/{fmt.number(e)}" for d, e in zip(comp["units_done"], comp["units_expected"])]
+    fig = px.choropleth(comp, geojson=geojson(), locations="district_code",
+                        featureidkey="properties.district_code", color="completion_rate",
+                        color_continuous_scale=fmt.COMPLETION_SCALE, range_color=(0, 100),
+                        hover_name="district_name",
+                        custom_data=["pct_text", "units_text"],
+                        labels={"completion_rate": "Hoàn thành (%)"})
+    fig.update_traces(hovertemplate="<b>%{hovertext}</b><br>Hoàn thành: %{customdata[0]}"
+                                    "<br>Đơn vị đã xong: %{customdata[1]}<extra></extra>")
+    fig.update_geos(fitbounds="locations", visible=False)
+    fmt.plotly_layout(fig, height=560)
+    fig.update_layout(coloraxis_colorbar=dict(title="Hoàn thành (%)", ticksuffix=" %"))
+    left, right = st.columns([5, 4])
+    with left:
+        st.plotly_chart(fig, width="stretch", key="district_map")
+    with right:
+        tbl = comp[comp["units_expected"] > 0].copy()
+        tbl["link"] = [c.link(A.DISTRICTS, n, district=d) for d, n in zip(tbl["district_code"], tbl["district_name"])]
+        st.dataframe(A.styled(tbl, numbers={"units_done": 0, "units_expected": 0, "units_overdue": 0,
+                                            "units_at_risk": 0}),
+                     hide_index=True, width="stretch", height=560,
+                     column_order=["link", "completion_rate", "on_time_rate", "units_done",
+                                   "units_expected", "units_overdue", "units_at_risk"],
+                     column_config={
+                         "link": st.column_config.LinkColumn("Quận/huyện", display_text=A.LINK_LABEL),
+                         "completion_rate": st.column_config.ProgressColumn("Hoàn thành", min_value=0,
+                                                                            max_value=100, format="%.1f %%"),
+                         "on_time_rate": st.column_config.ProgressColumn("Đúng hạn", min_value=0,
+                                                                         max_value=100, format="%.1f %%"),
+                         "units_done": "Đã xong", "units_expected": "Phải làm",
+                         "units_overdue": "Quá hạn", "units_at_risk": "Có nguy cơ"})
+
+    st.subheader("Quận/huyện × yêu cầu")
+    mat = c.q("district_matrix")
+    wide, order = pivot_progress(mat, ["district_code", "district_name"], "district_name")
+    wide = wide.reset_index()
+    wide.insert(0, "link", [c.link(A.DISTRICTS, n, district=d)
+                            for d, n in zip(wide["district_code"], wide["district_name"])])
+    cfg = {"link": st.column_config.LinkColumn("Quận/huyện", display_text=A.LINK_LABEL, pinned=True)}
+    for r in order:
+        cfg[r] = st.column_config.ProgressColumn(rname[r], help=rname[r], min_value=0, max_value=100,
+                                                 format="%.1f %%", width="small")
+    st.dataframe(wide, hide_index=True, width="stretch", column_order=["link"] + order, column_config=cfg)
+    codes = list(comp.loc[comp["units_expected"] > 0, "district_code"])
+    names = dict(zip(comp["district_code"], comp["district_name"]))
+
+    def _open_district():
+        pick = st.session_state.get("open_district")
+        if pick:
+            st.session_state[A.K_DISTRICT] = pick
+            st.session_state["open_district"] = None
+
+    st.selectbox("Mở một quận/huyện", options=[None] + codes, key="open_district", on_change=_open_district,
+                 format_func=lambda x: "— chọn —" if x is None else names[x])
+else:
+    # ---- one district ---------------------------------------------------------------------
+    d = c.q("districts", filters=queries.ALL)
+    dname = dict(zip(d["district_code"], d["district_name"])).get(f.district, f.district)
+    st.subheader(dname)
+    summ = c.q("requirement_summary")
+    if A.nothing_selected(summ):
+        st.stop()
+    tot_exp, tot_done = int(summ["units_expected"].sum()), int(summ["units_done"].sum())
+    m = st.columns(4)
+    m[0].metric("Trường", fmt.number(c.q("school_matrix")["school_code"].nunique()))
+    m[1].metric("Đơn vị đã xong", f"{fmt.number(tot_done)}/{fmt.number(tot_exp)}")
+    m[2].metric("Quá hạn", fmt.number(int(summ["units_overdue"].sum())))
+    m[3].metric("Có nguy cơ trễ hạn", fmt.number(int(summ["units_at_risk"].sum())))
+    if c.viewer.role not in ("phong_gd", "truong"):
+        st.page_link(A.DISTRICTS[0], label="Về toàn thành phố", icon=":material/arrow_back:",
+                     query_params=c.params(district=None))
+
+    sm = c.q("school_matrix")
+    if A.nothing_selected(sm, "trường"):
+        st.stop()
+    st.markdown("**Trường × yêu cầu: trạng thái**")
+    order = [r for r in reqs["requirement_id"] if r in set(sm["requirement_id"])]
+    schools = sm.drop_duplicates("school_code")[["school_code", "school_name"]]
+    z = sm.pivot_table(index="school_code", columns="requirement_id", values="status", aggfunc="first")
+    z = z.reindex(index=schools["school_code"], columns=order)
+    pct = sm.pivot_table(index="school_code", columns="requirement_id", values="percent", aggfunc="first") \
+            .reindex(index=schools["school_code"], columns=order)
+    codes = z.apply(lambda col: col.map(lambda s: fmt.STATUS_CODE.get(s, fmt.STATUS_CODE["not_applicable"])
+                                        if isinstance(s, str) else fmt.STATUS_CODE["not_applicable"]))
+    text = [[f"{fmt.status_label(z.iat[i, j]) if isinstance(z.iat[i, j], str) else 'Không áp dụng'}"
+             f"{'' if pd.isna(pct.iat[i, j]) else ' · ' + fmt.percent(pct.iat[i, j])}"
+             for j in range(len(order))] for i in range(len(z))]
+    short = [s.replace("Trường ", "") for s in schools["school_name"]]
+    heat = go.Figure(go.Heatmap(
+        z=codes.values, x=[rname[r] for r in order], y=short, text=text,
+        zmin=-0.5, zmax=len(fmt.STATUS_ORDER) - 0.5,
+        colorscale=fmt.discrete_colorscale([fmt.STATUS_COLORS[s] for s in fmt.STATUS_ORDER]),
+        xgap=2, ygap=2, hovertemplate="%{y}<br>%{x}<br>%{text}<extra></extra>",
+        colorbar=dict(tickvals=list(range(len(fmt.STATUS_ORDER))),
+                      ticktext=[fmt.STATUS_LABELS[s] for s in fmt.STATUS_ORDER], title="Trạng thái")))
+    heat.update_yaxes(autorange="reversed", title=None)
+    heat.update_xaxes(title=None, tickangle=-30)
+    fmt.plotly_layout(heat, height=max(320, 26 * len(z) + 160))
+    st.plotly_chart(heat, width="stretch", key="school_heatmap")
+
+    st.markdown("**Bảng trường × yêu cầu**")
+    lab = z.apply(lambda col: col.map(lambda s: fmt.status_label(s) if isinstance(s, str) else "Không áp dụng"))
+    lab.columns = order
+    lab = lab.reset_index().merge(schools, on="school_code")
+    lab.insert(0, "link", [c.link(A.INSTITUTION, n, school=s) for s, n in zip(lab["school_code"], lab["school_name"])])
+    cfg = {"link": st.column_config.LinkColumn("Trường", display_text=A.LINK_LABEL, pinned=True),
+           "school_code": "Mã trường"}
+    cfg.update({r: st.column_config.TextColumn(rname[r], help=rname[r]) for r in order})
+    st.dataframe(lab, hide_index=True, width="stretch", column_order=["link", "school_code"] + order,
+                 column_config=cfg)
+    first = lab.iloc[0]
+    pick = st.selectbox("Mở trang của trường", options=list(lab["school_code"]), index=None,
+                        key="open_school", placeholder="— chọn trường —",
+                        format_func=lambda s: dict(zip(lab["school_code"], lab["school_name"]))[s])
+    target = pick or first["school_code"]
+    tname = dict(zip(lab["school_code"], lab["school_name"]))[target]
+    st.page_link(A.INSTITUTION[0], label=f"Mở {tname}", icon=":material/arrow_forward:",
+                 query_params=c.params(school=target))

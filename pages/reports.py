@@ -1,0 +1,89 @@
+"""Báo cáo — institutions × reports: sent on time, sent late, returned, draft, missing; the signed
+and stamped paper copy received (valid) or not; counts per district. Cell states come from the
+dash_report_cells view (engine statuses + the REPORT_RETURNED finding)."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import app_state as A
+from data_access import formatting as fmt
+
+c = A.header("Báo cáo và bản giấy", "Báo cáo gửi trên hệ thống (EMIS, EQMS, đề án ngoại ngữ, cơ sở "
+             "vật chất, sức khỏe học sinh) và bản giấy có ký tên, đóng dấu gửi Phòng KHTC.")
+
+cells = c.q("report_matrix")
+if A.nothing_selected(cells):
+    st.stop()
+reqs = c.q("requirements")
+rname = dict(zip(reqs["requirement_id"], reqs["name"]))
+order = [r for r in reqs["requirement_id"] if r in set(cells["requirement_id"])]
+short = {r: (("Bản giấy " if k == "paper" else "") + code)
+         for r, k, code in zip(reqs["requirement_id"], reqs["kind"], reqs["report_code"].fillna(""))}
+
+# ---- overview bar chart ---------------------------------------------------------------------
+counts = cells.groupby(["requirement_id", "cell_state"]).size().rename("n").reset_index()
+fig = go.Figure()
+for state in fmt.REPORT_STATE_ORDER:
+    sub = counts[counts["cell_state"] == state].set_index("requirement_id").reindex(order)
+    if sub["n"].fillna(0).sum() == 0:
+        continue
+    fig.add_trace(go.Bar(y=[short[r] for r in order], x=sub["n"].fillna(0), orientation="h",
+                         name=fmt.REPORT_STATE_LABELS[state], marker_color=fmt.REPORT_STATE_COLORS[state],
+                         customdata=[rname[r] for r in order],
+                         hovertemplate="%{customdata}<br>" + fmt.REPORT_STATE_LABELS[state]
+                                       + ": %{x:,.0f} trường<extra></extra>"))
+fig.update_layout(barmode="stack", legend=dict(orientation="h", y=-0.2))
+fig.update_xaxes(title="Số trường")
+fig.update_yaxes(autorange="reversed", title=None)
+fmt.plotly_layout(fig, height=120 + 34 * len(order))
+st.plotly_chart(fig, width="stretch", key="report_bars")
+
+# ---- the matrix ------------------------------------------------------------------------------
+st.subheader("Trường × báo cáo")
+states = st.multiselect("Chỉ hiện trường có ô ở trạng thái", options=fmt.REPORT_STATE_ORDER[:-1],
+                        default=["returned", "draft", "missing", "paper_invalid", "paper_missing"],
+                        format_func=lambda s: fmt.REPORT_STATE_LABELS[s], key="report_states",
+                        help="Để trống để hiện mọi trường.")
+show = cells
+if states:
+    keep = set(cells.loc[cells["cell_state"].isin(states), "school_code"])
+    show = cells[cells["school_code"].isin(keep)]
+if show.empty:
+    st.info("Không có trường nào có ô ở các trạng thái đã chọn.", icon=":material/filter_alt_off:")
+else:
+    wide = show.pivot_table(index="school_code", columns="requirement_id", values="cell_state", aggfunc="first")
+    wide = wide.reindex(columns=order)
+    info = show.drop_duplicates("school_code").set_index("school_code")[["school_name", "district_name"]]
+    wide = info.join(wide).reset_index()
+    wide = wide.fillna({r: "not_applicable" for r in order})
+    wide.insert(0, "link", [c.link(A.INSTITUTION, n, school=s) for s, n in zip(wide["school_code"], wide["school_name"])])
+    st.caption(f"{fmt.number(len(wide))} trường. Bấm tên trường để mở trang của trường.")
+    sty = A.styled(wide, labels={r: fmt.REPORT_STATE_LABELS for r in order})
+    sty = sty.map(lambda s: f"background-color: {fmt.REPORT_STATE_COLORS.get(s, '#fff')}; "
+                            f"color: {'#FFFFFF' if s in ('sent_on_time', 'paper_valid') else '#000000'}",
+                  subset=order)
+    cfg = {"link": st.column_config.LinkColumn("Trường", display_text=A.LINK_LABEL, pinned=True),
+           "district_name": "Quận/huyện", "school_code": "Mã trường"}
+    cfg.update({r: st.column_config.TextColumn(short[r], help=rname[r]) for r in order})
+    st.dataframe(sty, hide_index=True, width="stretch", height=480,
+                 column_order=["link", "district_name"] + order, column_config=cfg)
+
+# ---- counts per district --------------------------------------------------------------------
+st.subheader("Số trường theo quận/huyện")
+byd = c.q("report_counts_by_district")
+kind = st.radio("Xem", options=["report", "paper"], horizontal=True, key="report_kind",
+                format_func=lambda k: "Báo cáo trên hệ thống" if k == "report" else "Bản giấy")
+sub = byd[byd["kind"] == kind]
+if sub.empty:
+    st.info("Không có số liệu với bộ lọc đang chọn.")
+else:
+    states_k = [s for s in fmt.REPORT_STATE_ORDER if s in set(sub["cell_state"])]
+    piv = sub.pivot_table(index=["district_code", "district_name"], columns="cell_state", values="n",
+                          aggfunc="sum", fill_value=0).reindex(columns=states_k, fill_value=0).reset_index()
+    piv["total"] = piv[states_k].sum(axis=1)
+    piv.insert(0, "link", [c.link(A.DISTRICTS, n, district=d) for d, n in zip(piv["district_code"], piv["district_name"])])
+    cfg = {"link": st.column_config.LinkColumn("Quận/huyện", display_text=A.LINK_LABEL),
+           "total": st.column_config.NumberColumn("Tổng (trường × báo cáo)")}
+    cfg.update({s: st.column_config.NumberColumn(fmt.REPORT_STATE_LABELS[s]) for s in states_k})
+    st.dataframe(A.styled(piv, numbers={s: 0 for s in states_k + ["total"]}), hide_index=True,
+                 width="stretch", column_order=["link"] + states_k + ["total"], column_config=cfg)

@@ -70,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rollup", help="tổng hợp theo thành phố, quận/huyện hoặc cấp học")
     _add_eval_args(p)
     p.add_argument("--by", choices=("city", "district", "level"), default="city")
+    p = sub.add_parser("export", help="bảng trạng thái XLSX/CSV (toàn thành phố, một quận hoặc một trường)")
+    p.add_argument("--store", required=True)
+    p.add_argument("--as-of", dest="as_of")
+    p.add_argument("--campaign")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--district", help="mã quận/huyện (tệp cho Phòng GD&ĐT)")
+    g.add_argument("--school", help="mã trường (danh mục yêu cầu của trường)")
+    p.add_argument("--table", help="CSV: tong-hop | trang-thai | cham-tien-do | danh-muc | ban-ghi-can-sua")
+    p.add_argument("--out", required=True, help="tệp .xlsx hoặc .csv")
     return ap
 
 
@@ -115,6 +124,16 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from exports.cli import run_export
+    try:
+        print(run_export(args.store, args.out, args.as_of, args.campaign, args.district, args.school,
+                         args.table))
+    except (LookupError, PermissionError) as e:
+        raise ValueError(str(e)) from e
+    return 0
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from .evaluate import NoSnapshotError
@@ -127,6 +146,8 @@ def main(argv=None) -> int:
             pass
         if args.command == "ingest":
             return cmd_ingest(args)
+        if args.command == "export":
+            return cmd_export(args)
         return cmd_eval(args)
     except errors_ok as e:  # one clear line, non-zero exit
         print(f"Lỗi: {e}", file=sys.stderr)

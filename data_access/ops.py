@@ -530,6 +530,21 @@ def receipt_history(store: Store | str | Path, viewer: Viewer, receipt_id: int) 
     return _typed_receipts(df)
 
 
+def data_version(store: Store | str | Path) -> tuple[int, int, int]:
+    """(newest follow-up id, newest receipt version id, newest audit id): changes with every
+    write, so caches of anything that reads the operational store can key on it. (0, 0, 0)
+    without a store."""
+    df = _read(store, "SELECT (SELECT coalesce(max(id), 0) FROM follow_ups), "
+                      "(SELECT coalesce(max(id), 0) FROM paper_receipts), "
+                      "(SELECT coalesce(max(id), 0) FROM audit_log)")
+    return (0, 0, 0) if df is None else tuple(int(x) for x in df.iloc[0])
+
+
+def register_version(store: Store | str | Path) -> int:
+    """Changes whenever the paper-copy register changes (the engine's results depend on it)."""
+    return data_version(store)[1]
+
+
 def current_paper_receipts(store: Store | str | Path) -> pd.DataFrame:
     """For the engine (whole city, no viewer): the receipts in force, one row per receipt —
     school_code, report_code, received_on (datetime.date), signed (bool), stamped (bool).

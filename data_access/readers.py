@@ -28,6 +28,7 @@ import stat
 import tomllib
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
@@ -217,12 +218,45 @@ class Extract:
         if m.path is not None:
             return open(m.path, "rb")
         assert self._zip is not None and m.zip_name is not None
-        return self._zip.open(m.zip_name)
+        try:
+            return self._zip.open(m.zip_name)
+        except ZIP_READ_ERRORS as e:
+            raise zip_entry_refusal(self.source.name, m.zip_name, e) from None
 
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
             self._zip = None
+
+
+# What reading a damaged or unusual zip entry raises: RuntimeError (encrypted entry),
+# NotImplementedError (Deflate64 of Windows Explorer for big files, other methods), zlib.error
+# and BadZipFile (damaged data, wrong CRC), EOFError/OSError (cut file).
+ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError)
+ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+
+
+def zip_entry_refusal(archive: str, entry: str, e: BaseException | None = None,
+                      info: zipfile.ZipInfo | None = None) -> ExtractError:
+    if (info is not None and info.flag_bits & 0x1) or (isinstance(e, RuntimeError) and "encrypted" in str(e)):
+        return refuse(
+            f'mục "{entry}" trong tệp nén có đặt mật khẩu, nên không đọc được. Hãy nén lại bản trích xuất '
+            f"không đặt mật khẩu rồi nhập lại.",
+            f'entry "{entry}" of the zip is password-protected and cannot be read; zip the extract again '
+            f"without a password and import again.", archive)
+    if (info is not None and info.compress_type not in ZIP_METHODS) or isinstance(e, NotImplementedError):
+        how = f" (phương thức {info.compress_type})" if info is not None else ""
+        how_en = f" (method {info.compress_type})" if info is not None else ""
+        return refuse(
+            f'mục "{entry}" được nén bằng phương thức không hỗ trợ{how}, thường do nén tệp rất lớn bằng '
+            f'Windows. Hãy nén lại bằng 7-Zip với kiểu nén "Deflate" (hoặc gửi thư mục không nén) rồi nhập lại.',
+            f'entry "{entry}" uses an unsupported compression method{how_en} (often Deflate64 of Windows '
+            f'for very big files); zip it again with 7-Zip using "Deflate" (or send the folder) and import again.',
+            archive)
+    return refuse(
+        f'mục "{entry}" trong tệp nén bị hỏng ({type(e).__name__}: {e}). Hãy nén lại bản trích xuất rồi nhập lại.',
+        f'entry "{entry}" of the zip is damaged ({type(e).__name__}: {e}); zip the extract again and import again.',
+        archive)
 
 
 def _is_junk(part: str) -> bool:
@@ -282,7 +316,15 @@ def open_extract(path: str | Path) -> Extract:
                     if depth < 4:
                         walk(Path(e.path), r, depth + 1)
                 elif e.is_file():
+                    if e.is_symlink() and not Path(e.path).resolve().is_relative_to(base):
+                        # like a zip entry outside the archive: never read files elsewhere
+                        raise refuse(
+                            f'tệp "{"/".join(r)}" là liên kết (symlink) trỏ ra ngoài thư mục bản trích xuất, '
+                            f"nên không nhập gì. Hãy chép chính tệp đó vào thư mục rồi nhập lại.",
+                            f'"{"/".join(r)}" is a symbolic link to a file outside the extract folder; nothing '
+                            f"was imported. Copy the file itself into the folder and import again.", src.name)
                     files[r] = Path(e.path)
+        base = src.resolve()
         walk(src, (), 0)
     elif src.suffix.lower() == ".zip" or zipfile.is_zipfile(src):
         try:
@@ -348,11 +390,25 @@ def open_extract(path: str | Path) -> Extract:
                                      path=ref if isinstance(ref, Path) else None,
                                      zip_name=ref if isinstance(ref, str) else None)
 
+    if zf is not None:   # refuse encrypted / unsupported entries before any work
+        for ref in [m.zip_name for m in members.values()] + ([manifest_ref[1]] if manifest_ref else []):
+            info = zf.getinfo(ref)
+            if info.flag_bits & 0x1 or info.compress_type not in ZIP_METHODS:
+                zf.close()
+                raise zip_entry_refusal(src.name, ref, info=info)
+
     manifest = None
     manifest_name = None
     if manifest_ref is not None:
         manifest_name, ref = manifest_ref
-        raw = ref.read_bytes() if isinstance(ref, Path) else zf.read(ref)
+        try:
+            raw = ref.read_bytes() if isinstance(ref, Path) else zf.read(ref)
+        except ZIP_READ_ERRORS as e:
+            if zf:
+                zf.close()
+            raise zip_entry_refusal(src.name, ref, e) if not isinstance(ref, Path) else refuse(
+                f"không đọc được tệp ({e}). Hãy kiểm tra tệp rồi nhập lại.",
+                f"cannot read the file ({e}); check it and import again.", manifest_name) from None
         try:
             manifest = tomllib.loads(raw.decode("utf-8-sig"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
@@ -370,6 +426,19 @@ def open_extract(path: str | Path) -> Extract:
         if zf:
             zf.close()
         where = f"tệp nén {src.name}" if zf else f"thư mục {src.name}"
+        # The file may sit in other folders (two extracts zipped together): say where.
+        elsewhere = sorted({"/".join(p[:-1]) or "." for p in files
+                            if p[:-1] != root and not any(_is_junk(x) for x in p)
+                            and (_recognise(p[-1]) or (None,))[0] is t})
+        if elsewhere:
+            dirs_txt = ", ".join(f'"{d}"' for d in elsewhere[:5])
+            raise refuse(
+                f"thiếu tệp bắt buộc {t.file}.csv (hoặc {t.file}.xlsx) — {t.title} — ở cấp thư mục của bản "
+                f"trích xuất trong {where}; có tệp này trong các thư mục con {dirs_txt}. Mỗi lần chỉ nhập một "
+                f"bản trích xuất. Hãy nén riêng từng thư mục rồi nhập lại.",
+                f"required file {t.file}.csv ({t.name}) is not at the extract's level in {src.name}; it is "
+                f"in the sub-folders {dirs_txt}. Import one extract at a time: zip each folder on its own "
+                f"and import again.", f"{t.file}.csv", locate=False)
         raise refuse(
             f"thiếu tệp bắt buộc {t.file}.csv (hoặc {t.file}.xlsx) — {t.title} — trong {where}. "
             f"Hãy xuất tệp này từ hệ thống CSDL, đặt vào bản trích xuất rồi nhập lại.",
@@ -472,8 +541,8 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
             while True:
                 try:
                     chunk = f.read(CHUNK)
-                except (zipfile.BadZipFile, OSError, EOFError) as e:
-                    raise refuse(f"không đọc được tệp ({e}). Hãy xuất lại tệp rồi nhập lại.",
+                except ZIP_READ_ERRORS as e:
+                    raise refuse(f"không đọc được tệp ({type(e).__name__}: {e}). Hãy xuất lại tệp rồi nhập lại.",
                                  f"cannot read the file ({e}); export it again and import again.", m.name)
                 if not chunk:
                     break

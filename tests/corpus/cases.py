@@ -799,6 +799,78 @@ case("zip_truncated", "structure", "a .zip cut in half by an interrupted downloa
                    (dest / "trich_xuat.zip").write_bytes(zip_of(extract_files())[:300]))[0] or dest / "trich_xuat.zip",
      Refused(("trich_xuat.zip", "Hãy")))
 
+def _patch_zip(fn: Callable[[bytearray], None]):
+    """The base extract zipped, then its bytes patched (flags, method, data) by `fn`."""
+    def build(dest: Path) -> Path:
+        dest.mkdir(parents=True, exist_ok=True)
+        b = bytearray(zip_of(extract_files()))
+        fn(b)
+        p = dest / "trich_xuat.zip"
+        p.write_bytes(bytes(b))
+        return p
+    return build
+
+
+def _headers(b: bytearray):
+    """(offset, kind) of every local (L) and central (C) header."""
+    for sig, kind in ((b"PK\x03\x04", "L"), (b"PK\x01\x02", "C")):
+        i = b.find(sig)
+        while i >= 0:
+            yield i, kind
+            i = b.find(sig, i + 4)
+
+
+def _encrypt_flag(b: bytearray) -> None:
+    for i, kind in _headers(b):
+        b[i + (6 if kind == "L" else 8)] |= 1
+
+
+def _deflate64(b: bytearray) -> None:
+    for i, kind in _headers(b):
+        b[i + (8 if kind == "L" else 10):i + (10 if kind == "L" else 12)] = b"\x09\x00"
+
+
+def _damage_data(b: bytearray) -> None:
+    i = b.find(b"PK\x03\x04", b.find(b"hoc_sinh.csv") - 40)   # the hoc_sinh entry
+    n, k = int.from_bytes(b[i + 26:i + 28], "little"), int.from_bytes(b[i + 28:i + 30], "little")
+    start = i + 30 + n + k
+    for j in range(start + 20, start + 60):
+        b[j] ^= 0x5A
+
+
+case("zip_password", "structure", "a password-protected .zip: refused before any work, saying to zip without one",
+     _patch_zip(_encrypt_flag), Refused(("trich_xuat.zip", "mật khẩu", "Hãy"), file="trich_xuat.zip"))
+
+case("zip_deflate64", "structure",
+     "a .zip made by Windows Explorer with Deflate64 (big files): refused, saying how to zip again",
+     _patch_zip(_deflate64), Refused(("trich_xuat.zip", "không hỗ trợ", "Deflate", "Hãy"), file="trich_xuat.zip"))
+
+case("zip_damaged_data", "structure", "a .zip whose hoc_sinh.csv data is damaged (bad CRC / deflate stream)",
+     _patch_zip(_damage_data), Refused(("hoc_sinh.csv", "Hãy")))
+
+case("zip_two_extracts", "structure", "a .zip holding two extract folders side by side: nothing is guessed",
+     _zip_build(lambda: {**{f"dot1/{k}": v for k, v in extract_files().items()},
+                         **{f"dot2/{k}": v for k, v in extract_files().items()}}),
+     Refused(("hiếu tệp bắt buộc truong.csv", "trich_xuat.zip", '"dot1", "dot2"', "một bản trích xuất", "Hãy")))
+
+
+def _symlink_out(dest: Path) -> Path:
+    write_extract(dest, drop=("bao_cao",))
+    outside = dest.parent / "outside.csv"
+    outside.write_text("secret,line\r\n", encoding="utf-8")
+    (dest / "bao_cao.csv").symlink_to(outside)
+    return dest
+
+
+case("symlink_outside_folder", "structure",
+     "a folder extract whose bao_cao.csv is a symbolic link to a file elsewhere: refused, the file is not read",
+     _symlink_out, Refused(("bao_cao.csv", "symlink", "Hãy")))
+
+case("csv_sep_hint_line", "excel", "a CSV starting with Excel's 'sep=,' line: taken as a title line",
+     with_file("hoc_sinh.csv", lambda t: b"sep=,\r\n" + csv_text(*t["hoc_sinh"]).encode("utf-8")),
+     Imported(values=names_values(NAME) + (("students", "student_id", H1, "_row", 3),)))
+
+
 MB = 1 << 20
 case("cell_1mb", "structure",
      "a 1 MB report note and a 1 MB address: kept whole; the address is ADDRESS_INCOMPLETE",
@@ -895,6 +967,17 @@ case("sql_quotes", "content",
                       ("students", "student_id", EVIL, "gender", "Nam' OR '1'='1"),
                       ("students", "student_id", H2, "extra__x_drop_table_schools", "'"),
                       ("reports", "school_code", S2, "note", "\"; DELETE FROM reports; '"))))
+
+
+def _bare_quote(t):
+    return csv_text(*t["hoc_sinh"]).replace(NAME[H2], 'Trần "Bin" Văn Bình').encode("utf-8")
+
+
+case("csv_bare_quotes_in_value", "content",
+     'a name with " inside an unquoted value (hand-written CSV): kept as typed, NAME_INVALID_CHARS',
+     with_file("hoc_sinh.csv", _bare_quote),
+     Imported(findings=F(("NAME_INVALID_CHARS", H2)),
+              values=(("students", "student_id", H2, "full_name", 'Trần "Bin" Văn Bình'),)))
 
 
 def _quoted_folder(dest: Path) -> Path:

@@ -268,9 +268,11 @@ def deadline_cards(viewer: Viewer, snapshot_id: str | None = None, filters: Filt
         prev = cards(prev_id)
         pev = evaluation(prev_id, store)
         # Match deadlines by due time (NaT with NaT).
-        pkey = prev["due"].astype(str)
+        def _k(d):
+            return "none" if pd.isna(d) else pd.Timestamp(d).isoformat()
+        pkey = prev["due"].map(_k)
         pmap = dict(zip(pkey, zip(prev["completion_rate"], prev["on_time_rate"])))
-        for i, k in enumerate(cur["due"].astype(str)):
+        for i, k in enumerate(cur["due"].map(_k)):
             if k in pmap:
                 cur.loc[cur.index[i], "prev_completion_rate"] = pmap[k][0]
                 cur.loc[cur.index[i], "prev_on_time_rate"] = pmap[k][1]

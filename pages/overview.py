@@ -53,7 +53,7 @@ if not pd.isna(cards["prev_as_of"].iloc[0]):
 st.subheader("Tiến độ theo thời gian")
 hist = c.q("progress_over_time")
 if not hist.empty:
-    hist["due_key"] = hist["due"].astype(str)
+    hist["due_key"] = hist["due"].map(lambda d: "khong-han" if pd.isna(d) else d.strftime("%Y%m%d%H%M"))
     groups = [(k, g) for k, g in hist.groupby("due_key", sort=False)]
     groups.sort(key=lambda kg: (pd.isna(kg[1]["due"].iloc[0]), kg[1]["due"].iloc[0] if not pd.isna(kg[1]["due"].iloc[0]) else 0))
     tabs = st.tabs([("Hạn " + fmt.date(g["due"].iloc[0])) if not pd.isna(g["due"].iloc[0]) else "Không có hạn"

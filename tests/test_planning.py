@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from data_access.access import SYSTEM, Viewer
 from data_access.evaluate import evaluate
 from tests.snapshot_factory import results_rows, school, student, write_store
 
+ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2022-04-29T17:00:00+07:00"        # after every April deadline
 KHTC = Viewer("lan.kh", "khtc")
 THPT_REPORTS = ("EMIS", "NGOAI_NGU", "CSVC", "SUC_KHOE")
@@ -179,3 +182,77 @@ def test_reminder_docx(ev):
     assert [c.text for c in table.rows[0].cells] == ["STT", "Nội dung", "Thời hạn", "Còn thiếu"]
     assert any("báo cáo CSVC bị trả lại" in r.cells[3].text for r in table.rows[1:])
     assert any(r.cells[2].text.startswith("26/04/2022") for r in table.rows[1:])
+
+
+# ---- the three pages (AppTest on a copy of the demo store: the pages write to it) ----------
+
+@pytest.fixture(scope="module")
+def page_store(demo_store, tmp_path_factory):
+    root = tmp_path_factory.mktemp("pages") / "store"
+    shutil.copytree(demo_store, root, ignore=shutil.ignore_patterns("ops.sqlite*", "tmp"))
+    return root
+
+
+def _page(monkeypatch, store, page):
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("TIENDO_STORE", str(store))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _submit(at, label):
+    [b] = [b for b in at.button if b.label == label]
+    b.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_laggards_page_records_a_follow_up(monkeypatch, page_store):
+    at = _page(monkeypatch, page_store, "pages/laggards.py")
+    assert at.title[0].value == "Trường chậm tiến độ"
+    assert len(at.dataframe) >= 1 and len(at.dataframe[0].value) > 0
+    school_code = at.selectbox(key="fu_school").value
+    at.text_input(key="fu_person").input("Thầy Minh (phó hiệu trưởng)")
+    at.text_area(key="fu_note").input("Hứa gửi bản giấy EMIS trong tuần")
+    _submit(at, "Lưu liên hệ")
+    fu = ops.list_follow_ups(page_store, SYSTEM)
+    assert len(fu) == 1
+    assert (fu.loc[0, "school_code"], fu.loc[0, "note"]) == (school_code, "Hứa gửi bản giấy EMIS trong tuần")
+    assert fu.loc[0, "recorded_by"] == "demo"
+    assert any("Đã lưu liên hệ" in s.value for s in at.success)
+    assert ops.list_audit(page_store, SYSTEM).loc[0, "action"] == "follow_up.add"
+    # the reminder tab shows the e-mail ready to copy
+    assert any("Kính gửi" in c.value for c in at.code)
+
+
+def test_paper_register_page(monkeypatch, page_store):
+    at = _page(monkeypatch, page_store, "pages/paper_register.py")
+    assert at.title[0].value == "Sổ nhận bản giấy"
+    at.text_input(key="pr_school").input("KHONG_CO")
+    _submit(at, "Lưu vào sổ")
+    assert any("Không có trường mã «KHONG_CO»" in e.value for e in at.error)
+    assert ops.current_paper_receipts(page_store).empty
+    at.text_input(key="pr_school").input("79760001")
+    at.selectbox(key="pr_report").select("CSVC")
+    at.date_input(key="pr_date").set_value(dt.date(2022, 4, 27))
+    _submit(at, "Lưu vào sổ")
+    reg = ops.current_paper_receipts(page_store)
+    assert reg.to_dict("records") == [{"school_code": "79760001", "report_code": "CSVC",
+                                       "received_on": dt.date(2022, 4, 27), "signed": True, "stamped": True}]
+    assert any("Đã ghi phiếu số 1" in s.value for s in at.success)
+    assert len(at.dataframe) >= 1
+
+
+def test_downloads_page_builds_on_request_and_audits(monkeypatch, page_store):
+    at = _page(monkeypatch, page_store, "pages/downloads.py")
+    assert at.title[0].value == "Tải xuống bảng tổng hợp"
+    assert len(at.download_button) == 0          # nothing built before it is asked for
+    at.radio(key="dl_kind").set_value("district").run()
+    _submit(at, "Tạo tệp")
+    assert len(at.download_button) == 1
+    before = len(ops.list_audit(page_store, SYSTEM, action="download"))
+    at.download_button[0].click().run()
+    audit = ops.list_audit(page_store, SYSTEM, action="download")
+    assert len(audit) == before + 1 and audit.loc[0, "object"].endswith(".xlsx")
+    assert audit.loc[0, "scope"].startswith("quan:")

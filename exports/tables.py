@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from data_access import planning
@@ -59,6 +60,16 @@ class Table:
     datetime_cols: list[str] = field(default_factory=list)
     freeze_cols: int = 0
     csv_name: str = ""
+    row_district: list | None = None   # district code of each row (to split a table by district)
+
+    def subset(self, mask, drop: tuple[str, ...] = (), **changes) -> "Table":
+        """The rows where ``mask`` holds (STT renumbered), without the ``drop`` columns."""
+        import dataclasses
+        df = self.df[list(mask)].drop(columns=list(drop)).reset_index(drop=True)
+        if "STT" in df.columns:
+            df["STT"] = range(1, len(df) + 1)
+        keys = [k for k, m in zip(self.row_district or [], mask) if m] if self.row_district else None
+        return dataclasses.replace(self, df=df, row_district=keys, **changes)
 
 
 def _df(ev: Evaluation, sql: str, params=None) -> pd.DataFrame:
@@ -218,27 +229,28 @@ def status_table(ev: Evaluation, viewer: Viewer, district: str | None = None,
         "Cấp quản lý": schools["managed_by"].to_numpy(),
     })
     idx = schools["school_code"].to_numpy()
-    done_n = pd.Series(0, index=idx)
-    due_n = pd.Series(0, index=idx)
+    status = status.reindex(index=idx)
+    pct = pct.reindex(index=idx)
+    done_n = np.zeros(len(idx), dtype="int64")
+    due_n = np.zeros(len(idx), dtype="int64")
     status_cols, pct_cols = [], []
+    labels = STATUS_SHORT if short else STATUS_LABELS
+    na = labels["not_applicable"]
     for req in reqs.to_dict("records"):
         rid = req["requirement_id"]
         header = short_name(req)
-        col = status.reindex(idx)[rid] if rid in status.columns else pd.Series(None, index=idx)
-        labels = STATUS_SHORT if short else STATUS_LABELS
-        out[header] = [labels.get(v, labels["not_applicable"]) if isinstance(v, str)
-                       else labels["not_applicable"] for v in col]
+        col = status[rid].to_numpy(dtype=object) if rid in status.columns else np.full(len(idx), None, dtype=object)
+        out[header] = [labels.get(v, na) if isinstance(v, str) else na for v in col]
         status_cols.append(header)
-        applies = col.notna()
-        due_n += applies.astype(int).to_numpy()
-        done_n += col.isin(["done_on_time", "done_late"]).astype(int).to_numpy()
+        due_n += np.array([isinstance(v, str) for v in col], dtype="int64")
+        done_n += np.array([v in ("done_on_time", "done_late") for v in col], dtype="int64")
         if req["kind"] in ("student_info", "student_results"):
             h = f"{header} (%)"
-            out[h] = (pct.reindex(idx)[rid] if rid in pct.columns else pd.Series(None, index=idx)).to_numpy()
-            out[h] = out[h].astype("float64")
+            out[h] = (pct[rid].to_numpy(dtype="float64") if rid in pct.columns
+                      else np.full(len(idx), np.nan))
             pct_cols.append(h)
-    out.insert(7, "Số yêu cầu", due_n.to_numpy().astype("int64"))
-    out.insert(8, "Đã hoàn thành", done_n.to_numpy().astype("int64"))
+    out.insert(7, "Số yêu cầu", due_n)
+    out.insert(8, "Đã hoàn thành", done_n)
     order = list(out.columns[:9])
     for req in reqs.to_dict("records"):
         header = short_name(req)
@@ -252,7 +264,8 @@ def status_table(ev: Evaluation, viewer: Viewer, district: str | None = None,
                  status_cols=status_cols, percent_cols=pct_cols, wide_cols=["Tên trường"],
                  freeze_cols=3, csv_name="trang-thai",
                  fills=dict(STATUS_FILL_BY_SHORT if short else STATUS_FILL_BY_LABEL),
-                 legend=dict(STATUS_LEGEND_SHORT) if short else None)
+                 legend=dict(STATUS_LEGEND_SHORT) if short else None,
+                 row_district=list(schools["district_code"]))
 
 
 # ---- laggards -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import engine
 from .campaign import TZ, Campaign, load_campaign
-from .store import Store
+from .store import Store, parse_time
 
 DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies")
 
@@ -32,30 +32,9 @@ class NoSnapshotError(LookupError):
 
 
 def parse_as_of(value: str | dt.datetime | None) -> dt.datetime | None:
-    """ISO 8601 (or dd/mm/yyyy [HH:MM]) → aware datetime; naive means local time (+07:00)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        d = value
-    else:
-        text = str(value).strip()
-        d = None
-        try:
-            d = dt.datetime.fromisoformat(text)
-        except ValueError:
-            for fmt in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
-                try:
-                    d = dt.datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    pass
-        if d is None:
-            raise ValueError(
-                f"Thời điểm không hợp lệ: {text!r}. Dùng dạng 2022-04-27T17:00:00+07:00 hoặc "
-                f"27/04/2022 17:00 [invalid as-of time]")
-        if len(text) == 10 and "T" not in text and ":" not in text:
-            d = d.replace(hour=23, minute=59, second=59)  # a bare date means the end of that day
-    return d if d.tzinfo else d.replace(tzinfo=TZ)
+    """ISO 8601 (or dd/mm/yyyy [HH:MM]) → aware datetime; naive means local time (+07:00), a
+    bare date the end of that day. One parser for the CLI, the pages and the store."""
+    return parse_time(value)
 
 
 def derived_dir(store: Store, snapshot_id: str, campaign: Campaign) -> Path:

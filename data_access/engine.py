@@ -13,7 +13,9 @@ alphabetically): staging → checks → findings → progress → marts. Each fi
 """
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -61,6 +63,11 @@ def load_static_tables(con: duckdb.DuckDBPyConnection, campaign: Campaign) -> No
 def new_connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
+    # Bounded memory: at city scale a snapshot's checks would otherwise take most of a small
+    # server; DuckDB spills to disk beyond the limit instead.
+    con.execute(f"SET memory_limit = '{os.environ.get('TIENDO_DUCKDB_MEMORY', '2GB')}'")
+    spill = Path(tempfile.gettempdir()) / "tiendo-duckdb-spill"
+    con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,6 +203,8 @@ def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: 
         tmpdir.mkdir(exist_ok=True)
         con.execute(f"SET temp_directory = '{str(tmpdir).replace(chr(39), chr(39) * 2)}'")
         con.execute("SET preserve_insertion_order = true")  # _row by scan order
+        # Same bound as the engine's connections (spills to the work folder beyond it).
+        con.execute(f"SET memory_limit = '{os.environ.get('TIENDO_DUCKDB_MEMORY', '2GB')}'")
         con.execute("SET enable_progress_bar = false")
         for t in schema.TABLES:
             if t.name not in prepared:

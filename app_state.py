@@ -32,6 +32,7 @@ INSTITUTION = ("pages/institution.py", "truong")
 REPORTS = ("pages/reports.py", "bao-cao")
 QUALITY = ("pages/data_quality.py", "chat-luong-du-lieu")
 
+ALL_OPT = ""   # the "all" choice of the sidebar selectboxes (None would show a placeholder)
 GLOBAL_PARAMS = ("as_of", "district", "level", "ownership", "req")
 PAGE_PARAMS = {INSTITUTION[1]: ("school",), DISTRICTS[1]: (), REPORTS[1]: (), QUALITY[1]: ("rule",)}
 K_SNAPSHOT, K_DISTRICT, K_LEVEL, K_OWNERSHIP, K_REQS = (
@@ -128,9 +129,9 @@ def _apply_query_params(qp: dict, snaps: pd.DataFrame, viewer: Viewer) -> None:
         except ValueError:
             sid = None
     ss[K_SNAPSHOT] = sid or snaps.iloc[-1]["snapshot_id"]
-    ss[K_DISTRICT] = qp.get("district") or None
-    ss[K_LEVEL] = qp.get("level") if qp.get("level") in fmt.LEVEL_LABELS else None
-    ss[K_OWNERSHIP] = fmt.OWNERSHIP_VALUES.get(qp.get("ownership") or "", None)
+    ss[K_DISTRICT] = qp.get("district") or ALL_OPT
+    ss[K_LEVEL] = qp.get("level") if qp.get("level") in fmt.LEVEL_LABELS else ALL_OPT
+    ss[K_OWNERSHIP] = fmt.OWNERSHIP_VALUES.get(qp.get("ownership") or "", ALL_OPT)
     reqs = [r for r in (qp.get("req") or "").split(",") if r]
     ss[K_REQS] = reqs
 
@@ -163,7 +164,11 @@ def setup(page_url: str) -> Ctx | None:
     if viewer.role == "phong_gd":
         ss[K_DISTRICT] = viewer.district_code
     if ss.get(K_DISTRICT) not in dist_codes:
-        ss[K_DISTRICT] = None
+        ss[K_DISTRICT] = ALL_OPT
+    if ss.get(K_LEVEL) not in fmt.LEVEL_LABELS:
+        ss[K_LEVEL] = ALL_OPT
+    if ss.get(K_OWNERSHIP) not in fmt.OWNERSHIP_VALUES.values():
+        ss[K_OWNERSHIP] = ALL_OPT
 
     as_of_of = dict(zip(snaps["snapshot_id"], snaps["as_of"]))
     sb = st.sidebar
@@ -173,28 +178,30 @@ def setup(page_url: str) -> Ctx | None:
                       "Lựa chọn được giữ khi chuyển trang.")
     sb.markdown("**Bộ lọc chung**")
     name_of = dict(zip(dists["district_code"], dists["district_name"]))
-    sb.selectbox("Quận/huyện", options=[None] + dist_codes, key=K_DISTRICT,
-                 format_func=lambda c: "Toàn thành phố" if c is None else name_of.get(c, c),
+    sb.selectbox("Quận/huyện", options=[ALL_OPT] + dist_codes, key=K_DISTRICT,
+                 format_func=lambda c: "Toàn thành phố" if c == ALL_OPT else name_of.get(c, c),
                  disabled=viewer.role in ("phong_gd", "truong"))
-    sb.selectbox("Cấp học", options=[None] + list(fmt.LEVEL_LABELS), key=K_LEVEL,
-                 format_func=lambda c: "Tất cả cấp học" if c is None else fmt.level_label(c))
-    sb.selectbox("Loại hình", options=[None] + list(fmt.OWNERSHIP_VALUES.values()), key=K_OWNERSHIP,
-                 format_func=lambda c: "Công lập và ngoài công lập" if c is None else c)
+    sb.selectbox("Cấp học", options=[ALL_OPT] + list(fmt.LEVEL_LABELS), key=K_LEVEL,
+                 format_func=lambda c: "Tất cả cấp học" if c == ALL_OPT else fmt.level_label(c))
+    sb.selectbox("Loại hình", options=[ALL_OPT] + list(fmt.OWNERSHIP_VALUES.values()), key=K_OWNERSHIP,
+                 format_func=lambda c: "Công lập và ngoài công lập" if c == ALL_OPT else c)
     rname = dict(zip(reqs["requirement_id"], reqs["name"]))
     sb.multiselect("Yêu cầu", options=req_ids, key=K_REQS, format_func=lambda r: rname.get(r, r),
                    placeholder="Tất cả yêu cầu")
-    if sb.button("Bỏ lọc", key="clear_filters", icon=":material/filter_alt_off:"):
-        for k in (K_LEVEL, K_OWNERSHIP):
-            ss.pop(k, None)
+    def _clear():
+        ss[K_LEVEL] = ss[K_OWNERSHIP] = ALL_OPT
         ss[K_REQS] = []
         if viewer.role not in ("phong_gd", "truong"):
-            ss.pop(K_DISTRICT, None)
+            ss[K_DISTRICT] = ALL_OPT
+
+    if sb.button("Bỏ lọc", key="clear_filters", icon=":material/filter_alt_off:", on_click=_clear):
         st.rerun()
     sb.caption(f"Người xem: {viewer.display_name or viewer.username}")
 
     sid = ss[K_SNAPSHOT]
     c = Ctx(viewer=viewer, store=store, snaps=snaps, snapshot_id=sid, as_of=as_of_of[sid],
-            filters=queries.Filters(ss.get(K_DISTRICT), ss.get(K_LEVEL), ss.get(K_OWNERSHIP),
+            filters=queries.Filters(ss.get(K_DISTRICT) or None, ss.get(K_LEVEL) or None,
+                                    ss.get(K_OWNERSHIP) or None,
                                     tuple(ss.get(K_REQS) or ())),
             page_url=page_url)
     ss["_ctx"] = c
@@ -246,11 +253,15 @@ def nothing_selected(df: pd.DataFrame, what: str = "đơn vị") -> bool:
     return False
 
 
+PERCENT_COLUMNS = ("completion_rate", "on_time_rate", "percent", "records_rate", "filled_rate", "done_rate")
+
+
 def styled(df: pd.DataFrame, numbers: dict[str, int] | None = None, percents=(), dates=(),
            datetimes=(), labels: dict | None = None):
     """A Styler showing Vietnamese numbers (1.234,5), percents and dd/mm/yyyy dates while the
     values stay numbers/timestamps (so the table still sorts correctly)."""
     fm = {}
+    percents = list(percents) + [c for c in PERCENT_COLUMNS if c in df.columns]
     for col, dec in (numbers or {}).items():
         fm[col] = (lambda d: (lambda x: fmt.number(x, d)))(dec)
     for col in percents:

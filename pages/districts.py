@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import plotly.express as px
+from plotly.colors import sample_colorscale
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -17,9 +17,63 @@ from data_access import queries
 GEOJSON = Path(queries.__file__).resolve().parent / "reference" / "districts_hcmc.geojson"
 
 
+def _signed_area(ring):
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:]))
+
+
 @lru_cache(maxsize=1)
 def geojson():
-    return json.loads(GEOJSON.read_text(encoding="utf-8"))
+    """The district polygons with rings wound as plotly's geo projection (d3) expects:
+    exterior rings clockwise, holes counter-clockwise (the file follows RFC 7946, the reverse)."""
+    gj = json.loads(GEOJSON.read_text(encoding="utf-8"))
+    for feat in gj["features"]:
+        geom = feat["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        for poly in polys:
+            for i, ring in enumerate(poly):
+                clockwise = _signed_area(ring) < 0
+                if (i == 0) != clockwise:
+                    ring.reverse()
+    return gj
+
+
+def district_map(comp):
+    """Choropleth of the district polygons, drawn as filled plotly shapes (SVG): plotly's geo
+    charts fetch base-map topojson from a CDN, which an office intranet may block; these
+    polygons need nothing but the project's own geojson. Colour = completion, on the scale
+    whose ends mean what the status colours mean (vermilion low, blue high)."""
+    gj = geojson()
+    by_code = comp.set_index("district_code")
+    fig = go.Figure()
+    for feat in gj["features"]:
+        code = feat["properties"]["district_code"]
+        if code not in by_code.index:
+            continue
+        row = by_code.loc[code]
+        val = row["completion_rate"]
+        color = "#EEEEEE" if pd.isna(val) else sample_colorscale(fmt.COMPLETION_SCALE, float(val) / 100)[0]
+        text = (f"<b>{row['district_name']}</b><br>Hoàn thành: {fmt.percent(val)}"
+                f"<br>Đơn vị đã xong: {row['units_text']}")
+        geom = feat["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        xs, ys = [], []
+        for poly in polys:
+            ring = poly[0]
+            xs += [pt[0] for pt in ring] + [None]
+            ys += [pt[1] for pt in ring] + [None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", fillcolor=color, mode="lines",
+                                 line=dict(color="#FFFFFF", width=1), hoveron="fills",
+                                 text=text, hoverinfo="text", name=row["district_name"], showlegend=False))
+    # The colour scale, as a colour bar on an invisible marker.
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+                             marker=dict(colorscale=fmt.COMPLETION_SCALE, cmin=0, cmax=100, color=[0],
+                                         showscale=True, colorbar=dict(title="Hoàn thành (%)",
+                                                                       ticksuffix=" %"))))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1.02)
+    fmt.plotly_layout(fig, height=600)
+    fig.update_layout(plot_bgcolor="#FFFFFF", hovermode="closest")
+    return fig
 
 
 c = A.header("Quận/huyện")
@@ -45,17 +99,7 @@ if not f.district:
                "Bấm vào tên quận/huyện trong bảng để mở trang của quận/huyện đó.")
     comp["pct_text"] = comp["completion_rate"].map(fmt.percent)
     comp["units_text"] = [f"{fmt.number(d)}/{fmt.number(e)}" for d, e in zip(comp["units_done"], comp["units_expected"])]
-    fig = px.choropleth(comp, geojson=geojson(), locations="district_code",
-                        featureidkey="properties.district_code", color="completion_rate",
-                        color_continuous_scale=fmt.COMPLETION_SCALE, range_color=(0, 100),
-                        hover_name="district_name",
-                        custom_data=["pct_text", "units_text"],
-                        labels={"completion_rate": "Hoàn thành (%)"})
-    fig.update_traces(hovertemplate="<b>%{hovertext}</b><br>Hoàn thành: %{customdata[0]}"
-                                    "<br>Đơn vị đã xong: %{customdata[1]}<extra></extra>")
-    fig.update_geos(fitbounds="locations", visible=False)
-    fmt.plotly_layout(fig, height=560)
-    fig.update_layout(coloraxis_colorbar=dict(title="Hoàn thành (%)", ticksuffix=" %"))
+    fig = district_map(comp)
     left, right = st.columns([5, 4])
     with left:
         st.plotly_chart(fig, width="stretch", key="district_map")
@@ -69,10 +113,10 @@ if not f.district:
                                    "units_expected", "units_overdue", "units_at_risk"],
                      column_config={
                          "link": st.column_config.LinkColumn("Quận/huyện", display_text=A.LINK_LABEL),
-                         "completion_rate": st.column_config.ProgressColumn("Hoàn thành", min_value=0,
-                                                                            max_value=100, format="%.1f %%"),
-                         "on_time_rate": st.column_config.ProgressColumn("Đúng hạn", min_value=0,
-                                                                         max_value=100, format="%.1f %%"),
+                         "completion_rate": st.column_config.ProgressColumn("Hoàn thành (%)", min_value=0,
+                                                                            max_value=100, format="localized"),
+                         "on_time_rate": st.column_config.ProgressColumn("Đúng hạn (%)", min_value=0,
+                                                                         max_value=100, format="localized"),
                          "units_done": "Đã xong", "units_expected": "Phải làm",
                          "units_overdue": "Quá hạn", "units_at_risk": "Có nguy cơ"})
 
@@ -84,9 +128,10 @@ if not f.district:
                             for d, n in zip(wide["district_code"], wide["district_name"])])
     cfg = {"link": st.column_config.LinkColumn("Quận/huyện", display_text=A.LINK_LABEL, pinned=True)}
     for r in order:
-        cfg[r] = st.column_config.ProgressColumn(rname[r], help=rname[r], min_value=0, max_value=100,
-                                                 format="%.1f %%", width="small")
-    st.dataframe(wide, hide_index=True, width="stretch", column_order=["link"] + order, column_config=cfg)
+        cfg[r] = st.column_config.ProgressColumn(rname[r], help=rname[r], min_value=0, max_value=100, format="localized",
+                                                 width="small")
+    st.dataframe(A.styled(wide, percents=order), hide_index=True, width="stretch",
+                 column_order=["link"] + order, column_config=cfg)
     codes = list(comp.loc[comp["units_expected"] > 0, "district_code"])
     names = dict(zip(comp["district_code"], comp["district_name"]))
 
@@ -96,8 +141,8 @@ if not f.district:
             st.session_state[A.K_DISTRICT] = pick
             st.session_state["open_district"] = None
 
-    st.selectbox("Mở một quận/huyện", options=[None] + codes, key="open_district", on_change=_open_district,
-                 format_func=lambda x: "— chọn —" if x is None else names[x])
+    st.selectbox("Mở một quận/huyện", options=codes, index=None, key="open_district",
+                 on_change=_open_district, placeholder="— chọn quận/huyện —", format_func=lambda x: names[x])
 else:
     # ---- one district ---------------------------------------------------------------------
     d = c.q("districts", filters=queries.ALL)
@@ -137,8 +182,12 @@ else:
         zmin=-0.5, zmax=len(fmt.STATUS_ORDER) - 0.5,
         colorscale=fmt.discrete_colorscale([fmt.STATUS_COLORS[s] for s in fmt.STATUS_ORDER]),
         xgap=2, ygap=2, hovertemplate="%{y}<br>%{x}<br>%{text}<extra></extra>",
-        colorbar=dict(tickvals=list(range(len(fmt.STATUS_ORDER))),
-                      ticktext=[fmt.STATUS_LABELS[s] for s in fmt.STATUS_ORDER], title="Trạng thái")))
+        showscale=False))
+    for s_ in fmt.STATUS_ORDER:   # the legend: one square per status, the palette of every page
+        heat.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=fmt.STATUS_LABELS[s_],
+                                  marker=dict(symbol="square", size=14, color=fmt.STATUS_COLORS[s_],
+                                              line=dict(color="#999", width=1))))
+    heat.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
     heat.update_yaxes(autorange="reversed", title=None)
     heat.update_xaxes(title=None, tickangle=-30)
     fmt.plotly_layout(heat, height=max(320, 26 * len(z) + 160))

@@ -82,20 +82,20 @@ else:
 
     chk["note"] = [note(r) for r in chk.itertuples()]
     chk["count"] = [f"{fmt.number(d)}/{fmt.number(e)}" for d, e in zip(chk["done"], chk["expected"])]
+    chk["due_text"] = chk["due"].map(lambda d: "Không có hạn" if pd.isna(d) else fmt.date_time(d))
     chk["risk"] = chk["at_risk"].map(lambda x: "Có nguy cơ trễ hạn" if x else "")
     sty = A.styled(chk, dates=["due"], labels={"status": fmt.STATUS_LABELS},
                    numbers={"n_blocking_findings": 0})
     sty = sty.map(lambda s: f"background-color: {fmt.STATUS_COLORS.get(s, '#fff')}; "
                             f"color: {fmt.STATUS_TEXT_COLORS.get(s, '#000')}", subset=["status"])
     st.dataframe(sty, hide_index=True, width="stretch",
-                 column_order=["requirement_name", "status", "percent", "count", "due", "note", "risk",
+                 column_order=["requirement_name", "status", "percent", "count", "due_text", "note", "risk",
                                "n_blocking_findings", "letter_words"],
                  column_config={
                      "requirement_name": "Yêu cầu", "status": "Trạng thái",
-                     "percent": st.column_config.ProgressColumn("Tiến độ", min_value=0, max_value=100,
-                                                                format="%.1f %%"),
+                     "percent": st.column_config.ProgressColumn("Tiến độ (%)", min_value=0, max_value=100, format="localized"),
                      "count": st.column_config.TextColumn("Đạt/Phải có", help="Học sinh đủ và hợp lệ / học sinh lớp 12 đang học; báo cáo: 1/1"),
-                     "due": "Hạn", "note": "Hoàn thành / trễ", "risk": "Nguy cơ",
+                     "due_text": "Hạn", "note": "Hoàn thành / trễ", "risk": "Nguy cơ",
                      "n_blocking_findings": st.column_config.NumberColumn("Lỗi chặn", help="Số lỗi (không phải cảnh báo) đang làm yêu cầu chưa hoàn thành"),
                      "letter_words": st.column_config.TextColumn("Công văn ghi", help="Lời văn của Công văn 1254 về thời hạn")})
 

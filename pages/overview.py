@@ -20,6 +20,8 @@ def delta_text(now, before):
     if pd.isna(before):
         return None
     d = round(float(now) - float(before), 1)
+    if d == 0:
+        return None
     return ("+" if d >= 0 else "-") + fmt.number(abs(d), 1) + " điểm %"
 
 
@@ -30,8 +32,13 @@ for i, card in enumerate(cards.itertuples()):
             st.markdown("**Không có thời hạn** · theo dõi tiến độ")
         else:
             st.markdown(f"**Hạn {fmt.date(card.due)}** · {fmt.days_phrase(card.days_left)}")
-        st.caption("; ".join(card.requirement_names))
-        m1, m2 = st.columns(2)
+        names = list(card.requirement_names)
+        if len(names) <= 2:
+            st.caption("; ".join(names))
+        else:
+            st.caption(f"{len(names)} yêu cầu: báo cáo trên hệ thống và bản giấy",
+                       help="\n".join("- " + n for n in names))
+        m1 = m2 = st
         m1.metric("Hoàn thành", fmt.percent(card.completion_rate),
                   delta_text(card.completion_rate, card.prev_completion_rate),
                   help="Đơn vị đã hoàn thành (đủ và hợp lệ) / đơn vị phải thực hiện. "
@@ -44,7 +51,7 @@ for i, card in enumerate(cards.itertuples()):
         if not pd.isna(card.records_expected):
             line += f" · {fmt.number(card.records_done)}/{fmt.number(card.records_expected)} học sinh đạt"
         st.caption(line)
-        st.page_link(A.DISTRICTS[0], label="Xem theo quận/huyện", icon=":material/map:",
+        st.page_link(A.DISTRICTS[0], label="Theo quận/huyện", icon=":material/map:",
                      query_params=c.params(req=",".join(card.requirement_ids)))
 if not pd.isna(cards["prev_as_of"].iloc[0]):
     st.caption(f"Thay đổi so với snapshot {fmt.date_time(cards['prev_as_of'].iloc[0])}.")
@@ -94,9 +101,9 @@ with left:
                          "link": st.column_config.LinkColumn("Quận/huyện", display_text=A.LINK_LABEL,
                                                              help="Bấm để mở trang của quận/huyện"),
                          "completion_rate": st.column_config.ProgressColumn(
-                             "Hoàn thành", min_value=0, max_value=100, format="%.1f %%"),
+                             "Hoàn thành (%)", min_value=0, max_value=100, format="localized"),
                          "on_time_rate": st.column_config.ProgressColumn(
-                             "Đúng hạn", min_value=0, max_value=100, format="%.1f %%"),
+                             "Đúng hạn (%)", min_value=0, max_value=100, format="localized"),
                          "units_done": "Đã xong", "units_expected": "Phải làm",
                          "units_overdue": "Quá hạn"})
         st.page_link(A.DISTRICTS[0], label=f"Mở {wd['district_name'].iloc[0]}", icon=":material/arrow_forward:",
@@ -115,7 +122,7 @@ with right:
                                                              help="Bấm để mở trang của trường"),
                          "district_name": "Quận/huyện",
                          "completion_rate": st.column_config.ProgressColumn(
-                             "Hoàn thành", min_value=0, max_value=100, format="%.1f %%"),
+                             "Hoàn thành (%)", min_value=0, max_value=100, format="localized"),
                          "units_overdue": st.column_config.NumberColumn(
                              "Yêu cầu quá hạn", help="Số yêu cầu đã quá hạn mà chưa hoàn thành"),
                          "records_missing": st.column_config.NumberColumn(
@@ -141,6 +148,5 @@ else:
                      "link": st.column_config.LinkColumn("Trường", display_text=A.LINK_LABEL),
                      "district_name": "Quận/huyện", "requirement_name": "Yêu cầu",
                      "due": "Hạn", "status": "Trạng thái",
-                     "percent": st.column_config.ProgressColumn("Tiến độ", min_value=0, max_value=100,
-                                                                format="%.1f %%"),
+                     "percent": st.column_config.ProgressColumn("Tiến độ (%)", min_value=0, max_value=100, format="localized"),
                      "missing": st.column_config.NumberColumn("Còn thiếu", help="Số bản ghi/báo cáo còn thiếu")})

@@ -57,7 +57,14 @@ else:
     wide = info.join(wide).reset_index()
     wide = wide.fillna({r: "not_applicable" for r in order})
     wide.insert(0, "link", [c.link(A.INSTITUTION, n, school=s) for s, n in zip(wide["school_code"], wide["school_name"])])
-    st.caption(f"{fmt.number(len(wide))} trường. Bấm tên trường để mở trang của trường.")
+    MAX_ROWS = 400   # a styled grid of every institution of the city is slow to draw: cap it
+    total = len(wide)
+    if total > MAX_ROWS:
+        wide = wide.head(MAX_ROWS)
+        st.caption(f"Hiển thị {fmt.number(MAX_ROWS)}/{fmt.number(total)} trường (theo thứ tự tên). Chọn một "
+                   "quận/huyện hoặc cấp học ở thanh bên để xem đủ. Bấm tên trường để mở trang của trường.")
+    else:
+        st.caption(f"{fmt.number(total)} trường. Bấm tên trường để mở trang của trường.")
     sty = A.styled(wide, labels={r: fmt.REPORT_STATE_LABELS for r in order})
     sty = sty.map(lambda s: f"background-color: {fmt.REPORT_STATE_COLORS.get(s, '#fff')}; "
                             f"color: {'#FFFFFF' if s in ('sent_on_time', 'paper_valid') else '#000000'}",

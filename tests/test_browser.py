@@ -1,0 +1,140 @@
+"""Browser test: `streamlit run dashboard.py` on the committed sample store, driven by headless
+Debian Chromium through Playwright: every page, Overview → a district → an institution by
+clicking, a pasted link, a screenshot of each page under test-artifacts/, and no Streamlit
+exception box anywhere. Fails (does not skip) when /usr/bin/chromium is missing: CI installs
+it (.ci/run)."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+# Streamlit 1.67 DOM hooks (internal attributes: kept in one place).
+IDLE = ("[data-testid='stApp'][data-test-script-state='notRunning']"
+        "[data-test-connection-state='CONNECTED']")
+EXCEPTION = "[data-testid='stException']"
+NAV_LINK = "[data-testid='stSidebarNavLink']"
+PAGE_LINK = "[data-testid='stPageLink-NavLink']"
+
+
+@pytest.fixture(scope="module")
+def browser_store(tmp_path_factory) -> Path:
+    store = tmp_path_factory.mktemp("browser") / "store"
+    subprocess.run([sys.executable, "-m", "data_access", "ingest", str(SAMPLE), "--store", str(store)],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return store
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(browser_store):
+    port = free_port()
+    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env={**os.environ, "TIENDO_STORE": str(browser_store)}, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("streamlit did not start; see test-artifacts/streamlit.log")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def wait_idle(page, timeout=30_000):
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def check_page(page, name: str, heading: str):
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(300)   # let charts draw before the screenshot
+    wait_idle(page)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+    assert page.locator(EXCEPTION).count() == 0, f"Streamlit exception on {name}"
+
+
+def test_browser_tour(server):
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+            page.goto(server + "/")
+            check_page(page, "1-tong-quan", "Tổng quan tiến độ")
+            assert page.get_by_text("Số liệu tính đến 17:00 27/04/2022").count() >= 1
+            assert page.locator("[data-testid='stPlotlyChart']").count() >= 1
+
+            # Overview → the worst district (a page link carrying the state).
+            page.locator(PAGE_LINK).filter(has_text=re.compile(r"Mở (Quận|Huyện|Thành phố)")).first.click()
+            page.wait_for_url(re.compile(r"/quan-huyen\?.*district=\d+"), timeout=30_000)
+            check_page(page, "2-quan-huyen-mot-quan", "Quận/huyện")
+            assert page.locator("[data-testid='stPlotlyChart']").count() >= 1   # status grid
+
+            # District → an institution.
+            page.locator(PAGE_LINK).filter(has_text=re.compile(r"Mở (Trường|Trung tâm)")).first.click()
+            page.wait_for_url(re.compile(r"/truong\?.*school=\d+"), timeout=30_000)
+            check_page(page, "3-truong", "Trường")
+            assert page.get_by_text("Danh mục yêu cầu").count() == 1
+
+            # The other pages through the sidebar navigation (the district filter holds).
+            for path, name, heading in (("bao-cao", "4-bao-cao", "Báo cáo và bản giấy"),
+                                        ("chat-luong-du-lieu", "5-chat-luong-du-lieu", "Chất lượng dữ liệu")):
+                page.locator(f"{NAV_LINK}[href$='{path}']").first.click()
+                page.wait_for_url(re.compile(rf"/{path}\?.*district=\d+"), timeout=30_000)
+                check_page(page, name, heading)
+
+            # A pasted link: the whole city map, a fresh page load.
+            page.goto(server + "/quan-huyen?as_of=2022-04-27T17:00")
+            check_page(page, "2-quan-huyen", "Quận/huyện")
+            assert page.get_by_text("Tỉ lệ hoàn thành theo quận/huyện").count() == 1
+
+            # Search without diacritics on a fresh institution page.
+            page.goto(server + "/truong")
+            check_page(page, "3-truong-tim", "Trường")
+            box = page.locator(".st-key-school_search input")
+            box.fill("le hong phong")
+            box.press("Enter")
+            page.get_by_text("trường tìm thấy").first.wait_for(timeout=30_000)
+            wait_idle(page)
+            assert page.locator(EXCEPTION).count() == 0
+        finally:
+            browser.close()

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from data_access import engine, queries
+from data_access import engine, ops, queries
 from data_access import formatting as fmt
 from data_access.access import Viewer
 from data_access.campaign import load_campaign
@@ -78,8 +78,11 @@ class Ctx:
     def q(self, name: str, *, filters: queries.Filters | None = None, **kwargs) -> pd.DataFrame:
         """A query of data_access.queries, cached. ``filters`` defaults to the global ones."""
         f = self.filters if filters is None else filters
+        # The register version is part of the key: a paper copy recorded on the register
+        # changes the engine's results without a new snapshot.
+        versions = _fingerprints() + (ops.register_version(self.store),)
         return _cached(name, self.viewer_key, self.snapshot_id, self.store, f.key(),
-                       tuple(sorted(kwargs.items())), _fingerprints(), self.viewer).copy()
+                       tuple(sorted(kwargs.items())), versions, self.viewer).copy()
 
     # -- links ---------------------------------------------------------------------------------
     def params(self, **extra) -> dict:

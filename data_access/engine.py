@@ -40,10 +40,11 @@ def split_sql(text: str) -> list[str]:
 
 
 def engine_fingerprint() -> str:
-    """Changes whenever a SQL file changes: part of the key of every cached derived result."""
+    """Changes whenever a SQL file of the per-snapshot layers changes: part of the key of every
+    cached derived result (the marts run at evaluation time and are never cached)."""
     import hashlib
     h = hashlib.sha256()
-    for layer in LAYERS:
+    for layer in SNAPSHOT_LAYERS:
         for f in sql_files(layer):
             h.update(f.name.encode())
             h.update(f.read_bytes())

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
 import tomllib
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,40 +89,11 @@ def _n(x) -> str:
 
 
 # ---- evaluations that follow the paper-copy register -------------------------------------
-
-_EVALS: "OrderedDict[tuple, Evaluation]" = OrderedDict()
-_EVALS_LOCK = threading.Lock()
-
-
 def evaluation(store: Store | str | Path, snapshot_id: str | None = None) -> Evaluation:
-    """The Evaluation at a snapshot's as-of (None = newest), kept per process and rebuilt when
-    the paper-copy register changes (the engine counts its receipts): key = store, snapshot,
-    campaign and engine fingerprints, register version."""
-    from . import engine
-    from .campaign import load_campaign
-    from .evaluate import NoSnapshotError, evaluate
-    st = store if isinstance(store, Store) else Store(Path(store))
-    snaps = st.list_snapshots()
-    if snaps.empty:
-        raise NoSnapshotError(f"Chưa có snapshot nào trong kho {st.root}.")
-    row = snaps.iloc[-1] if snapshot_id is None else snaps[snaps["snapshot_id"] == snapshot_id].iloc[-1]
-    campaign = load_campaign()
-    key = (str(st.root.resolve()), row.snapshot_id, campaign.fingerprint, engine.engine_fingerprint(),
-           ops.register_version(st))
-    with _EVALS_LOCK:
-        ev = _EVALS.get(key)
-        if ev is not None:
-            _EVALS.move_to_end(key)
-            return ev
-        ev = evaluate(st, row.as_of, campaign)
-        _EVALS[key] = ev
-        while len(_EVALS) > 4:
-            _, old = _EVALS.popitem(last=False)
-            try:
-                old.close()
-            except Exception:  # noqa: BLE001 - still in use by another thread
-                pass
-        return ev
+    """The Evaluation at a snapshot's as-of (None = newest): the per-process one of
+    data_access.queries, which is rebuilt when the paper-copy register changes."""
+    from . import queries
+    return queries.evaluation(snapshot_id, store.root if isinstance(store, Store) else store)
 
 
 # ---- the gaps of each requirement not done ------------------------------------------------

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import engine
+from . import engine, ops
 from .access import Viewer, mask_address, mask_birth_date, mask_id, scope_filter
 from .campaign import load_campaign
 from .evaluate import Evaluation, NoSnapshotError, evaluate
@@ -89,8 +89,9 @@ _EVALS_MAX = 6
 def evaluation(snapshot_id: str | None = None, store: str | Path | None = None) -> Evaluation:
     """The Evaluation at ``snapshot_id``'s as-of (None = newest), built once per process.
 
-    Key: store, snapshot id, campaign fingerprint, engine SQL fingerprint. Raises
-    NoSnapshotError when the store has no snapshot (or not that one)."""
+    Key: store, snapshot id, campaign fingerprint, engine SQL fingerprint and the version of
+    the paper-copy register (the engine counts its receipts, so a new receipt rebuilds it).
+    Raises NoSnapshotError when the store has no snapshot (or not that one)."""
     root = _store(store)
     snaps = snapshots(root)
     if snaps.empty:
@@ -105,7 +106,8 @@ def evaluation(snapshot_id: str | None = None, store: str | Path | None = None) 
             raise NoSnapshotError(f"Không có snapshot {snapshot_id} trong kho {root}")
         row = hit.iloc[-1]
     campaign = load_campaign()
-    key = (str(root.resolve()), row.snapshot_id, campaign.fingerprint, engine.engine_fingerprint())
+    key = (str(root.resolve()), row.snapshot_id, campaign.fingerprint, engine.engine_fingerprint(),
+           ops.register_version(root))
     with _EVALS_LOCK:
         ev = _EVALS.get(key)
         if ev is not None:

@@ -42,6 +42,7 @@ __all__ = ["Filters", "NoSnapshotError", "store_path", "snapshots", "evaluation"
            "progress_over_time", "at_risk_units", "worst_districts", "worst_schools",
            "district_matrix", "district_completion", "school_matrix", "search_schools",
            "school_profile", "school_checklist", "school_findings_by_rule", "students_not_done",
+           "student_record", "mask_people",
            "school_history", "report_matrix", "report_counts_by_district", "findings_summary",
            "findings_by", "schools_most_errors", "rule_records", "filled_vs_valid",
            "rule_catalog"]
@@ -529,11 +530,22 @@ def school_findings_by_rule(viewer: Viewer, school_code: str, snapshot_id: str |
 def students_not_done(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
                       store=None, requirement_id: str | None = None) -> pd.DataFrame:
     """Grade-12 students of the institution not done on a record requirement, with what each
-    lacks: student_id, full_name, class_name, birth_date, id_number (CCCD/CMND), requirements
-    (list of requirement ids not done), lacks (list of 'title: message' of the blocking
-    findings), n_errors. birth_date and id_number are masked (0792••••••34, ••/••/2005)
-    unless ``viewer.sees_personal``. Vietnamese name order."""
+    lacks: student_id, full_name, class_name, birth_date, id_number (CCCD/CMND),
+    permanent_address, requirements (list of requirement ids not done), lacks (list of
+    'title: message' of the blocking findings), n_errors. birth_date, id_number and
+    permanent_address are masked (••/••/2005, 0792••••••34, ward and district only) unless
+    ``viewer.sees_personal``. Vietnamese name order. Empty for an institution out of scope."""
     ev = evaluation(snapshot_id, store)
+    return students_not_done_at(ev, viewer, school_code, _store(store), requirement_id)
+
+
+STUDENT_COLUMNS = ["student_id", "full_name", "class_name", "birth_date", "id_number",
+                   "permanent_address", "requirements", "lacks", "n_errors"]
+
+
+def students_not_done_at(ev: Evaluation, viewer: Viewer, school_code: str, store,
+                         requirement_id: str | None = None) -> pd.DataFrame:
+    """students_not_done on a given Evaluation (the exports' entry point)."""
     cond, params = scope_filter(viewer, "f.school_code", "f.district_code")
     rq = "AND f.requirement_id = ?" if requirement_id else ""
     rparams = [requirement_id] if requirement_id else []
@@ -543,8 +555,7 @@ def students_not_done(viewer: Viewer, school_code: str, snapshot_id: str | None 
         WHERE f.school_code = ? AND f.blocks AND f.student_id IS NOT NULL
           AND f.entity IN ('student', 'score', 'term_summary') AND {cond} {rq}
         ORDER BY student_id, requirement_id, rule_id""", [school_code] + params + rparams)
-    cols = ["student_id", "full_name", "class_name", "birth_date", "id_number", "requirements",
-            "lacks", "n_errors"]
+    cols = STUDENT_COLUMNS
     if fnd.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     fnd = _with_titles(fnd)
@@ -555,26 +566,62 @@ def students_not_done(viewer: Viewer, school_code: str, snapshot_id: str | None 
         "lacks": g["lack"].agg(lambda s: list(dict.fromkeys(s))),
         "n_errors": g["lack"].agg(lambda s: len(set(s))),
     }).reset_index()
-    # Personal values come from the snapshot itself (read-only), for these students only.
-    snap = Store(_store(store)).snapshot_path(ev.snapshot_id)
+    people = _people(ev, Path(store), school_code, out[["student_id"]])
+    out = out.merge(people, on="student_id", how="left")
+    out = mask_people(viewer, out)[cols]
+    return _vi_sorted(out, "full_name", "student_id")
+
+
+def _people(ev: Evaluation, store: Path, school_code: str, ids: pd.DataFrame) -> pd.DataFrame:
+    """Personal values from the snapshot itself (read-only), for these students only."""
+    snap = Store(store).snapshot_path(ev.snapshot_id)
     con = duckdb.connect(str(snap), read_only=True)
     try:
-        con.register("_ids", out[["student_id"]])
-        people = con.execute("""
+        con.register("_ids", ids)
+        return con.execute("""
             SELECT s.student_id, s.full_name, s.class_name, s.birth_date,
-                   coalesce(s.id_number, s.personal_id) AS id_number
+                   coalesce(s.id_number, s.personal_id) AS id_number, s.permanent_address
             FROM students s JOIN _ids USING (student_id)
             WHERE s.school_code = ?
             QUALIFY row_number() OVER (PARTITION BY s.student_id ORDER BY s._row DESC) = 1""",
-                             [school_code]).df()
+                           [school_code]).df()
     finally:
         con.close()
-    out = out.merge(people, on="student_id", how="left")
-    if not viewer.sees_personal:
-        out["id_number"] = out["id_number"].map(mask_id)
-        out["birth_date"] = out["birth_date"].map(mask_birth_date)
-    out = out[cols]
-    return _vi_sorted(out, "full_name", "student_id")
+
+
+def mask_people(viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:
+    """The personal columns of ``df`` masked by access.mask_* unless the viewer sees them."""
+    if viewer.sees_personal:
+        return df
+    df = df.copy()
+    for col, fn in (("id_number", mask_id), ("birth_date", mask_birth_date),
+                    ("permanent_address", mask_address)):
+        if col in df.columns:
+            df[col] = df[col].map(fn)
+    return df
+
+
+def student_record(viewer: Viewer, school_code: str, student_id: str,
+                   snapshot_id: str | None = None, store=None) -> dict:
+    """One student's personal values unmasked ("Xem thông tin cá nhân"): student_id,
+    full_name, class_name, birth_date, id_number, permanent_address. Only for roles with
+    ``personal_on_open`` (khtc, truong, quan_tri), on a student of an institution in scope;
+    every opening is written to the audit trail (action "personal.open") before the values are
+    returned. Raises PermissionError otherwise, LookupError when there is no such student."""
+    if not viewer.personal_on_open:
+        raise PermissionError("Tài khoản này không được xem thông tin cá nhân chưa che.")
+    ev = evaluation(snapshot_id, store)
+    cond, params = scope_filter(viewer, "s.school_code", "s.district_code")
+    if _df(ev, f"SELECT 1 FROM cur_schools s WHERE s.school_code = ? AND {cond}",
+           [school_code] + params).empty:
+        raise PermissionError("Trường này nằm ngoài phạm vi được phân quyền của tài khoản.")
+    people = _people(ev, _store(store), school_code, pd.DataFrame({"student_id": [student_id]}))
+    if people.empty:
+        raise LookupError(f"Không có học sinh mã {student_id} ở trường {school_code}.")
+    ops.audit(_store(store), viewer, "personal.open", f"hoc_sinh:{student_id}", scope=f"truong:{school_code}",
+              rows=1, detail={"snapshot_id": ev.snapshot_id,
+                              "fields": ["birth_date", "id_number", "permanent_address"]})
+    return people.iloc[0].to_dict()
 
 
 def _vi_sorted(df: pd.DataFrame, *cols: str) -> pd.DataFrame:

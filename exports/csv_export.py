@@ -5,7 +5,8 @@ readable; the XLSX is the file for reading by eye).
 A CSV holds one table. ``TABLES`` names them: ``tong-hop`` (city and district roll-ups),
 ``trang-thai`` (one row per institution, every requirement's status and percent),
 ``cham-tien-do`` (the ranked laggards), ``danh-muc`` (one institution's checklist) and
-``ban-ghi-can-sua`` (its records to fix). Text that could be read as a formula gets a leading
+``ban-ghi-can-sua`` (its records to fix) and ``hoc-sinh-chua-dat`` (its grade-12 students not
+done, personal values masked by role as on the pages). Text that could be read as a formula gets a leading
 apostrophe (exports.safety).
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from . import tables as T
 from .safety import csv_safe
 from .status_workbook import _resolve_scope
 
-TABLES = ("tong-hop", "trang-thai", "cham-tien-do", "danh-muc", "ban-ghi-can-sua")
+TABLES = ("tong-hop", "trang-thai", "cham-tien-do", "danh-muc", "ban-ghi-can-sua", "hoc-sinh-chua-dat")
 
 
 def _cell(v):
@@ -70,9 +71,11 @@ def build_table(ev: Evaluation, viewer: Viewer, name: str | None = None,
     name = name or ("danh-muc" if school else "trang-thai")
     if name not in TABLES:
         raise ValueError(f"Bảng «{name}» không có; chọn một trong: {', '.join(TABLES)}.")
-    if name in ("danh-muc", "ban-ghi-can-sua"):
+    if name in ("danh-muc", "ban-ghi-can-sua", "hoc-sinh-chua-dat"):
         if not school:
             raise ValueError(f"Bảng «{name}» cần mã trường (--school).")
+        if name == "hoc-sinh-chua-dat":
+            return T.students_table(ev, viewer, school, store)
         return (T.checklist_table if name == "danh-muc" else T.findings_table)(ev, viewer, school)
     if name == "tong-hop":
         return T.summary_table(ev, viewer, district)

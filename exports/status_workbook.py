@@ -274,7 +274,11 @@ def _sheet_name(name: str, taken: set[str]) -> str:
 
 
 def _resolve_scope(viewer: Viewer, district: str | None, school: str | None) -> tuple[str | None, str | None]:
-    """A district office can only export its district; a school only itself."""
+    """A district office can only export its district; a school only itself; leadership
+    downloads summaries (city or district), not an institution's record lists."""
+    if viewer.role == "lanh_dao" and school:
+        raise PermissionError("Tài khoản lãnh đạo tải các bảng tổng hợp (toàn thành phố hoặc quận/huyện), "
+                              "không tải danh sách bản ghi của từng trường.")
     if viewer.role == "phong_gd":
         if district and district != viewer.district_code:
             raise PermissionError("Tài khoản Phòng GD&ĐT chỉ tải được số liệu của quận/huyện mình.")
@@ -322,6 +326,7 @@ def build_workbook(ev: Evaluation, viewer: Viewer, store: Store | str | Path | N
         label = f"{inst['school_name']} (mã {school})"
         add(chk, f"Danh mục yêu cầu của {inst['school_name']}", label)
         add(T.findings_table(ev, viewer, school), "Các bản ghi cần sửa", label)
+        add(T.students_table(ev, viewer, school, store), "Học sinh lớp 12 chưa đạt", label)
         styles.close(wb)
         return wb, rows
 

@@ -361,3 +361,28 @@ def findings_table(ev: Evaluation, viewer: Viewer, school: str) -> Table:
              "Cảnh báo": STATUS_COLORS["done_late"]}
     return Table("Bản ghi cần sửa", "Các bản ghi cần sửa", out, status_cols=["Mức độ"], fills=fills,
                  wide_cols=["Cần sửa"], freeze_cols=2, csv_name="ban-ghi-can-sua")
+
+
+# ---- one institution's students not done (personal values masked by role) ----------------
+
+def students_table(ev: Evaluation, viewer: Viewer, school: str,
+                   store: Store | str | Path | None = None) -> Table:
+    """The grade-12 students not done with what each lacks; CCCD, birth date and address
+    masked by the same rule as the pages (data_access.queries.mask_people / access.mask_*)."""
+    from data_access import queries
+    root = store.root if isinstance(store, Store) else (Path(store) if store else queries.store_path())
+    df = queries.students_not_done_at(ev, viewer, school, root)
+    out = pd.DataFrame({
+        "STT": range(1, len(df) + 1),
+        "Mã học sinh": df["student_id"],
+        "Họ và tên": df["full_name"],
+        "Lớp": df["class_name"],
+        "Ngày sinh": df["birth_date"],
+        "Số CMND/CCCD": df["id_number"],
+        "Nơi thường trú": df["permanent_address"],
+        "Chưa đạt yêu cầu": [", ".join(x) for x in df["requirements"]],
+        "Còn thiếu / cần sửa": [" | ".join(x) for x in df["lacks"]],
+    }).reset_index(drop=True)
+    return Table("Học sinh chưa đạt", "Học sinh lớp 12 chưa đạt và còn thiếu gì", out,
+                 wide_cols=["Còn thiếu / cần sửa", "Nơi thường trú"], freeze_cols=3,
+                 csv_name="hoc-sinh-chua-dat")

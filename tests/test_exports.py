@@ -178,7 +178,7 @@ def test_district_and_school_files_and_scope(ev, store):
     with pytest.raises(PermissionError):
         status_workbook.build_workbook(ev, q1, store, district="761")
     wb, rows = status_workbook.build_workbook(ev, SYSTEM, store, school="S1")
-    assert wb.sheetnames == ["Danh mục yêu cầu", "Bản ghi cần sửa"]
+    assert wb.sheetnames == ["Danh mục yêu cầu", "Bản ghi cần sửa", "Học sinh chưa đạt"]
     ws = wb["Danh mục yêu cầu"]
     head = [c.value for c in ws[4]]
     assert ws.cell(row=5, column=head.index("Trạng thái") + 1).value == "Quá hạn"

@@ -150,7 +150,8 @@ def setup(page_url: str) -> Ctx | None:
     ss = st.session_state
     qp = st.query_params.to_dict()
     ids = list(snaps["snapshot_id"])
-    if (qp and qp != ss.get("_qp_last")) or K_SNAPSHOT not in ss:
+    fresh_qp = bool(qp and qp != ss.get("_qp_last"))
+    if fresh_qp or K_SNAPSHOT not in ss:
         _apply_query_params(qp, snaps, viewer)
     if ss.get(K_SNAPSHOT) not in ids:
         ss[K_SNAPSHOT] = ids[-1]
@@ -164,6 +165,10 @@ def setup(page_url: str) -> Ctx | None:
     req_ids = list(reqs["requirement_id"])
     ss[K_REQS] = [r for r in ss.get(K_REQS, []) if r in req_ids]
     dist_codes = list(dists["district_code"])
+    if fresh_qp and qp.get("district") and qp["district"] not in dist_codes:
+        # ?district= of another district: refused here (the queries would return nothing anyway).
+        scope_refused(f"Quận/huyện mã {qp['district']}", f"quan:{qp['district']}", store=store,
+                      viewer=viewer)
     if viewer.role == "phong_gd":
         ss[K_DISTRICT] = viewer.district_code
     if ss.get(K_DISTRICT) not in dist_codes:
@@ -199,7 +204,6 @@ def setup(page_url: str) -> Ctx | None:
 
     if sb.button("Bỏ lọc", key="clear_filters", icon=":material/filter_alt_off:", on_click=_clear):
         st.rerun()
-    sb.caption(f"Người xem: {viewer.display_name or viewer.username}")
 
     sid = ss[K_SNAPSHOT]
     c = Ctx(viewer=viewer, store=store, snaps=snaps, snapshot_id=sid, as_of=as_of_of[sid],
@@ -227,10 +231,33 @@ def set_page_param(key: str, value: str | None) -> None:
     st.session_state["_qp_last"] = st.query_params.to_dict()
 
 
+K_SCOPE_NOTICE = "_scope_notice"
+
+
+def scope_refused(what: str, obj: str, store: str | None = None, viewer: Viewer | None = None) -> None:
+    """Say that ``what`` is out of the viewer's scope (shown by header(), or at once when the
+    header is already drawn) and write the attempt to the audit trail."""
+    msg = (f"{what} nằm ngoài phạm vi được phân quyền của tài khoản này (hoặc không có trong dữ "
+           "liệu): không hiển thị số liệu của đơn vị đó.")
+    if store is None:
+        c = ctx()
+        store, viewer = c.store, c.viewer
+        st.warning(msg, icon=":material/block:")
+    else:
+        st.session_state[K_SCOPE_NOTICE] = msg
+    try:
+        ops.audit(store, viewer, "scope.denied", obj)
+    except Exception:  # noqa: BLE001 - the refusal holds even if the trail cannot be written
+        pass
+
+
 def header(title: str, help_text: str | None = None) -> Ctx:
     """Page title, the snapshot shown and a summary of the active filters."""
     c = ctx()
     st.title(title, help=help_text)
+    notice = st.session_state.pop(K_SCOPE_NOTICE, None)
+    if notice:
+        st.warning(notice, icon=":material/block:")
     newest = c.snapshot_id == c.snaps.iloc[-1]["snapshot_id"]
     parts = [fmt.as_of_caption(c.as_of) + ("" if newest else " (không phải snapshot mới nhất)")]
     f = c.filters

@@ -1,25 +1,22 @@
 """Tiến độ CSDL — entry point: navigation (st.navigation), the snapshot shown and the global
 filters (sidebar, shared by every page; see app_state.py). Pages live in pages/, one per job.
 
-The Planning–Finance Division's pages (issue 5) register themselves here by existing: a file
-listed in KHTC_PAGES appears in the "Phòng KHTC" section as soon as it is in pages/.
+Access control (issue 6): nobody sees a page before logging in (auth_ui.login_page); the menu
+holds only the pages the viewer's role may use (navigation.page_specs); on generated sample
+data the demo accounts are created on the first run (data_access.accounts).
 """
 from pathlib import Path
 
 import streamlit as st
 
 import app_state
+import auth_ui
+import navigation
+from data_access import accounts, current_user
 
 ROOT = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="Tiến độ CSDL", page_icon=":material/fact_check:", layout="wide")
-
-KHTC_PAGES = [  # (file, title, icon, url path) — shown only when the file exists
-    ("pages/laggards.py", "Đơn vị chậm tiến độ", ":material/campaign:", "don-vi-cham"),
-    ("pages/paper_register.py", "Sổ nhận bản giấy", ":material/inventory:", "so-nhan-ban-giay"),
-    ("pages/downloads.py", "Tải bảng tổng hợp", ":material/download:", "tai-ve"),
-]
-
 
 def no_data_page():
     st.title("Tiến độ cập nhật CSDL")
@@ -30,29 +27,33 @@ def no_data_page():
         "hoặc tạo và nhập dữ liệu mẫu bằng `make run`. Sau khi nhập xong, tải lại trang này.")
 
 
-main = {
-    "Theo dõi": [
-        st.Page(app_state.OVERVIEW[0], title="Tổng quan", icon=":material/dashboard:",
-                url_path=app_state.OVERVIEW[1], default=True),
-        st.Page(app_state.DISTRICTS[0], title="Quận/huyện", icon=":material/map:",
-                url_path=app_state.DISTRICTS[1]),
-        st.Page(app_state.INSTITUTION[0], title="Trường", icon=":material/school:",
-                url_path=app_state.INSTITUTION[1]),
-        st.Page(app_state.REPORTS[0], title="Báo cáo", icon=":material/assignment_turned_in:",
-                url_path=app_state.REPORTS[1]),
-        st.Page(app_state.QUALITY[0], title="Chất lượng dữ liệu", icon=":material/rule:",
-                url_path=app_state.QUALITY[1]),
-    ],
-}
-khtc = [st.Page(f, title=t, icon=i, url_path=u) for f, t, i, u in KHTC_PAGES if (ROOT / f).exists()]
-if khtc:
-    main["Phòng KHTC"] = khtc
+def role_navigation(viewer):
+    """The st.navigation pages of a role (navigation.page_specs): only the pages it may use."""
+    out = {}
+    for section, specs in navigation.sections(viewer.role).items():
+        out[section] = [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path,
+                                default=(p == navigation.page_specs(viewer.role)[0]))
+                        for p in specs]
+    return out
 
+
+store = app_state.queries.store_path()
 if app_state.queries.snapshots().empty:
     pg = st.navigation([st.Page(no_data_page, title="Chưa có dữ liệu", icon=":material/database_off:",
                                 default=True)])
     pg.run()
+    st.stop()
+
+demo = accounts.ensure_demo_accounts(store)
+viewer = current_user.resolve(store)
+if viewer is None:
+    # Every page's URL is known (hidden menu) so that, after login, the page and the query
+    # parameters the URL asked for open; nothing but the login form runs before that.
+    st.navigation([st.Page(p.file, title=p.title, url_path=p.url_path, default=(p.key == "overview"))
+                   for p in navigation.PAGES.values()], position="hidden")
+    auth_ui.login_page(store, demo)
 else:
-    pg = st.navigation(main)
+    pg = st.navigation(role_navigation(viewer))
     app_state.setup(pg.url_path)
+    auth_ui.sidebar_account(store, viewer, demo)
     pg.run()

@@ -1,8 +1,16 @@
 """Who is using the dashboard, as a ``Viewer``: the one place the pages ask.
 
-Why a module of its own: ``st.user`` cannot be faked in AppTest, and login (issue 6) will sit
-behind this function. Tests replace the viewer with ``set_viewer(...)`` (or by monkeypatching
-``current_viewer``); until login exists everyone is the demo administrator.
+Why a module of its own: ``st.user`` cannot be faked in AppTest, and tests must be able to be
+any role. The order is:
+1. ``set_viewer(...)`` (tests in the same process, e.g. AppTest);
+2. ``TIENDO_VIEWER`` in the server's environment ("quan_tri", "phong_gd:760",
+   "truong:79760001"): a test/bench hook that skips login; the interface says so in red;
+3. the logged-in session: ``resolve(store)`` (called by dashboard.py on every run) checks the
+   session token kept in ``st.session_state`` against the sessions table (idle time, logout,
+   disabled account) and puts the viewer in ``st.session_state``; with single sign-on
+   configured (``[auth]`` in .streamlit/secrets.toml) the identity's e-mail comes from
+   ``st.user`` and is mapped to a local account.
+``current_viewer()`` returns None when nobody is logged in.
 """
 from __future__ import annotations
 
@@ -10,27 +18,93 @@ import os
 
 from .access import Viewer
 
-DEMO_VIEWER = Viewer("demo", "quan_tri", display_name="Quản trị (bản trình diễn)")
+K_TOKEN, K_VIEWER, K_NOTICE = "_auth_token", "_auth_viewer", "_auth_notice"
 _override: Viewer | None = None
 
 
 def set_viewer(viewer: Viewer | None) -> None:
-    """Replace the current viewer (tests); None restores the default."""
+    """Replace the current viewer (tests); None restores the default (login)."""
     global _override
     _override = viewer
 
 
-def current_viewer() -> Viewer:
-    if _override is not None:
-        return _override
-    # A district or school view for demos and tests run in a subprocess:
-    # TIENDO_VIEWER="phong_gd:760" or "truong:79760001".
+def env_viewer() -> Viewer | None:
+    """The viewer named by TIENDO_VIEWER (tests and benches run in a subprocess), or None."""
     spec = os.environ.get("TIENDO_VIEWER", "").strip()
-    if spec:
-        role, _, scope = spec.partition(":")
-        if role == "phong_gd":
-            return Viewer("demo_" + scope, role, district_code=scope)
-        if role == "truong":
-            return Viewer("demo_" + scope, role, school_code=scope)
-        return Viewer("demo", role)
-    return DEMO_VIEWER
+    if not spec:
+        return None
+    role, _, scope = spec.partition(":")
+    if role == "phong_gd":
+        return Viewer("test_" + scope, role, district_code=scope, display_name=f"Kiểm thử {spec}")
+    if role == "truong":
+        return Viewer("test_" + scope, role, school_code=scope, display_name=f"Kiểm thử {spec}")
+    return Viewer("test", role, display_name=f"Kiểm thử {spec}")
+
+
+def bypass_viewer() -> Viewer | None:
+    """A viewer that skips login (test override or TIENDO_VIEWER), or None."""
+    return _override if _override is not None else env_viewer()
+
+
+def current_viewer() -> Viewer | None:
+    v = bypass_viewer()
+    if v is not None:
+        return v
+    try:
+        import streamlit as st
+        return st.session_state.get(K_VIEWER)
+    except Exception:  # noqa: BLE001 - outside a Streamlit run
+        return None
+
+
+def sso_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section (OIDC through st.login)."""
+    try:
+        import streamlit as st
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file
+        return False
+
+
+REASONS = {
+    "expired": "Phiên làm việc đã hết hạn do không hoạt động quá lâu. Hãy đăng nhập lại.",
+    "ended": "Phiên làm việc đã kết thúc (đã đăng xuất trên thiết bị này hoặc mọi thiết bị). "
+             "Hãy đăng nhập lại.",
+    "disabled": "Tài khoản đã bị vô hiệu hóa hoặc không còn dùng được; phiên làm việc đã kết thúc.",
+}
+
+
+def resolve(store) -> Viewer | None:
+    """Check this browser session's login and return its viewer (None: show the login page;
+    a reason for the user, if any, is in st.session_state[K_NOTICE])."""
+    import streamlit as st
+    from . import accounts
+
+    v = bypass_viewer()
+    if v is not None:
+        return v
+    ss = st.session_state
+    if sso_configured() and K_TOKEN not in ss:
+        user = st.user
+        if getattr(user, "is_logged_in", False):
+            res = accounts.sso_account(store, user.get("email"))
+            if not res.ok:
+                ss[K_NOTICE] = res.message
+                ss["_sso_refused"] = True
+                return None
+            ss[K_TOKEN] = accounts.open_session(store, res.viewer.username)
+            from . import ops
+            ops.audit(store, res.viewer, "login.success", f"account:{res.viewer.username}",
+                      detail={"method": "sso"})
+    token = ss.get(K_TOKEN)
+    if not token:
+        ss.pop(K_VIEWER, None)
+        return None
+    state = accounts.check_session(store, token)
+    if state.viewer is None:
+        ss.pop(K_TOKEN, None)
+        ss.pop(K_VIEWER, None)
+        ss[K_NOTICE] = REASONS.get(state.reason, REASONS["ended"])
+        return None
+    ss[K_VIEWER] = state.viewer
+    return state.viewer

@@ -14,12 +14,14 @@ ss = st.session_state
 ev = planning.evaluation(c.store, c.snapshot_id)
 v = c.viewer
 
-districts = ev.df("SELECT DISTINCT s.district_code, coalesce(d.district_name, s.district_code) AS name "
-                  "FROM cur_schools s LEFT JOIN ref_districts d USING (district_code) ORDER BY 1")
-dname = dict(zip(districts["district_code"], districts["name"]))
+districts = c.q("districts")   # the districts in the viewer's scope (query layer)
+districts = districts[districts["n_schools"] > 0]
+dname = dict(zip(districts["district_code"], districts["district_name"]))
 KINDS = {"city": "Toàn thành phố (lãnh đạo Sở)", "district": "Một quận/huyện (gửi Phòng GD&ĐT)",
          "school": "Một trường (danh mục yêu cầu)"}
-allowed = {"truong": ["school"], "phong_gd": ["district", "school"]}.get(v.role, list(KINDS))
+# What each role may download (the export layer enforces the same scope: exports/status_workbook).
+allowed = {"truong": ["school"], "phong_gd": ["district", "school"],
+           "lanh_dao": ["city", "district"]}.get(v.role, list(KINDS))
 kind = st.radio("Phạm vi", allowed, format_func=KINDS.get, key="dl_kind", horizontal=True)
 
 district = school = None
@@ -42,8 +44,11 @@ table = None
 if fmt_choice == "csv":
     names = {"tong-hop": "Tổng hợp thành phố và quận/huyện", "trang-thai": "Trạng thái từng trường",
              "cham-tien-do": "Trường chậm tiến độ", "danh-muc": "Danh mục yêu cầu của trường",
-             "ban-ghi-can-sua": "Bản ghi cần sửa của trường"}
-    opts = ["danh-muc", "ban-ghi-can-sua"] if kind == "school" else ["trang-thai", "tong-hop", "cham-tien-do"]
+             "ban-ghi-can-sua": "Bản ghi cần sửa của trường",
+             "hoc-sinh-chua-dat": "Học sinh lớp 12 chưa đạt của trường"}
+    opts = (["danh-muc", "ban-ghi-can-sua", "hoc-sinh-chua-dat"] if kind == "school"
+            else ["trang-thai", "tong-hop"] if v.role == "lanh_dao"
+            else ["trang-thai", "tong-hop", "cham-tien-do"])
     table = st.selectbox("Bảng", opts, format_func=names.get, key="dl_table")
 
 request = (c.snapshot_id, kind, district, school, fmt_choice, table)

@@ -19,6 +19,8 @@ if qp_school and qp_school != ss.get("_school_qp_seen"):
     ss["cur_school"] = qp_school
     ss["_school_qp_seen"] = qp_school
 if c.viewer.role == "truong":
+    if qp_school and qp_school != c.viewer.school_code:
+        A.scope_refused(f"Trường mã {qp_school}", f"truong:{qp_school}")
     ss["cur_school"] = c.viewer.school_code
 
 
@@ -53,8 +55,12 @@ ss["_school_qp_seen"] = school
 
 prof = c.q("school_profile", school_code=school)
 if prof.empty:
-    st.warning(f"Không có trường mã {school} trong dữ liệu tại thời điểm này (hoặc ngoài phạm vi "
-               "được xem).", icon=":material/help:")
+    if c.viewer.role in ("phong_gd", "truong"):
+        # Out of scope (or unknown): the query layer returned nothing; say so, show nothing.
+        A.scope_refused(f"Trường mã {school}", f"truong:{school}")
+        ss.pop("cur_school", None)
+    else:
+        st.warning(f"Không có trường mã {school} trong dữ liệu tại thời điểm này.", icon=":material/help:")
     st.stop()
 p = prof.iloc[0]
 st.subheader(p.school_name)
@@ -124,7 +130,7 @@ if snd.empty:
                icon=":material/check_circle:")
 else:
     if not c.viewer.sees_personal:
-        st.caption("Số CMND/CCCD và ngày sinh được che một phần theo quyền của tài khoản.")
+        st.caption("Số CMND/CCCD, ngày sinh và nơi thường trú được che một phần theo quyền của tài khoản.")
     reqs = c.q("requirements")
     rname = dict(zip(reqs["requirement_id"], reqs["name"]))
     snd["requirements"] = snd["requirements"].map(lambda ids: "; ".join(rname.get(i, i) for i in ids))
@@ -133,9 +139,30 @@ else:
     st.dataframe(snd, hide_index=True, width="stretch", height=min(600, 38 + 35 * len(snd)),
                  column_config={"student_id": "Mã học sinh", "full_name": "Họ và tên", "class_name": "Lớp",
                                 "birth_date": "Ngày sinh", "id_number": "Số CMND/CCCD",
+                                "permanent_address": "Nơi thường trú",
                                 "requirements": "Chưa đạt yêu cầu", "lacks": st.column_config.TextColumn(
                                     "Còn thiếu / cần sửa", width="large"),
                                 "n_errors": "Số lỗi"})
+
+    if c.viewer.role == "khtc":
+        # One record at a time, on purpose, and written to the audit trail (queries.student_record).
+        with st.expander("Xem thông tin cá nhân của một học sinh", icon=":material/visibility:"):
+            st.caption("Hiện số CMND/CCCD, ngày sinh và nơi thường trú đầy đủ của MỘT học sinh. "
+                       "Mỗi lần xem được ghi vào nhật ký truy cập.")
+            names = dict(zip(snd["student_id"], snd["full_name"]))
+            sid = st.selectbox("Học sinh", list(snd["student_id"]), index=None, key="pii_student",
+                               format_func=lambda s: f"{names.get(s) or ''} ({s})",
+                               placeholder="— chọn học sinh —")
+            if st.button("Xem thông tin cá nhân", key="pii_open", icon=":material/visibility:",
+                         disabled=sid is None):
+                try:
+                    rec = queries.student_record(c.viewer, school, sid, snapshot_id=c.snapshot_id,
+                                                 store=c.store)
+                    st.table({"Mã học sinh": [rec["student_id"]], "Họ và tên": [rec["full_name"]],
+                              "Ngày sinh": [rec["birth_date"]], "Số CMND/CCCD": [rec["id_number"]],
+                              "Nơi thường trú": [rec["permanent_address"]]})
+                except (PermissionError, LookupError) as e:
+                    st.error(str(e), icon=":material/block:")
 
 # ---- history ----------------------------------------------------------------------------------
 st.markdown("#### Tiến độ qua các lần trích xuất")

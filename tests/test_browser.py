@@ -51,7 +51,10 @@ def server(browser_store):
         [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "TIENDO_STORE": str(browser_store)}, stdout=log, stderr=log)
+        # The tour runs as the administrator without the login form (TIENDO_VIEWER); logging
+        # in and scope through the URL are tested in tests/test_browser_auth.py.
+        cwd=ROOT, env={**os.environ, "TIENDO_STORE": str(browser_store), "TIENDO_VIEWER": "quan_tri"},
+        stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 30

@@ -35,7 +35,9 @@ def sample_store(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _reset_viewer():
-    set_viewer(None)
+    # The pages' own tests run as the administrator without logging in (set_viewer); login
+    # and roles are tested in tests/test_access.py and tests/test_browser_auth.py.
+    set_viewer(Viewer("demo", "quan_tri"))
     yield
     set_viewer(None)
 

@@ -193,6 +193,15 @@ def page_store(demo_store, tmp_path_factory):
     return root
 
 
+@pytest.fixture(autouse=True)
+def _as_admin():
+    # AppTest cannot log in through st.user; the pages run as the administrator (set_viewer).
+    from data_access.current_user import set_viewer
+    set_viewer(Viewer("demo", "quan_tri"))
+    yield
+    set_viewer(None)
+
+
 def _page(monkeypatch, store, page):
     from streamlit.testing.v1 import AppTest
     monkeypatch.setenv("TIENDO_STORE", str(store))

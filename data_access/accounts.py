@@ -1,0 +1,557 @@
+"""Local accounts, login sessions and demo accounts, in the operational store (ops.sqlite).
+
+Why here, beside ops.py: accounts are user writes like follow-ups, and several dashboard
+processes share them; SQLite in WAL mode with short ``BEGIN IMMEDIATE`` transactions (the same
+connection rules as ops.py) serves that.
+
+- Passwords are hashed with argon2id (argon2-cffi ``PasswordHasher``); a clear password is never
+  written anywhere: ``add`` and ``reset_password`` return a generated one for the caller to show
+  once. Audit lines for accounts carry the username, never the password.
+- Login (``authenticate``): after ``MAX_FAILURES`` (5) failed attempts in a row an account waits
+  ``LOCKOUT`` (15 minutes); the message says until when. A disabled account cannot log in, and
+  disabling it ends its sessions.
+- Sessions (``sessions`` table): a random token given to the browser session; only its SHA-256
+  is stored. A session ends after ``idle_minutes()`` without activity (TIENDO_IDLE_MINUTES,
+  default 30), on logout, on "logout everywhere", on a password reset and when the account is
+  disabled.
+- Demo accounts (``ensure_demo_accounts``): created only when every snapshot of the store was
+  made by the sample-data generator; they stop working as soon as the store holds anything else.
+- The clock is ``now()``: tests replace ``accounts.clock`` to move time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from . import ops
+from .access import ROLES, Viewer
+from .store import TZ, Store
+
+MAX_FAILURES = 5
+LOCKOUT = dt.timedelta(minutes=15)
+DEFAULT_IDLE_MINUTES = 30
+TOUCH_EVERY = dt.timedelta(seconds=60)   # last_seen is written at most once a minute
+SAMPLE_SOURCE_PREFIX = "sample_data.generate"
+
+_HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash("không-phải-mật-khẩu-" + secrets.token_hex(8))
+
+# Demo accounts (README: "Tài khoản trình diễn"); only ever created on generated sample data.
+DEMO_ACCOUNTS = [
+    # username, role, district, school, display name, password
+    ("demo_lanhdao", "lanh_dao", None, None, "Lãnh đạo Sở (demo)", "demo-lanhdao-2022"),
+    ("demo_khtc", "khtc", None, None, "Phòng KH-TC (demo)", "demo-khtc-2022"),
+    ("demo_phonggd", "phong_gd", "760", None, "Phòng GD&ĐT Quận 1 (demo)", "demo-phonggd-2022"),
+    ("demo_truong", "truong", None, "79764007", "THPT Nguyễn Thị Minh Khai (demo)", "demo-truong-2022"),
+    ("demo_quantri", "quan_tri", None, None, "Quản trị (demo)", "demo-quantri-2022"),
+]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    username      TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    district_code TEXT,
+    school_code   TEXT,
+    display_name  TEXT,
+    email         TEXT,                 -- for single sign-on (OIDC): the identity's e-mail
+    password_hash TEXT,                 -- argon2id, never the password itself
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    is_demo       INTEGER NOT NULL DEFAULT 0,
+    failed_count  INTEGER NOT NULL DEFAULT 0,
+    locked_until  TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS accounts_email ON accounts (lower(email)) WHERE email IS NOT NULL;
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash  TEXT PRIMARY KEY,       -- sha256 of the token (the token is never stored)
+    username    TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    last_seen   TEXT NOT NULL,
+    ended_at    TEXT,
+    end_reason  TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username);
+"""
+
+ACCOUNT_COLUMNS = ["username", "role", "district_code", "school_code", "display_name", "email",
+                   "disabled", "is_demo", "failed_count", "locked_until", "created_at", "updated_at"]
+
+
+class AccountError(ValueError):
+    """A refused account operation; the message is Vietnamese, for the user."""
+
+
+def _system_now() -> dt.datetime:
+    return dt.datetime.now(TZ).replace(microsecond=0)
+
+
+clock = _system_now   # tests replace it (fake clock)
+
+
+def now() -> dt.datetime:
+    return clock()
+
+
+def idle_minutes() -> float:
+    try:
+        return max(1.0, float(os.environ.get("TIENDO_IDLE_MINUTES", DEFAULT_IDLE_MINUTES)))
+    except ValueError:
+        return float(DEFAULT_IDLE_MINUTES)
+
+
+def _st(store) -> Store:
+    return store if isinstance(store, Store) else Store(Path(store))
+
+
+_READY: set[str] = set()
+
+
+def _ensure(store) -> Path:
+    path = _st(store).ops_path
+    key = str(path.resolve())
+    if key in _READY and path.exists():
+        return path
+    ops._ensure_schema(path)
+    con = ops._connect(path)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for stmt in [s.strip() for s in _SCHEMA.split(";") if s.strip()]:
+                con.execute(stmt)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+    _READY.add(key)
+    return path
+
+
+class _Tx:
+    """One short write transaction (BEGIN IMMEDIATE ... COMMIT), as ops._write."""
+
+    def __init__(self, store):
+        self.path = _ensure(store)
+
+    def __enter__(self):
+        self.con = ops._connect(self.path)
+        self.con.execute("BEGIN IMMEDIATE")
+        return self.con
+
+    def __exit__(self, et, e, tb):
+        try:
+            self.con.execute("ROLLBACK" if et else "COMMIT")
+        finally:
+            self.con.close()
+        return False
+
+
+def _rows(store, sql, params=()) -> list[dict]:
+    path = _ensure(store)
+    con = ops._connect(path)
+    try:
+        cur = con.execute(sql, list(params))
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def generate_password(n: int = 16) -> str:
+    """A random password of letters and digits (no look-alikes), for printing once."""
+    alphabet = [c for c in string.ascii_letters + string.digits if c not in "Il1O0o"]
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def _check_password(pw: str) -> None:
+    if len(pw or "") < 10:
+        raise AccountError("Mật khẩu phải có ít nhất 10 ký tự.")
+
+
+def _fmt_time(t: dt.datetime) -> str:
+    return t.astimezone(TZ).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def viewer_of(acc: dict) -> Viewer:
+    return Viewer(acc["username"], acc["role"], district_code=acc.get("district_code") or None,
+                  school_code=acc.get("school_code") or None,
+                  display_name=acc.get("display_name") or "")
+
+
+def get(store, username: str) -> dict | None:
+    r = _rows(store, f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts WHERE username = ?",
+              [username])
+    return r[0] if r else None
+
+
+def list_accounts(store) -> pd.DataFrame:
+    """Every account (no password hash): ACCOUNT_COLUMNS, by username."""
+    return pd.DataFrame(_rows(store, f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts "
+                                     f"ORDER BY username"), columns=ACCOUNT_COLUMNS)
+
+
+def count(store) -> int:
+    if not _st(store).ops_path.exists():
+        return 0
+    return int(_rows(store, "SELECT count(*) AS n FROM accounts")[0]["n"])
+
+
+# ---- account management -------------------------------------------------------------------
+
+def add(store, actor: Viewer, username: str, role: str, district_code: str | None = None,
+        school_code: str | None = None, display_name: str = "", email: str | None = None,
+        password: str | None = None, is_demo: bool = False) -> str:
+    """Create an account; returns its password (the one given, or a generated one) for the
+    caller to show once. Refused: existing username, unknown role, missing scope."""
+    username = (username or "").strip()
+    if not username or any(c.isspace() for c in username):
+        raise AccountError("Tên đăng nhập không được để trống hay chứa khoảng trắng.")
+    if role not in ROLES:
+        raise AccountError(f"Vai trò «{role}» không có; chọn một trong: {', '.join(ROLES)}.")
+    try:
+        Viewer(username, role, district_code=district_code or None, school_code=school_code or None)
+    except ValueError as e:
+        raise AccountError(str(e)) from None
+    if role not in ("phong_gd",):
+        district_code = None
+    if role != "truong":
+        school_code = None
+    pw = password if password is not None else generate_password()
+    if not is_demo:
+        _check_password(pw)
+    h = _HASHER.hash(pw)
+    t = now().isoformat()
+    with _Tx(store) as con:
+        if con.execute("SELECT 1 FROM accounts WHERE username = ?", [username]).fetchone():
+            raise AccountError(f"Đã có tài khoản «{username}».")
+        con.execute("INSERT INTO accounts (username, role, district_code, school_code, display_name, "
+                    "email, password_hash, disabled, is_demo, failed_count, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?)",
+                    [username, role, district_code, school_code, display_name or "",
+                     (email or "").strip().lower() or None, h, int(is_demo), t, t])
+        ops._audit(con, actor, "account.add", f"account:{username}", None, 1,
+                   {"role": role, "district_code": district_code, "school_code": school_code,
+                    "demo": bool(is_demo)})
+    return pw
+
+
+def set_disabled(store, actor: Viewer, username: str, disabled: bool = True) -> None:
+    """Disable (or enable again) an account; disabling ends all its sessions."""
+    with _Tx(store) as con:
+        if not con.execute("SELECT 1 FROM accounts WHERE username = ?", [username]).fetchone():
+            raise AccountError(f"Không có tài khoản «{username}».")
+        con.execute("UPDATE accounts SET disabled = ?, updated_at = ? WHERE username = ?",
+                    [int(disabled), now().isoformat(), username])
+        if disabled:
+            _end_sessions(con, username, "disabled")
+        ops._audit(con, actor, "account.disable" if disabled else "account.enable",
+                   f"account:{username}", None, 1, None)
+
+
+def reset_password(store, actor: Viewer, username: str, password: str | None = None) -> str:
+    """Set a new password (given or generated; returned to show once), clear the lockout and
+    end the account's sessions."""
+    pw = password if password is not None else generate_password()
+    _check_password(pw)
+    h = _HASHER.hash(pw)
+    with _Tx(store) as con:
+        if not con.execute("SELECT 1 FROM accounts WHERE username = ?", [username]).fetchone():
+            raise AccountError(f"Không có tài khoản «{username}».")
+        con.execute("UPDATE accounts SET password_hash = ?, failed_count = 0, locked_until = NULL, "
+                    "updated_at = ? WHERE username = ?", [h, now().isoformat(), username])
+        _end_sessions(con, username, "password_reset")
+        ops._audit(con, actor, "account.reset_password", f"account:{username}", None, 1, None)
+    return pw
+
+
+def set_email(store, actor: Viewer, username: str, email: str | None) -> None:
+    with _Tx(store) as con:
+        con.execute("UPDATE accounts SET email = ?, updated_at = ? WHERE username = ?",
+                    [(email or "").strip().lower() or None, now().isoformat(), username])
+        ops._audit(con, actor, "account.email", f"account:{username}", None, 1, None)
+
+
+# ---- login and sessions ---------------------------------------------------------------------
+
+@dataclass
+class LoginResult:
+    ok: bool
+    message: str = ""
+    viewer: Viewer | None = None
+    token: str | None = None
+
+
+def _actor(username: str, role: str | None = None) -> Viewer:
+    """A viewer for audit lines written before anyone is logged in."""
+    return Viewer(username or "?", role if role in ROLES and role not in ("phong_gd", "truong")
+                  else "lanh_dao")
+
+
+def _audit_login(con, username, acc, action, reason):
+    # Written with the account's own role and scope when it exists; never the password.
+    if acc is not None:
+        try:
+            v = viewer_of(acc)
+        except ValueError:
+            v = _actor(username)
+    else:
+        v = Viewer(username[:64] or "?", "lanh_dao")
+    con.execute("INSERT INTO audit_log (at, username, role, action, object, scope, rows, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [now().isoformat(), v.username, acc["role"] if acc else None, action,
+                 f"account:{v.username}", ops._scope_text(v) if acc else None, None,
+                 ops._clean_detail({"reason": reason} if reason else None)])
+
+
+def authenticate(store, username: str, password: str) -> LoginResult:
+    """Check a username and password; on success open a session (``token``). Every attempt is
+    audited (login.success / login.failure with the reason)."""
+    username = (username or "").strip()
+    t = now()
+    path = _ensure(store)
+    demo_ok = store_is_sample(store)
+    con = ops._connect(path)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            cur = con.execute("SELECT * FROM accounts WHERE username = ?", [username])
+            row = cur.fetchone()
+            acc = dict(zip([d[0] for d in cur.description], row)) if row else None
+            result = _check_login(con, acc, username, password or "", t, demo_ok)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+    return result
+
+
+_WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
+
+
+def _check_login(con, acc, username, password, t, demo_ok) -> LoginResult:
+    if acc is None:
+        try:
+            _HASHER.verify(_DUMMY_HASH, password)   # same work as a real check
+        except VerificationError:
+            pass
+        _audit_login(con, username, None, "login.failure", "unknown_user")
+        return LoginResult(False, _WRONG)
+    if acc["locked_until"]:
+        until = dt.datetime.fromisoformat(acc["locked_until"])
+        if t < until:
+            _audit_login(con, username, acc, "login.failure", "locked")
+            return LoginResult(False, f"Tài khoản tạm khóa do đăng nhập sai {MAX_FAILURES} lần liên tiếp. "
+                                      f"Hãy thử lại sau {_fmt_time(until)}.")
+    try:
+        ok = _HASHER.verify(acc["password_hash"] or _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        fails = (0 if acc["locked_until"] else int(acc["failed_count"])) + 1
+        locked = (t + LOCKOUT) if fails >= MAX_FAILURES else None
+        con.execute("UPDATE accounts SET failed_count = ?, locked_until = ? WHERE username = ?",
+                    [0 if locked else fails, locked.isoformat() if locked else None, username])
+        _audit_login(con, username, acc, "login.failure", "locked_now" if locked else "wrong_password")
+        if locked:
+            return LoginResult(False, f"Sai mật khẩu {MAX_FAILURES} lần liên tiếp: tài khoản tạm khóa đến "
+                                      f"{_fmt_time(locked)}.")
+        left = MAX_FAILURES - fails
+        return LoginResult(False, f"{_WRONG} Còn {left} lần thử trước khi tài khoản bị tạm khóa 15 phút.")
+    if acc["disabled"]:
+        _audit_login(con, username, acc, "login.failure", "disabled")
+        return LoginResult(False, "Tài khoản đã bị vô hiệu hóa. Liên hệ quản trị hệ thống.")
+    if acc["is_demo"] and not demo_ok:
+        _audit_login(con, username, acc, "login.failure", "demo_on_real_data")
+        return LoginResult(False, "Tài khoản trình diễn chỉ dùng được với dữ liệu mẫu.")
+    if _HASHER.check_needs_rehash(acc["password_hash"]):
+        con.execute("UPDATE accounts SET password_hash = ? WHERE username = ?",
+                    [_HASHER.hash(password), username])
+    token = secrets.token_urlsafe(32)
+    con.execute("UPDATE accounts SET failed_count = 0, locked_until = NULL WHERE username = ?", [username])
+    con.execute("INSERT INTO sessions (token_hash, username, created_at, last_seen) VALUES (?, ?, ?, ?)",
+                [_hash_token(token), username, t.isoformat(), t.isoformat()])
+    _audit_login(con, username, acc, "login.success", None)
+    return LoginResult(True, "", viewer_of(acc), token)
+
+
+@dataclass
+class SessionState:
+    viewer: Viewer | None
+    reason: str = ""      # "", "expired", "ended", "disabled", "unknown"
+
+
+def open_session(store, username: str) -> str:
+    """A new session for an account already authenticated elsewhere (single sign-on)."""
+    token = secrets.token_urlsafe(32)
+    t = now().isoformat()
+    with _Tx(store) as con:
+        con.execute("INSERT INTO sessions (token_hash, username, created_at, last_seen) VALUES (?, ?, ?, ?)",
+                    [_hash_token(token), username, t, t])
+    return token
+
+
+def check_session(store, token: str | None) -> SessionState:
+    """The viewer of a live session (and its last_seen moved forward), or why there is none.
+    A session is live when not ended, its account exists, is enabled (and, for a demo account,
+    the store still holds only sample data) and it was active within ``idle_minutes()``."""
+    if not token:
+        return SessionState(None, "unknown")
+    th = _hash_token(token)
+    rows = _rows(store, "SELECT s.*, a.role, a.district_code, a.school_code, a.display_name, "
+                        "a.disabled, a.is_demo FROM sessions s LEFT JOIN accounts a USING (username) "
+                        "WHERE s.token_hash = ?", [th])
+    if not rows:
+        return SessionState(None, "unknown")
+    s = rows[0]
+    if s["ended_at"]:
+        return SessionState(None, "disabled" if s["end_reason"] == "disabled" else "ended")
+    if s["role"] is None or s["disabled"]:
+        return SessionState(None, "disabled")
+    t = now()
+    last = dt.datetime.fromisoformat(s["last_seen"])
+    if t - last > dt.timedelta(minutes=idle_minutes()):
+        with _Tx(store) as con:
+            con.execute("UPDATE sessions SET ended_at = ?, end_reason = 'expired' "
+                        "WHERE token_hash = ? AND ended_at IS NULL", [t.isoformat(), th])
+        return SessionState(None, "expired")
+    if s["is_demo"] and not store_is_sample(store):
+        return SessionState(None, "disabled")
+    if t - last >= TOUCH_EVERY:
+        with _Tx(store) as con:
+            con.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ? AND ended_at IS NULL",
+                        [t.isoformat(), th])
+    return SessionState(viewer_of(s))
+
+
+def _end_sessions(con, username: str, reason: str) -> int:
+    return con.execute("UPDATE sessions SET ended_at = ?, end_reason = ? "
+                       "WHERE username = ? AND ended_at IS NULL",
+                       [now().isoformat(), reason, username]).rowcount
+
+
+def logout(store, token: str | None, viewer: Viewer | None = None) -> None:
+    if not token:
+        return
+    with _Tx(store) as con:
+        con.execute("UPDATE sessions SET ended_at = ?, end_reason = 'logout' "
+                    "WHERE token_hash = ? AND ended_at IS NULL", [now().isoformat(), _hash_token(token)])
+        if viewer is not None:
+            ops._audit(con, viewer, "logout", f"account:{viewer.username}", None, None, None)
+
+
+def logout_everywhere(store, viewer: Viewer) -> int:
+    """End every session of the viewer's account (all devices); returns how many."""
+    with _Tx(store) as con:
+        n = _end_sessions(con, viewer.username, "logout_everywhere")
+        ops._audit(con, viewer, "logout.everywhere", f"account:{viewer.username}", None, n, None)
+    return n
+
+
+# ---- single sign-on -------------------------------------------------------------------------
+
+def sso_account(store, email: str | None) -> LoginResult:
+    """Map an identity's e-mail (st.user.email after st.login) to a local account: its role and
+    scope. Unknown, disabled, or demo accounts are refused with a message."""
+    e = (email or "").strip().lower()
+    if not e:
+        return LoginResult(False, "Tài khoản đăng nhập một lần không có địa chỉ e-mail.")
+    rows = _rows(store, "SELECT * FROM accounts WHERE lower(email) = ?", [e])
+    if not rows:
+        return LoginResult(False, f"Địa chỉ {e} chưa được cấp quyền xem bảng theo dõi. "
+                                  "Liên hệ quản trị hệ thống để được tạo tài khoản.")
+    acc = rows[0]
+    if acc["disabled"]:
+        return LoginResult(False, "Tài khoản đã bị vô hiệu hóa. Liên hệ quản trị hệ thống.")
+    if acc["is_demo"]:
+        return LoginResult(False, "Tài khoản trình diễn không dùng đăng nhập một lần.")
+    return LoginResult(True, "", viewer_of(acc))
+
+
+# ---- demo accounts and the first administrator ---------------------------------------------
+
+_SAMPLE_CACHE: dict[tuple, bool] = {}
+
+
+def store_is_sample(store) -> bool:
+    """True when the store has snapshots and every one was made by sample_data.generate
+    (the manifest's ``source``, kept in each snapshot's _meta)."""
+    st = _st(store)
+    snaps = st.list_snapshots()
+    if snaps.empty:
+        return False
+    key = (str(st.root.resolve()), tuple(snaps["snapshot_id"]))
+    if key in _SAMPLE_CACHE:
+        return _SAMPLE_CACHE[key]
+    ok = True
+    for sid in snaps["snapshot_id"]:
+        try:
+            src = st.read_meta(sid).get("source") or ""
+        except (OSError, FileNotFoundError):
+            ok = False
+            break
+        if not str(src).startswith(SAMPLE_SOURCE_PREFIX):
+            ok = False
+            break
+    _SAMPLE_CACHE[key] = ok
+    return ok
+
+
+SYSTEM_ACTOR = Viewer("system", "quan_tri", display_name="Hệ thống")
+
+
+def ensure_demo_accounts(store) -> bool:
+    """Create the demo accounts (DEMO_ACCOUNTS) when the store holds only generated sample data
+    and has no account yet. Returns True when demo accounts exist and may be used."""
+    if not store_is_sample(store):
+        return False
+    if count(store) == 0:
+        for u, role, d, s, name, pw in DEMO_ACCOUNTS:
+            try:
+                add(store, SYSTEM_ACTOR, u, role, d, s, name, password=pw, is_demo=True)
+            except AccountError:
+                pass   # another process created it first
+    return demo_in_use(store)
+
+
+def demo_in_use(store) -> bool:
+    if not _st(store).ops_path.exists():
+        return False
+    n = _rows(store, "SELECT count(*) AS n FROM accounts WHERE is_demo = 1 AND disabled = 0")[0]["n"]
+    return bool(n) and store_is_sample(store)
+
+
+def init_admin(store, username: str = "quantri", display_name: str = "Quản trị hệ thống",
+               password: str | None = None) -> str:
+    """The first administrator of a real deployment: refused when a (non-demo) administrator
+    already exists. Returns the password to print once."""
+    rows = _rows(store, "SELECT username FROM accounts WHERE role = 'quan_tri' AND is_demo = 0 "
+                        "AND disabled = 0")
+    if rows:
+        raise AccountError(f"Đã có tài khoản quản trị ({rows[0]['username']}); dùng "
+                           "«users reset-password» nếu quên mật khẩu.")
+    return add(store, SYSTEM_ACTOR, username, "quan_tri", display_name=display_name, password=password)
+
+
+def needs_first_admin(store) -> bool:
+    """A store with data but no usable account (and no demo accounts): the login page explains
+    how to create the first administrator."""
+    return count(store) == 0 or not _rows(
+        store, "SELECT 1 FROM accounts WHERE disabled = 0 AND (is_demo = 0 OR ?) LIMIT 1",
+        [int(store_is_sample(store))])

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import app_state as A
+import navigation
 from data_access import formatting as fmt
 from data_access import queries
 
@@ -68,8 +69,9 @@ st.caption(" · ".join(x for x in [
     f"Mã {p.school_code}", p.district_name or "", ", ".join(fmt.level_label(l) for l in (p.levels or [])),
     p.ownership or "", f"quản lý: {p.managed_by}" if p.managed_by else "",
     f"Hiệu trưởng: {p.principal}" if p.principal else "", p.phone or "", p.email or ""] if x))
-st.page_link(A.DISTRICTS[0], label=f"Xem {p.district_name}", icon=":material/map:",
-             query_params=c.params(district=p.district_code))
+if navigation.allowed(c.viewer.role, "districts"):
+    st.page_link(A.DISTRICTS[0], label=f"Xem {p.district_name}", icon=":material/map:",
+                 query_params=c.params(district=p.district_code))
 
 # ---- checklist ------------------------------------------------------------------------------
 st.markdown("#### Danh mục yêu cầu")

@@ -79,7 +79,81 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--school", help="mã trường (danh mục yêu cầu của trường)")
     p.add_argument("--table", help="CSV: tong-hop | trang-thai | cham-tien-do | danh-muc | ban-ghi-can-sua")
     p.add_argument("--out", required=True, help="tệp .xlsx hoặc .csv")
+    _add_users_parser(sub)
     return ap
+
+
+def _add_users_parser(sub) -> None:
+    """`users add|disable|enable|reset-password|list|init-admin`: local accounts (ops.sqlite)."""
+    p = sub.add_parser("users", help="tài khoản đăng nhập: add | disable | enable | reset-password | list | init-admin")
+    us = p.add_subparsers(dest="users_command", required=True)
+    a = us.add_parser("add", help="tạo tài khoản (mật khẩu sinh ngẫu nhiên, in ra một lần)")
+    a.add_argument("--username", required=True)
+    a.add_argument("--role", required=True, help="lanh_dao | khtc | phong_gd | truong | quan_tri")
+    a.add_argument("--district", help="mã quận/huyện (vai trò phong_gd)")
+    a.add_argument("--school", help="mã trường (vai trò truong)")
+    a.add_argument("--name", default="", help="họ tên hoặc tên đơn vị")
+    a.add_argument("--email", help="e-mail dùng cho đăng nhập một lần (SSO)")
+    for name, helptext in (("disable", "vô hiệu hóa (kết thúc mọi phiên)"), ("enable", "cho dùng lại"),
+                           ("reset-password", "đặt mật khẩu mới (kết thúc mọi phiên)")):
+        q = us.add_parser(name, help=helptext)
+        q.add_argument("--username", required=True)
+    i = us.add_parser("init-admin", help="tài khoản quản trị đầu tiên của một kho thật")
+    i.add_argument("--username", default="quantri")
+    for q in (a, us.choices["reset-password"], i):
+        q.add_argument("--prompt", action="store_true", help="nhập mật khẩu (không in ra) thay vì sinh ngẫu nhiên")
+    us.add_parser("list", help="liệt kê tài khoản")
+    for q in us.choices.values():
+        q.add_argument("--store", required=True)
+
+
+def _read_password() -> str:
+    import getpass
+    pw = getpass.getpass("Mật khẩu mới: ")
+    if pw != getpass.getpass("Nhập lại mật khẩu: "):
+        raise ValueError("Hai lần nhập mật khẩu không khớp.")
+    return pw
+
+
+def cmd_users(args) -> int:
+    """The password is printed once (or read with getpass, never echoed) and never stored or
+    logged in clear; each change is in the audit trail as the CLI's system user."""
+    from . import accounts
+    from .access import Viewer
+    import getpass as _gp
+    actor = Viewer(f"cli:{_cli_user(_gp)}", "quan_tri", display_name="Dòng lệnh")
+    c = args.users_command
+    pw = _read_password() if getattr(args, "prompt", False) else None
+    if c == "list":
+        df = accounts.list_accounts(args.store)
+        cols = ["username", "role", "district_code", "school_code", "display_name", "email", "disabled",
+                "is_demo", "locked_until"]
+        write_table(df, cols, "table")
+        return 0
+    if c == "add":
+        out = accounts.add(args.store, actor, args.username, args.role, args.district, args.school,
+                           args.name, args.email, password=pw)
+        print(f"Đã tạo tài khoản {args.username} ({args.role}).")
+    elif c == "init-admin":
+        out = accounts.init_admin(args.store, args.username, password=pw)
+        print(f"Đã tạo tài khoản quản trị {args.username}.")
+    elif c == "reset-password":
+        out = accounts.reset_password(args.store, actor, args.username, password=pw)
+        print(f"Đã đặt lại mật khẩu cho {args.username}; mọi phiên đăng nhập của tài khoản đã kết thúc.")
+    else:
+        accounts.set_disabled(args.store, actor, args.username, c == "disable")
+        print(f"Đã {'vô hiệu hóa' if c == 'disable' else 'cho dùng lại'} tài khoản {args.username}.")
+        return 0
+    if pw is None:
+        print(f"Mật khẩu (chỉ hiện một lần, hãy chuyển cho người dùng ngay): {out}")
+    return 0
+
+
+def _cli_user(gp) -> str:
+    try:
+        return gp.getuser()
+    except Exception:  # noqa: BLE001
+        return "?"
 
 
 def cmd_ingest(args) -> int:
@@ -148,6 +222,8 @@ def main(argv=None) -> int:
             return cmd_ingest(args)
         if args.command == "export":
             return cmd_export(args)
+        if args.command == "users":
+            return cmd_users(args)
         return cmd_eval(args)
     except errors_ok as e:  # one clear line, non-zero exit
         print(f"Lỗi: {e}", file=sys.stderr)

@@ -90,8 +90,10 @@ _EVALS_MAX = 6
 def evaluation(snapshot_id: str | None = None, store: str | Path | None = None) -> Evaluation:
     """The Evaluation at ``snapshot_id``'s as-of (None = newest), built once per process.
 
-    Key: store, snapshot id, campaign fingerprint, engine SQL fingerprint and the version of
-    the paper-copy register (the engine counts its receipts, so a new receipt rebuilds it).
+    Key: store, snapshot id, campaign fingerprint, engine SQL fingerprint, the version of
+    the paper-copy register (the engine counts its receipts, so a new receipt rebuilds it) and
+    the visible snapshots up to it (the history: a hidden, unhidden or late-imported older
+    snapshot changes it).
     Raises NoSnapshotError when the store has no snapshot (or not that one)."""
     root = _store(store)
     snaps = snapshots(root)
@@ -107,8 +109,9 @@ def evaluation(snapshot_id: str | None = None, store: str | Path | None = None) 
             raise NoSnapshotError(f"Không có snapshot {snapshot_id} trong kho {root}")
         row = hit.iloc[-1]
     campaign = load_campaign()
+    history = tuple(snaps.loc[snaps["as_of"] <= row.as_of, "snapshot_id"])
     key = (str(root.resolve()), row.snapshot_id, campaign.fingerprint, engine.engine_fingerprint(),
-           ops.register_version(root))
+           ops.register_version(root), history)
     with _EVALS_LOCK:
         ev = _EVALS.get(key)
         if ev is not None:

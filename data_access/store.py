@@ -7,7 +7,8 @@ Layout (a contract other code relies on)::
       tmp/                             work area of imports (and of derived caches); an import
                                        leaves nothing here once it ends
       derived/                         engine caches (not written here)
-      ops.sqlite                       operational store (not written here)
+      ops.sqlite                       operational store (not written here; read here only
+                                       for the snapshots an administrator hid)
 
 Why a file per snapshot named ``<as_of compact>-<12 hex of content hash>``: the rename of a
 finished file into ``snapshots/`` is the registration (atomic, so a killed import leaves the
@@ -25,10 +26,12 @@ import fcntl
 import os
 import re
 import shutil
+import sqlite3
 import time
 import uuid
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -123,16 +126,42 @@ class Store:
     def has_snapshot(self, snapshot_id: str) -> bool:
         return self.snapshot_path(snapshot_id).is_file()
 
-    def list_snapshots(self) -> pd.DataFrame:
+    def hidden_snapshot_ids(self) -> set[str]:
+        """Snapshots an administrator hid (a wrong extract): kept on disk, left out of every
+        view. The set lives in ops.sqlite (table hidden_snapshots, written by
+        data_access.imports); read here with a read-only connection, so listing never creates
+        or locks the operational store. No ops.sqlite or no such table ⇒ nothing is hidden."""
+        if not self.ops_path.is_file():
+            return set()
+        con = sqlite3.connect(f"file:{quote(str(self.ops_path.resolve()))}?mode=ro", uri=True,
+                              timeout=30)
+        try:
+            rows = con.execute("SELECT snapshot_id FROM hidden_snapshots "
+                               "WHERE unhidden_at IS NULL").fetchall()
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                return set()
+            raise
+        finally:
+            con.close()
+        return {r[0] for r in rows}
+
+    def list_snapshots(self, include_hidden: bool = False) -> pd.DataFrame:
         """snapshot_id, as_of (Timestamp, Asia/Ho_Chi_Minh), path; by as_of ascending.
 
         Reads file names only (no DuckDB file is opened). Two snapshots with the same as-of
-        (a corrected re-export) are ordered by import time (file mtime), the later last."""
+        (a corrected re-export) are ordered by import time (file mtime), the later last.
+        Hidden snapshots (``hidden_snapshot_ids``) are left out, so every view, the history
+        and ``snapshot_at`` ignore them; ``include_hidden=True`` (the administrator's list)
+        keeps them and adds a boolean ``hidden`` column."""
         rows = []
+        hidden = self.hidden_snapshot_ids()
         if self.snapshots_dir.is_dir():
             for entry in os.scandir(self.snapshots_dir):
                 m = SNAPSHOT_RE.match(entry.name)
                 if not m or not entry.is_file():
+                    continue
+                if not include_hidden and entry.name[: -len(".duckdb")] in hidden:
                     continue
                 try:
                     mtime = entry.stat().st_mtime
@@ -147,6 +176,8 @@ class Store:
                        .dt.tz_convert(TZ_NAME),
             "path": pd.Series([r[2] for r in rows], dtype=object),
         })
+        if include_hidden:
+            df["hidden"] = df["snapshot_id"].isin(hidden).astype(bool)
         return df
 
     def snapshot_at(self, as_of=None):

@@ -105,6 +105,8 @@ def resolve(store) -> Viewer | None:
         ss.pop(K_TOKEN, None)
         ss.pop(K_VIEWER, None)
         ss[K_NOTICE] = REASONS.get(state.reason, REASONS["ended"])
+        if sso_configured() and getattr(st.user, "is_logged_in", False):
+            st.logout()   # else the identity cookie would open a new session at once
         return None
     ss[K_VIEWER] = state.viewer
     return state.viewer

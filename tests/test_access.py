@@ -280,3 +280,35 @@ def test_district_office_out_of_scope_school_and_district(store, monkeypatch):
     assert all(set(d["district_code"].dropna()) <= {"760"} for d in shown)
     denied = ops.list_audit(store, SYSTEM, action="scope.denied")
     assert {"truong:" + THPT, "quan:764"} <= set(denied["object"])
+
+
+def test_khtc_opens_one_record_on_the_page_and_it_is_audited(store, sid, monkeypatch):
+    at = _app(store, monkeypatch, KHTC, "pages/institution.py", school=THPT, as_of=AS_OF)
+    student = queries.students_not_done(ADMIN, THPT, sid, store=store)["student_id"].iloc[0]
+    at.selectbox(key="pii_student").set_value(student).run()
+    before = len(ops.list_audit(store, SYSTEM, action="personal.open"))
+    at.button(key="pii_open").click().run()
+    assert not at.exception
+    assert at.table and "•" not in at.table[0].value.to_string()
+    log = ops.list_audit(store, SYSTEM, action="personal.open")
+    assert len(log) == before + 1 and log.loc[0, "username"] == "k"
+
+
+def test_audit_page_filters_and_its_export_is_audited(store, monkeypatch):
+    from data_access import audit
+    ops.audit(store, Q1, "download", object="x.xlsx", scope="quan:760", rows=3)
+    df = audit.entries(store, ADMIN, username="pgd760", action="download")
+    assert len(df) >= 1 and set(df["username"]) == {"pgd760"} and set(df["action"]) == {"download"}
+    assert audit.entries(store, ADMIN, since=pd.Timestamp("2000-01-01").date(),
+                         until=pd.Timestamp("2000-01-02").date()).empty
+    for v in (KHTC, LEADER, Q1):
+        with pytest.raises(PermissionError):
+            audit.entries(store, v)
+    at = _app(store, monkeypatch, ADMIN, "pages/audit_log.py")
+    assert at.title[0].value == "Nhật ký truy cập" and len(at.dataframe[0].value) >= 1
+    at.selectbox(key="au_user").set_value("pgd760").run()
+    assert set(at.dataframe[0].value["username"]) == {"pgd760"}
+    before = len(audit.entries(store, ADMIN, action="download"))
+    at.download_button(key="au_download").click().run()
+    log = audit.entries(store, ADMIN, action="download")
+    assert len(log) == before + 1 and log.loc[0, "object"].startswith("nhat-ky-truy-cap-")

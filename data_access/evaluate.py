@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import shutil
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,11 +46,12 @@ def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as
     missing = [n for n in DERIVED_FILES if not (target / f"{n}.parquet").exists()]
     if not missing:
         return target
-    store.ensure()
-    tmp = store.tmp_dir / f"derived-{uuid.uuid4().hex}"
-    tmp.mkdir(parents=True)
     sid = snapshot_id.replace("'", "''")
-    try:
+    # Work in an import-style folder of tmp/ (held by an flock that dies with the process): a
+    # process killed while deriving leaves a folder that the next import's clean_tmp removes.
+    with store.work_dir() as work:
+        tmp = work / "derived"
+        tmp.mkdir()
         if target.is_dir() and missing == ["paper_copies"]:
             # A cache written before paper_copies was derived: add just that file (staging only).
             con = engine.open_snapshot(snapshot_path, campaign, upto="staging", threads=threads)
@@ -81,8 +80,6 @@ def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as
             # Another process finished the same work first: theirs is identical.
             if not all((target / f"{n}.parquet").exists() for n in DERIVED_FILES):
                 raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

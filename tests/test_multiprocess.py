@@ -1,0 +1,131 @@
+"""Two dashboard processes on one store while a third process imports (issue 7).
+
+Two `streamlit run dashboard.py` servers (two ports) read the same store. Each serves the
+Overview in headless Chromium with the figures the engine computes for the newest snapshot;
+they keep serving correct pages (no exception box, the as-of shown is the old or — once
+published — the new snapshot) while `python -m data_access ingest` imports a newer extract
+with a big score file in a third process; after the import, opening the dashboard again shows
+the new snapshot on both (its as-of in the caption "Số liệu tính đến …", its figures).
+Fails (does not skip) when /usr/bin/chromium is missing: CI installs it (.ci/run).
+"""
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from data_access import formatting as fmt
+from data_access import queries
+from data_access.access import Viewer
+from tests.browser_helpers import (ARTIFACTS_DIR, EXCEPTION, IDLE, ROOT, health, launch_chromium,
+                                   require_chromium, streamlit_server)
+
+SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
+OLD_CAPTION = "Số liệu tính đến 17:00 27/04/2022"
+NEW_CAPTION = "Số liệu tính đến 08:00 29/04/2022"
+METRIC = "[data-testid='stMetric']"
+# The servers run as the city-wide administrator without login (TIENDO_VIEWER: a test hook).
+VIEWER_ENV = {"TIENDO_VIEWER": "quan_tri"}
+CITY = Viewer("test", "quan_tri")
+
+
+def _later_extract(dst: Path, repeat: int = 10) -> Path:
+    """The committed sample as exported two days later, with its scores repeated (a few
+    seconds of import, so the servers are asked for pages while it runs)."""
+    shutil.copytree(SAMPLE, dst)
+    src = (SAMPLE / "diem_mon_hoc.csv").read_bytes()
+    head, body = src.split(b"\n", 1)
+    body = body if body.endswith(b"\n") else body + b"\n"
+    (dst / "diem_mon_hoc.csv").write_bytes(head + b"\n" + body * repeat)
+    (dst / "manifest.toml").write_text('as_of = 2022-04-29T08:00:00+07:00\nsource = "multiprocess test"\n',
+                                       encoding="utf-8")
+    return dst
+
+
+def _expected(store: Path) -> list[str]:
+    """The Overview's "Hoàn thành" figures as the engine computes them (newest snapshot)."""
+    cards = queries.deadline_cards(CITY, store=store)
+    return sorted(fmt.percent(x) for x in cards["completion_rate"])
+
+
+def _load_overview(page, url: str, caption: str, timeout: int = 45_000) -> list[str]:
+    page.goto(url)
+    page.get_by_text(caption).first.wait_for(timeout=timeout)
+    page.get_by_text("Tiến độ theo thời gian").first.wait_for(timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
+    assert page.locator(EXCEPTION).count() == 0, f"Streamlit exception on {url}"
+    done = page.locator(METRIC).filter(has_text="Hoàn thành")
+    return sorted(done.nth(i).locator("[data-testid='stMetricValue']").inner_text().strip()
+                  for i in range(done.count()))
+
+
+@pytest.fixture()
+def mp_store(tmp_path) -> Path:
+    store = tmp_path / "store"
+    r = subprocess.run([sys.executable, "-m", "data_access", "ingest", str(SAMPLE), "--store", str(store)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return store
+
+
+def test_two_servers_one_store_and_an_import(mp_store, tmp_path):
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    later = _later_extract(tmp_path / "2022-04-29T0800")
+    old_expected = _expected(mp_store)
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        bases = []
+        for name in ("a", "b"):
+            log = stack.enter_context(open(ARTIFACTS_DIR / f"multiprocess-{name}.log", "w"))
+            base, _proc = stack.enter_context(streamlit_server(mp_store, log=log, env=VIEWER_ENV))
+            bases.append(base)
+        p = stack.enter_context(sync_playwright())
+        browser = launch_chromium(p)
+        stack.callback(browser.close)
+        pages = [browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN") for _ in bases]
+
+        # Both serve the Overview of the current newest snapshot, with the engine's figures.
+        for page, base in zip(pages, bases):
+            assert _load_overview(page, base + "/", OLD_CAPTION) == old_expected
+
+        # A third process imports a newer snapshot; the servers keep answering meanwhile.
+        imp = subprocess.Popen([sys.executable, "-m", "data_access", "ingest", str(later), "--store",
+                                str(mp_store)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+        stack.callback(lambda: imp.poll() is None and imp.kill())
+        served_during = 0
+        deadline = time.monotonic() + 60
+        while imp.poll() is None and time.monotonic() < deadline and served_during < 20:
+            for page, base in zip(pages, bases):
+                assert health(base, timeout=5)
+                page.goto(base + "/")
+                page.get_by_text("Số liệu tính đến").first.wait_for(timeout=45_000)
+                page.wait_for_selector(IDLE, timeout=45_000)
+                assert page.locator(EXCEPTION).count() == 0
+                shown = page.get_by_text("Số liệu tính đến").first.inner_text()
+                assert OLD_CAPTION in shown or NEW_CAPTION in shown, shown
+                served_during += 1
+        out, _ = imp.communicate(timeout=90)
+        assert imp.returncode == 0, out[-2000:]
+        assert "Đã tạo snapshot" in out
+        assert served_during >= 2, "no page was served while the import ran"
+
+        # After the import, opening the dashboard again shows the new snapshot on both servers.
+        new_expected = _expected(mp_store)
+        for i, (page, base) in enumerate(zip(pages, bases)):
+            assert _load_overview(page, base + "/", NEW_CAPTION) == new_expected
+            page.screenshot(path=str(ARTIFACTS_DIR / f"multiprocess-{i}-after-import.png"))
+        # A pasted link that names the old as-of still opens the old snapshot, and says so.
+        page = pages[0]
+        page.goto(bases[0] + "/?as_of=2022-04-27T17:00")
+        page.get_by_text("không phải snapshot mới nhất").first.wait_for(timeout=45_000)
+        page.wait_for_selector(IDLE, timeout=45_000)
+        assert page.get_by_text(OLD_CAPTION).count() >= 1
+        assert page.locator(EXCEPTION).count() == 0

@@ -38,14 +38,22 @@ def role_navigation(viewer):
 
 
 store = app_state.queries.store_path()
-if app_state.queries.snapshots().empty:
-    pg = st.navigation([st.Page(no_data_page, title="Chưa có dữ liệu", icon=":material/database_off:",
-                                default=True)])
-    pg.run()
-    st.stop()
-
 demo = accounts.ensure_demo_accounts(store)
 viewer = current_user.resolve(store)
+if app_state.queries.snapshots().empty:
+    # No snapshot yet: the instructions; the administrator (logged in) also gets the import page.
+    pages = [st.Page(no_data_page, title="Chưa có dữ liệu", icon=":material/database_off:", default=True)]
+    imp = navigation.PAGES["imports"]
+    if viewer is not None and navigation.allowed(viewer.role, "imports") and (ROOT / imp.file).exists():
+        pages.append(st.Page(imp.file, title=imp.title, icon=imp.icon, url_path=imp.url_path))
+    pg = st.navigation(pages)
+    pg.run()
+    if viewer is None and not accounts.needs_first_admin(store):
+        with st.expander("Đăng nhập (quản trị, để nhập dữ liệu từ trình duyệt)"):
+            auth_ui.login_page(store, False)
+    elif viewer is not None:
+        auth_ui.sidebar_account(store, viewer, demo)
+    st.stop()
 if viewer is None:
     # Every page's URL is known (hidden menu) so that, after login, the page and the query
     # parameters the URL asked for open; nothing but the login form runs before that.

@@ -36,6 +36,8 @@ PAGES = {p.key: p for p in [
              "so-nhan-ban-giay", "Công việc"),
     PageSpec("downloads", "pages/downloads.py", "Tải bảng tổng hợp", ":material/download:", "tai-ve",
              "Công việc"),
+    PageSpec("imports", "pages/import_data.py", "Nhập dữ liệu", ":material/upload_file:", "nhap-du-lieu",
+             "Quản trị"),
     PageSpec("accounts", "pages/accounts.py", "Tài khoản", ":material/manage_accounts:", "tai-khoan",
              "Quản trị"),
     PageSpec("audit", "pages/audit_log.py", "Nhật ký truy cập", ":material/history:", "nhat-ky-truy-cap",

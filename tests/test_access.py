@@ -206,7 +206,7 @@ MATRIX = {
     "phong_gd": ["overview", "districts", "institution", "reports", "quality", "laggards", "downloads"],
     "truong": ["institution", "reports", "quality", "downloads"],
     "quan_tri": ["overview", "districts", "institution", "reports", "quality", "laggards", "paper",
-                 "downloads", "accounts", "audit"],
+                 "downloads", "imports", "accounts", "audit"],
 }
 VIEWERS = {"lanh_dao": LEADER, "khtc": KHTC, "phong_gd": Q3,
            "truong": Viewer("t", "truong", school_code=THPT), "quan_tri": ADMIN}
@@ -247,7 +247,7 @@ def test_every_allowed_page_renders_for_the_role(store, monkeypatch, role):
 def test_pages_outside_the_role_are_not_registered(store, monkeypatch):
     # st.navigation got only the role's pages: the router does not know the others at all.
     at = _app(store, monkeypatch, KHTC)
-    for page in ("pages/audit_log.py", "pages/accounts.py"):
+    for page in ("pages/audit_log.py", "pages/accounts.py", "pages/import_data.py"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(page)
     at = _app(store, monkeypatch, VIEWERS["truong"])

@@ -78,9 +78,11 @@ class Ctx:
     def q(self, name: str, *, filters: queries.Filters | None = None, **kwargs) -> pd.DataFrame:
         """A query of data_access.queries, cached. ``filters`` defaults to the global ones."""
         f = self.filters if filters is None else filters
-        # The register version is part of the key: a paper copy recorded on the register
-        # changes the engine's results without a new snapshot.
-        versions = _fingerprints() + (ops.register_version(self.store),)
+        # Part of the key besides the snapshot: the register version (a paper copy recorded on
+        # the register changes the engine's results) and the visible history (hiding an older
+        # snapshot changes completed_at and at-risk), also when another process changed them.
+        versions = _fingerprints() + (ops.register_version(self.store),
+                                      tuple(self.snaps["snapshot_id"]))
         return _cached(name, self.viewer_key, self.snapshot_id, self.store, f.key(),
                        tuple(sorted(kwargs.items())), versions, self.viewer).copy()
 

@@ -39,8 +39,9 @@ K_SNAPSHOT, K_DISTRICT, K_LEVEL, K_OWNERSHIP, K_REQS = (
     "f_snapshot", "f_district", "f_level", "f_ownership", "f_reqs")
 
 
-@st.cache_data(ttl=20, show_spinner=False)
 def _snapshots(store: str) -> pd.DataFrame:
+    """Read fresh on every run (a folder listing and the hidden set: about a millisecond), so a
+    snapshot imported by another process shows on the next page load, never a stale list."""
     return queries.snapshots(store)
 
 

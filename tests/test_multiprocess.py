@@ -60,8 +60,12 @@ def _load_overview(page, url: str, caption: str, timeout: int = 45_000) -> list[
     page.wait_for_selector(IDLE, timeout=timeout)
     assert page.locator(EXCEPTION).count() == 0, f"Streamlit exception on {url}"
     done = page.locator(METRIC).filter(has_text="Hoàn thành")
-    return sorted(done.nth(i).locator("[data-testid='stMetricValue']").inner_text().strip()
-                  for i in range(done.count()))
+    done.first.wait_for(timeout=timeout)
+    values = sorted(done.nth(i).locator("[data-testid='stMetricValue']").inner_text().strip()
+                    for i in range(done.count()))
+    if not values:
+        page.screenshot(path=str(ARTIFACTS_DIR / "multiprocess-no-figures.png"), full_page=True)
+    return values
 
 
 @pytest.fixture()

@@ -89,8 +89,12 @@ class Ctx:
 
     # -- links ---------------------------------------------------------------------------------
     def params(self, **extra) -> dict:
-        """The query parameters of the current state, plus ``extra`` (None drops a key)."""
-        p = {"as_of": self.as_of.strftime("%Y-%m-%dT%H:%M")}
+        """The query parameters of the current state, plus ``extra`` (None drops a key).
+        ``as_of`` only when an older snapshot is shown: a link to the newest data stays a link
+        to the newest data (F5 after an import shows the new snapshot)."""
+        p = {}
+        if self.snapshot_id != self.snaps["snapshot_id"].iloc[-1]:
+            p["as_of"] = self.as_of.strftime("%Y-%m-%dT%H:%M")
         f = self.filters
         if f.district:
             p["district"] = f.district

@@ -161,7 +161,12 @@ def test_district_table_links_are_relative_and_carry_state(demo_store, monkeypat
     at = app(demo_store, monkeypatch, "pages/districts.py", level="THPT")
     links = at.dataframe[0].value["link"]
     assert links.str.startswith("quan-huyen?").all()
-    assert links.str.contains("level=THPT").all() and links.str.contains("as_of=").all()
+    # On the newest snapshot a link names no as_of (it keeps meaning "the newest data")...
+    assert links.str.contains("level=THPT").all() and not links.str.contains("as_of=").any()
+    # ...on an older one it pins that snapshot.
+    at = app(demo_store, monkeypatch, "pages/districts.py", level="THPT", as_of="2022-04-27T17:00")
+    links = at.dataframe[0].value["link"]
+    assert links.str.contains("level=THPT").all() and links.str.contains("as_of=2022-04-27T17%3A00").all()
 
 
 def test_reports_counts_equal_engine_statuses(sample_store, monkeypatch):

@@ -20,6 +20,7 @@ connection rules as ops.py) serves that.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -113,48 +114,16 @@ def _st(store) -> Store:
     return store if isinstance(store, Store) else Store(Path(store))
 
 
-_READY: set[str] = set()
-
-
 def _ensure(store) -> Path:
-    path = _st(store).ops_path
-    key = str(path.resolve())
-    if key in _READY and path.exists():
-        return path
-    ops._ensure_schema(path)
-    con = ops._connect(path)
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            for stmt in [s.strip() for s in _SCHEMA.split(";") if s.strip()]:
-                con.execute(stmt)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
-    _READY.add(key)
-    return path
+    return ops.ensure_tables(store, _SCHEMA)
 
 
-class _Tx:
-    """One short write transaction (BEGIN IMMEDIATE ... COMMIT), as ops._write."""
-
-    def __init__(self, store):
-        self.path = _ensure(store)
-
-    def __enter__(self):
-        self.con = ops._connect(self.path)
-        self.con.execute("BEGIN IMMEDIATE")
-        return self.con
-
-    def __exit__(self, et, e, tb):
-        try:
-            self.con.execute("ROLLBACK" if et else "COMMIT")
-        finally:
-            self.con.close()
-        return False
+@contextlib.contextmanager
+def _tx(store):
+    """One short write transaction on ops.sqlite, on our tables."""
+    _ensure(store)
+    with ops.transaction(store) as con:
+        yield con
 
 
 def _rows(store, sql, params=()) -> list[dict]:
@@ -236,7 +205,7 @@ def add(store, actor: Viewer, username: str, role: str, district_code: str | Non
         _check_password(pw)
     h = _HASHER.hash(pw)
     t = now().isoformat()
-    with _Tx(store) as con:
+    with _tx(store) as con:
         if con.execute("SELECT 1 FROM accounts WHERE username = ?", [username]).fetchone():
             raise AccountError(f"Đã có tài khoản «{username}».")
         con.execute("INSERT INTO accounts (username, role, district_code, school_code, display_name, "
@@ -252,7 +221,7 @@ def add(store, actor: Viewer, username: str, role: str, district_code: str | Non
 
 def set_disabled(store, actor: Viewer, username: str, disabled: bool = True) -> None:
     """Disable (or enable again) an account; disabling ends all its sessions."""
-    with _Tx(store) as con:
+    with _tx(store) as con:
         if not con.execute("SELECT 1 FROM accounts WHERE username = ?", [username]).fetchone():
             raise AccountError(f"Không có tài khoản «{username}».")
         con.execute("UPDATE accounts SET disabled = ?, updated_at = ? WHERE username = ?",
@@ -269,7 +238,7 @@ def reset_password(store, actor: Viewer, username: str, password: str | None = N
     pw = password if password is not None else generate_password()
     _check_password(pw)
     h = _HASHER.hash(pw)
-    with _Tx(store) as con:
+    with _tx(store) as con:
         if not con.execute("SELECT 1 FROM accounts WHERE username = ?", [username]).fetchone():
             raise AccountError(f"Không có tài khoản «{username}».")
         con.execute("UPDATE accounts SET password_hash = ?, failed_count = 0, locked_until = NULL, "
@@ -280,7 +249,7 @@ def reset_password(store, actor: Viewer, username: str, password: str | None = N
 
 
 def set_email(store, actor: Viewer, username: str, email: str | None) -> None:
-    with _Tx(store) as con:
+    with _tx(store) as con:
         con.execute("UPDATE accounts SET email = ?, updated_at = ? WHERE username = ?",
                     [(email or "").strip().lower() or None, now().isoformat(), username])
         ops._audit(con, actor, "account.email", f"account:{username}", None, 1, None)
@@ -401,7 +370,7 @@ def open_session(store, username: str) -> str:
     """A new session for an account already authenticated elsewhere (single sign-on)."""
     token = secrets.token_urlsafe(32)
     t = now().isoformat()
-    with _Tx(store) as con:
+    with _tx(store) as con:
         con.execute("INSERT INTO sessions (token_hash, username, created_at, last_seen) VALUES (?, ?, ?, ?)",
                     [_hash_token(token), username, t, t])
     return token
@@ -427,14 +396,14 @@ def check_session(store, token: str | None) -> SessionState:
     t = now()
     last = dt.datetime.fromisoformat(s["last_seen"])
     if t - last > dt.timedelta(minutes=idle_minutes()):
-        with _Tx(store) as con:
+        with _tx(store) as con:
             con.execute("UPDATE sessions SET ended_at = ?, end_reason = 'expired' "
                         "WHERE token_hash = ? AND ended_at IS NULL", [t.isoformat(), th])
         return SessionState(None, "expired")
     if s["is_demo"] and not store_is_sample(store):
         return SessionState(None, "disabled")
     if t - last >= TOUCH_EVERY:
-        with _Tx(store) as con:
+        with _tx(store) as con:
             con.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ? AND ended_at IS NULL",
                         [t.isoformat(), th])
     return SessionState(viewer_of(s))
@@ -449,7 +418,7 @@ def _end_sessions(con, username: str, reason: str) -> int:
 def logout(store, token: str | None, viewer: Viewer | None = None) -> None:
     if not token:
         return
-    with _Tx(store) as con:
+    with _tx(store) as con:
         con.execute("UPDATE sessions SET ended_at = ?, end_reason = 'logout' "
                     "WHERE token_hash = ? AND ended_at IS NULL", [now().isoformat(), _hash_token(token)])
         if viewer is not None:
@@ -458,7 +427,7 @@ def logout(store, token: str | None, viewer: Viewer | None = None) -> None:
 
 def logout_everywhere(store, viewer: Viewer) -> int:
     """End every session of the viewer's account (all devices); returns how many."""
-    with _Tx(store) as con:
+    with _tx(store) as con:
         n = _end_sessions(con, viewer.username, "logout_everywhere")
         ops._audit(con, viewer, "logout.everywhere", f"account:{viewer.username}", None, n, None)
     return n

@@ -104,50 +104,20 @@ CREATE UNIQUE INDEX IF NOT EXISTS hidden_snapshots_current
     ON hidden_snapshots (snapshot_id) WHERE unhidden_at IS NULL;
 """
 
-_READY: set[str] = set()
-
-
 def _st(store: Store | str | Path) -> Store:
     return store if isinstance(store, Store) else Store(Path(store))
 
 
 def _ensure(store: Store | str | Path) -> Path:
-    path = _st(store).ops_path
-    key = str(path.resolve())
-    if key in _READY and path.exists():
-        return path
-    ops._ensure_schema(path)
-    con = ops._connect(path)
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            for stmt in [s.strip() for s in _SCHEMA.split(";") if s.strip()]:
-                con.execute(stmt)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
-    _READY.add(key)
-    return path
+    return ops.ensure_tables(store, _SCHEMA)
 
 
 @contextlib.contextmanager
 def _tx(store: Store | str | Path):
-    """One short durable write transaction on ops.sqlite (the rules of ops._write)."""
-    path = _ensure(store)
-    con = ops._connect(path)
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
+    """One short durable write transaction on ops.sqlite, on our tables."""
+    _ensure(store)
+    with ops.transaction(store) as con:
+        yield con
 
 
 def _query(store: Store | str | Path, sql: str, params=()) -> pd.DataFrame | None:

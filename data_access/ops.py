@@ -148,6 +148,40 @@ def _ensure_schema(path: Path) -> None:
     _READY.add(key)
 
 
+_EXTRA_READY: set[tuple[str, int]] = set()
+
+
+def ensure_tables(store: Store | str | Path, schema_sql: str) -> Path:
+    """Create another module's own tables in ops.sqlite (idempotent DDL separated by ';'), once
+    per process and file; returns the path. Accounts and imports keep their tables here too."""
+    path = _store(store).ops_path
+    key = (str(path.resolve()), hash(schema_sql))
+    if key in _EXTRA_READY and path.exists():
+        return path
+    _ensure_schema(path)
+    con = _connect(path)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for stmt in [x.strip() for x in schema_sql.split(";") if x.strip()]:
+                con.execute(stmt)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+    _EXTRA_READY.add(key)
+    return path
+
+
+@contextlib.contextmanager
+def transaction(store: Store | str | Path) -> Iterator[sqlite3.Connection]:
+    """Public name of the one short durable write transaction every writer of ops.sqlite uses."""
+    with _write(store) as con:
+        yield con
+
+
 @contextlib.contextmanager
 def _write(store: Store | str | Path) -> Iterator[sqlite3.Connection]:
     """One short write transaction, committed durably on success, rolled back on any error."""

@@ -1,4 +1,4 @@
-"""Project reference data read at run time (never from ../shared): HCMC districts and wards,
+"""Project reference data read at run time (never from the shared folder outside the project): HCMC districts and wards,
 provinces with their CCCD prefixes, ethnic groups, and the campaign file (subjects per
 programme, cohort years)."""
 from __future__ import annotations

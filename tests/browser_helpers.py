@@ -47,23 +47,25 @@ def health(base: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def streamlit_cmd(port: int) -> list[str]:
+def streamlit_cmd(port: int, extra_args: tuple[str, ...] = ()) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
             "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra_args]
 
 
 @contextlib.contextmanager
 def streamlit_server(store: str | Path, log: IO | None = None, start_timeout: float = 60.0,
-                     env: dict | None = None, app_dir: str | Path = ROOT
-                     ) -> Iterator[tuple[str, subprocess.Popen]]:
+                     env: dict | None = None, app_dir: str | Path = ROOT,
+                     extra_args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
     """(base URL, process) of a dashboard on a free port of 127.0.0.1 reading ``store``
-    (``app_dir``: the project folder holding dashboard.py); terminated (then killed) on exit,
-    whatever happens inside."""
+    (``app_dir``: the project folder holding dashboard.py; ``env`` values of None remove that
+    variable); terminated (then killed) on exit, whatever happens inside."""
     port = free_port()
     out = log if log is not None else subprocess.DEVNULL
-    proc = subprocess.Popen(streamlit_cmd(port), cwd=app_dir, stdout=out, stderr=out,
-                            env={**os.environ, **(env or {}), "TIENDO_STORE": str(store)})
+    full_env = {**os.environ, **(env or {}), "TIENDO_STORE": str(store)}
+    full_env = {k: v for k, v in full_env.items() if v is not None}
+    proc = subprocess.Popen(streamlit_cmd(port, extra_args), cwd=app_dir, stdout=out, stderr=out,
+                            env=full_env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout

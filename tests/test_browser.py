@@ -5,28 +5,17 @@ exception box anywhere. Fails (does not skip) when /usr/bin/chromium is missing:
 it (.ci/run)."""
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser_helpers import (ARTIFACTS_DIR as ARTIFACTS, EXCEPTION, IDLE, NAV_LINK, PAGE_LINK,
+                                   ROOT, launch_chromium, require_chromium, streamlit_server)
 
-# Streamlit 1.67 DOM hooks (internal attributes: kept in one place).
-IDLE = ("[data-testid='stApp'][data-test-script-state='notRunning']"
-        "[data-test-connection-state='CONNECTED']")
-EXCEPTION = "[data-testid='stException']"
-NAV_LINK = "[data-testid='stSidebarNavLink']"
-PAGE_LINK = "[data-testid='stPageLink-NavLink']"
+SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
 
 
 @pytest.fixture(scope="module")
@@ -37,44 +26,14 @@ def browser_store(tmp_path_factory) -> Path:
     return store
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(browser_store):
-    port = free_port()
-    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "streamlit.log", "w") as log:
         # The tour runs as the administrator without the login form (TIENDO_VIEWER); logging
         # in and scope through the URL are tested in tests/test_browser_auth.py.
-        cwd=ROOT, env={**os.environ, "TIENDO_STORE": str(browser_store), "TIENDO_VIEWER": "quan_tri"},
-        stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError("streamlit did not start; see test-artifacts/streamlit.log")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        with streamlit_server(browser_store, log=log, env={"TIENDO_VIEWER": "quan_tri"}) as (base, _):
+            yield base
 
 
 def wait_idle(page, timeout=30_000):
@@ -91,14 +50,12 @@ def check_page(page, name: str, heading: str):
 
 
 def test_browser_tour(server):
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
             page.goto(server + "/")

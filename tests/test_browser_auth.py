@@ -6,21 +6,16 @@ URL's query parameters (?school=, ?district=): an "out of scope" message, no dat
 log never contains the password. Fails (does not skip) when /usr/bin/chromium is missing."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, EXCEPTION, IDLE, NAV_LINK, free_port
+from tests.browser_helpers import (ARTIFACTS_DIR as ARTIFACTS, EXCEPTION, IDLE, NAV_LINK, ROOT,
+                                   launch_chromium, require_chromium, streamlit_server)
 
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
-ARTIFACTS = ROOT / "test-artifacts"
 USER, PASSWORD = "demo_phonggd", "demo-phonggd-2022"
 OTHER_SCHOOL = "79764007"      # THPT of district 764
 OTHER_DISTRICT = "764"
@@ -33,35 +28,11 @@ def auth_server(tmp_path_factory):
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "streamlit-auth.log"
-    log = open(log_path, "w")
-    env = {k: v for k, v in os.environ.items() if k != "TIENDO_VIEWER"}
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         "--logger.level", "debug"],
-        cwd=ROOT, env={**env, "TIENDO_STORE": str(store)}, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError("streamlit did not start; see test-artifacts/streamlit-auth.log")
-            time.sleep(0.2)
-        yield base, store, log_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with open(log_path, "w") as log:
+        # The real login form: no viewer override; debug logging, to show no password is logged.
+        with streamlit_server(store, log=log, env={"TIENDO_VIEWER": None},
+                              extra_args=("--logger.level", "debug")) as (base, _):
+            yield base, store, log_path
 
 
 def wait_idle(page, timeout=30_000):
@@ -77,14 +48,12 @@ def login(page, user=USER, password=PASSWORD):
 
 
 def test_district_office_cannot_reach_another_district_by_url(auth_server):
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)"
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     base, store, log_path = auth_server
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
             page.goto(base + "/")

@@ -292,22 +292,12 @@ def authenticate(store, username: str, password: str) -> LoginResult:
     audited (login.success / login.failure with the reason)."""
     username = (username or "").strip()
     t = now()
-    path = _ensure(store)
     demo_ok = store_is_sample(store)
-    con = ops._connect(path)
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            cur = con.execute("SELECT * FROM accounts WHERE username = ?", [username])
-            row = cur.fetchone()
-            acc = dict(zip([d[0] for d in cur.description], row)) if row else None
-            result = _check_login(con, acc, username, password or "", t, demo_ok)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
+    with _tx(store) as con:
+        cur = con.execute("SELECT * FROM accounts WHERE username = ?", [username])
+        row = cur.fetchone()
+        acc = dict(zip([d[0] for d in cur.description], row)) if row else None
+        result = _check_login(con, acc, username, password or "", t, demo_ok)
     return result
 
 

@@ -121,6 +121,24 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+@contextlib.contextmanager
+def _immediate(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE (the write lock first, so concurrent writers queue instead of failing
+    half-way), COMMIT on success, ROLLBACK on any error."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _run_ddl(con: sqlite3.Connection, schema_sql: str) -> None:
+    for stmt in [x.strip() for x in schema_sql.split(";") if x.strip()]:
+        con.execute(stmt)
+
+
 _READY: set[str] = set()
 
 
@@ -134,15 +152,9 @@ def _ensure_schema(path: Path) -> None:
         if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             con.execute("PRAGMA journal_mode = WAL")   # persistent: set once per file
         if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                for stmt in [s.strip() for s in _SCHEMA.split(";") if s.strip()]:
-                    con.execute(stmt)
+            with _immediate(con):
+                _run_ddl(con, _SCHEMA)
                 con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
     finally:
         con.close()
     _READY.add(key)
@@ -161,14 +173,8 @@ def ensure_tables(store: Store | str | Path, schema_sql: str) -> Path:
     _ensure_schema(path)
     con = _connect(path)
     try:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            for stmt in [x.strip() for x in schema_sql.split(";") if x.strip()]:
-                con.execute(stmt)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        with _immediate(con):
+            _run_ddl(con, schema_sql)
     finally:
         con.close()
     _EXTRA_READY.add(key)
@@ -189,13 +195,8 @@ def _write(store: Store | str | Path) -> Iterator[sqlite3.Connection]:
     _ensure_schema(path)
     con = _connect(path)
     try:
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(con):
             yield con
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     finally:
         con.close()
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import engine, ops
+from . import engine, ops, reference
 from .access import Viewer, mask_address, mask_birth_date, mask_id, scope_filter
 from .campaign import load_campaign
 from .evaluate import Evaluation, NoSnapshotError, evaluate
@@ -480,24 +480,11 @@ def school_checklist(viewer: Viewer, school_code: str, snapshot_id: str | None =
         ORDER BY u.sort_order""", [school_code] + params)
 
 
-_CATALOG: pd.DataFrame | None = None
-
-
 def rule_catalog() -> pd.DataFrame:
-    """The rules' legend, from the engine's ``rule_catalog`` view (findings_all.sql): rule_id,
-    severity, entity, title_vi, description_vi. (Not scoped: it describes rules, not data.)"""
-    global _CATALOG
-    if _CATALOG is None:
-        con = duckdb.connect(":memory:")
-        try:
-            for f in engine.sql_files("findings"):
-                for stmt in engine.split_sql(f.read_text(encoding="utf-8")):
-                    if "VIEW rule_catalog" in stmt:
-                        con.execute(stmt)
-            _CATALOG = con.execute("SELECT * FROM rule_catalog").df()
-        finally:
-            con.close()
-    return _CATALOG.copy()
+    """The rules' legend (data_access/reference/rule_catalog.csv, also the engine's
+    ``rule_catalog`` view): rule_id, severity, entity, title_vi, description_vi.
+    (Not scoped: it describes rules, not data.)"""
+    return reference.tables()["ref_rule_catalog"]
 
 
 def _with_titles(df: pd.DataFrame) -> pd.DataFrame:

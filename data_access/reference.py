@@ -105,9 +105,12 @@ def _tables() -> dict[str, pd.DataFrame]:
     ref_districts = d[["district_code", "district_name", "district_type", "province_code", "ward_count"]].copy()
     w = _read("wards_hcmc_2022.csv")
     ref_wards = w[["ward_code", "ward_name", "ward_type", "district_code", "district_name"]].copy()
+    # The legend of the validity rules (id, severity, entity, Vietnamese title and description).
+    ref_rule_catalog = _read("rule_catalog.csv")
     return {"ref_provinces": ref_provinces, "ref_province_alias": ref_province_alias,
             "ref_ethnic_groups": ref_ethnic_groups, "ref_ethnic_alias": ref_ethnic_alias,
-            "ref_districts": ref_districts, "ref_wards": ref_wards}
+            "ref_districts": ref_districts, "ref_wards": ref_wards,
+            "ref_rule_catalog": ref_rule_catalog}
 
 
 def tables() -> dict[str, pd.DataFrame]:

@@ -27,7 +27,7 @@ from .errors import ExtractError
 from .readers import refuse
 from .store import FORMAT_VERSION, TZ, Store, iso_time, make_snapshot_id, parse_time
 
-from .text_repair import repair_name
+from .text_repair import LEGACY_ENCODERS, LEGACY_TAGS, repair_name, tcvn3_name_case
 
 # Required files that must hold at least one data row (a city where no one has reported yet is
 # a valid bao_cao; a city with no school, or no student, is a broken export: imported, it would
@@ -144,6 +144,41 @@ def repair_names(con, table: schema.Table) -> int:
     return len(raw)
 
 
+def tag_legacy_names(con, table: schema.Table, encoding: str) -> int:
+    """Names of a whole file decoded from TCVN3 or VNI bytes (readers.transcode): reported
+    exactly like a name repaired from TCVN3/VNI text, so the school sees the same
+    NAME_LEGACY_ENCODING warning either way. Every name holding a non-ASCII letter gets
+    full_name_legacy := 'TCVN3'/'VNI' and full_name_raw := the name in the legacy encoding as
+    text (its bytes read as Latin-1, e.g. 'NguyÔn ThÞ ¸nh'), the form the text repair keeps;
+    TCVN3 names get their capitals back (the encoding has no capital with a tone: '¸nh' is
+    'ánh' or 'Ánh', and a name is Title Case). Returns the number of distinct names tagged."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    encode, tag = LEGACY_ENCODERS[encoding], LEGACY_TAGS[encoding]
+    cur = con.execute(f'SELECT DISTINCT full_name FROM "{table.name}" WHERE full_name IS NOT NULL')
+    raw, fixed = [], []
+    while True:
+        batch = cur.fetchmany(100_000)
+        if not batch:
+            break
+        for (name,) in batch:
+            if name.isascii():
+                continue
+            raw.append(name)
+            fixed.append(tcvn3_name_case(name) if encoding == "tcvn3" else name)
+    if not raw:
+        return 0
+    fix = pa.table({"name": pa.array(raw, pa.string()), "fixed": pa.array(fixed, pa.string()),
+                    "legacy": pa.array([encode(n) for n in raw], pa.string())})
+    con.register("_name_fix", fix)
+    try:
+        con.execute(f'UPDATE "{table.name}" AS t SET full_name_raw = m.legacy, full_name = m.fixed, '
+                    f"full_name_legacy = '{tag}' FROM _name_fix AS m WHERE t.full_name = m.name")
+    finally:
+        con.unregister("_name_fix")
+    return len(raw)
+
+
 def check_keys(con, table: schema.Table, hm: readers.HeaderMap, file: str) -> None:
     if not table.key:
         return
@@ -224,7 +259,10 @@ def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: 
                     f"Export it again and import again.", sc.member.name)
             check_keys(con, t, hm, sc.member.name)
             if t.name in readers.NAME_TABLES:
-                repair_names(con, t)
+                if sc.encoding in readers.LEGACY_ENCODINGS:
+                    tag_legacy_names(con, t, sc.encoding)
+                else:
+                    repair_names(con, t)
             rows[t.name] = n
             files.append((t.name, sc.member.name, sc.label, n))
             _say(progress, f"  {sc.member.name}: {fmt_int(n)} dòng ({fmt_seconds(time.perf_counter() - t1)} giây)")

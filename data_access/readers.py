@@ -3,8 +3,11 @@
 Why this shape:
 - Big files (hundreds of MB) are never held in Python memory. One streamed pass hashes the raw
   bytes (the snapshot id), checks UTF-8 and looks for blank lines; DuckDB's CSV reader then does
-  the heavy lifting on UTF-8 text. Other encodings (UTF-16, Windows-1258) are first transcoded
-  to a UTF-8 work file in chunks.
+  the heavy lifting on UTF-8 text. Other encodings (UTF-16, Windows-1258, and the legacy font
+  encodings TCVN3 and VNI of old Windows tools) are first transcoded to a UTF-8 work file in
+  chunks. A file that is not UTF-8 is Windows-1258 unless a bounded sample of its bytes (the
+  first 4 MB and the chunk where UTF-8 failed) reads clearly better as TCVN3 or VNI
+  (text_repair.detect_file_encoding).
 - ``_row`` is the spreadsheet row of the record (header row counted, title rows above it too).
   For a CSV without blank lines between records it is ``row_number()`` over DuckDB's scan,
   which keeps file order (a streaming window). XLSX sheets, and CSV files with blank lines,
@@ -35,6 +38,7 @@ from typing import BinaryIO, Callable
 
 from . import schema
 from .errors import ExtractError
+from .text_repair import SAMPLE_BYTES, LegacyDecoder, detect_file_encoding
 
 CHUNK = 4 << 20
 # Longest line (record) accepted: a cell of a system export can be megabytes (a pasted note);
@@ -62,8 +66,9 @@ NFC_UNSAFE_RE2 = r"[^\x{0000}-\x{024F}\x{1E00}-\x{1EFF}]"   # the same class for
 ENCODING_LABELS = {
     "utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16-le-bom": "UTF-16LE (BOM)",
     "utf-16-be-bom": "UTF-16BE (BOM)", "utf-16-le": "UTF-16LE", "utf-16-be": "UTF-16BE",
-    "cp1258": "Windows-1258", "xlsx": "XLSX",
+    "cp1258": "Windows-1258", "tcvn3": "TCVN3 (ABC)", "vni": "VNI-Windows", "xlsx": "XLSX",
 }
+LEGACY_ENCODINGS = ("tcvn3", "vni")   # whole files in a legacy Vietnamese font encoding
 
 
 # ---- messages ------------------------------------------------------------------------------
@@ -483,6 +488,7 @@ class Scanned:
     interior_blank: bool = False
     size: int = 0
     nfc_safe: bool = False  # no character that NFC could change: skip normalisation
+    detection: object | None = None   # text_repair.Detection when the file was not UTF-8
 
     @property
     def label(self) -> str:
@@ -522,7 +528,8 @@ def what_en(what: str) -> str:
 
 def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
     """One streamed pass: feed the hash, copy a zip member to the work folder, detect the
-    encoding (BOM → that; NUL pattern → UTF-16; valid UTF-8 → UTF-8; else Windows-1258)."""
+    encoding (BOM → that; NUL pattern → UTF-16; valid UTF-8 → UTF-8; else TCVN3 or VNI when a
+    bounded sample reads clearly as one of them, else Windows-1258)."""
     copy_to = None if m.path is not None else work / f"src-{m.table.name}{m.suffix}"
     out = open(copy_to, "wb") if copy_to else None
     size = 0
@@ -535,6 +542,10 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
     newlines = 0
     dec = codecs.getincrementaldecoder("utf-8")("strict")
     blank = BlankLineDetector()
+    # Evidence for a legacy encoding: the head of the file and the chunk where UTF-8 failed
+    # (bounded: never the whole file).
+    head = bytearray()        # the first SAMPLE_BYTES of the file
+    at_fault = b""            # bytes around the first invalid UTF-8 byte, when beyond the head
     try:
         with ext.open(m) as f:
             first = True
@@ -573,6 +584,9 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
                     else:
                         enc = _nul_pattern(chunk[:4096])
                 if enc in (None, "utf-8-sig"):
+                    in_head = len(head) + len(chunk) <= SAMPLE_BYTES
+                    if len(head) < SAMPLE_BYTES:
+                        head += chunk[:SAMPLE_BYTES - len(head)]
                     if utf8_ok:
                         try:
                             text = dec.decode(chunk)
@@ -586,6 +600,8 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
                             if not chunk[:pos].isascii():
                                 multibyte = True  # valid multi-byte UTF-8 before the bad byte
                             bad = (newlines + chunk[:pos].count(b"\n") + 1, chunk[pos])
+                            if not in_head:
+                                at_fault = chunk[max(0, pos - SAMPLE_BYTES // 2):pos + SAMPLE_BYTES // 2]
                     newlines += chunk.count(b"\n")
                     blank.feed(chunk)
             if enc in (None, "utf-8-sig") and utf8_ok:
@@ -601,8 +617,14 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
         raise refuse("tệp rỗng (không có cả dòng tiêu đề). Hãy xuất lại tệp rồi nhập lại.",
                      "the file is empty (not even a header row); export it again and import again.",
                      m.name)
+    detection = None
     if enc is None:
         enc = "utf-8" if utf8_ok else None
+    if enc is None:
+        # Not UTF-8: which 8-bit Vietnamese encoding, on evidence (never on one name).
+        detection = detect_file_encoding(bytes(head) + b"\n" + at_fault)
+        if detection.encoding in LEGACY_ENCODINGS:
+            enc = detection.encoding
     if enc is None:
         if multibyte:
             # Real UTF-8 text with a damaged byte: decoding it all as Windows-1258 would garble
@@ -615,17 +637,19 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
                               "tệp UTF-8 có byte không hợp lệ")
     utf8 = enc.startswith("utf-8")
     return Scanned(m, copy_to or m.path, enc, bom, blank.interior if utf8 else False, size,
-                   nfc_safe and utf8)
+                   nfc_safe and utf8, detection)
 
 
 def transcode(sc: Scanned, work: Path) -> tuple[Path, bool, bool]:
-    """UTF-16 / Windows-1258 → a UTF-8 work file (streamed). Windows-1258 text is decomposed
-    by nature (tone marks are separate bytes), so it is NFC-composed here, line by line: its
-    decomposition is the encoding's, not the data's. Returns (path, interior blank lines,
+    """UTF-16 / Windows-1258 / TCVN3 / VNI → a UTF-8 work file (streamed). Windows-1258 text is
+    decomposed by nature (tone marks are separate bytes), so it is NFC-composed here, line by
+    line: its decomposition is the encoding's, not the data's (VNI likewise: a letter and its
+    mark bytes; LegacyDecoder returns NFC text). Returns (path, interior blank lines,
     NFC-safe)."""
     codec = {"utf-16-le-bom": "utf-16-le", "utf-16-be-bom": "utf-16-be"}.get(sc.encoding, sc.encoding)
     dst = work / f"utf8-{sc.member.table.name}.csv"
-    dec = codecs.getincrementaldecoder(codec)("strict")
+    legacy = sc.encoding in LEGACY_ENCODINGS
+    dec = LegacyDecoder(sc.encoding) if legacy else codecs.getincrementaldecoder(codec)("strict")
     blank = BlankLineDetector()
     nfc = sc.encoding == "cp1258"
     carry = ""
@@ -656,7 +680,7 @@ def transcode(sc: Scanned, work: Path) -> tuple[Path, bool, bool]:
                     cut = text.rfind("\n") + 1
                     text, carry = text[:cut], text[cut:]
                 text = unicodedata.normalize("NFC", text)
-            elif nfc_safe and not text.isascii() and _NFC_UNSAFE.search(text):
+            elif not legacy and nfc_safe and not text.isascii() and _NFC_UNSAFE.search(text):
                 nfc_safe = False
             data = text.encode("utf-8")
             out.write(data)

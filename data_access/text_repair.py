@@ -21,11 +21,16 @@ VNI-Windows font layout): a byte value is the Latin-1 code point of the misread 
 """
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
+from dataclasses import dataclass
+from typing import Callable
 
 __all__ = ["repair_name", "needs_repair", "is_nfc", "is_vietnamese_syllable", "encode_tcvn3", "encode_vni",
-           "TCVN3_TO_UNICODE", "UNICODE_TO_TCVN3", "VNI_TO_UNICODE", "UNICODE_TO_VNI"]
+           "TCVN3_TO_UNICODE", "UNICODE_TO_TCVN3", "VNI_TO_UNICODE", "UNICODE_TO_VNI",
+           "detect_file_encoding", "Detection", "LegacyDecoder", "decode_tcvn3_text", "decode_vni_text",
+           "tcvn3_name_case", "LEGACY_ENCODERS", "LEGACY_TAGS"]
 
 # --------------------------------------------------------------------------------------------
 # Vietnamese letters
@@ -327,3 +332,169 @@ def encode_tcvn3(s: str) -> str:
 def encode_vni(s: str) -> str:
     """Unicode -> VNI-Windows text as it looks when read as Latin-1."""
     return "".join(UNICODE_TO_VNI.get(c, c) for c in unicodedata.normalize("NFC", s))
+
+
+# --------------------------------------------------------------------------------------------
+# Whole files in TCVN3 / VNI bytes
+#
+# Why here: an old Windows tool (a .VnTime or VNI-Times spreadsheet saved as CSV) writes every
+# Vietnamese letter as the font's byte(s). Such a file is not UTF-8, and read as Windows-1258 it
+# garbles every letter. The importer decides between Windows-1258, TCVN3 and VNI on evidence
+# (detect_file_encoding on a bounded sample), then decodes the whole file as a stream with
+# LegacyDecoder. Bytes 0x80-0x9F that a table does not use are read as Windows-1252 (smart
+# quotes, dashes typed in the same tool); the others keep their Latin-1 meaning.
+
+def _base_char(b: int) -> str:
+    if 0x80 <= b <= 0x9F:
+        try:
+            return bytes([b]).decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    return chr(b)
+
+
+# TCVN3: one character per byte (a decoding table for codecs.charmap_decode).
+TCVN3_DECODING_TABLE = "".join(TCVN3_TO_UNICODE.get(chr(b), _base_char(b)) for b in range(256))
+
+# VNI: single-byte letters decode to themselves; mark bytes decode to combining marks, which NFC
+# composes with the letter before them (aâ → a + U+0302 → â, eã → e + U+0302 + U+0303 → ễ).
+_COMBINING = {1: "\u0300", 2: "\u0301", 3: "\u0309", 4: "\u0303", 5: "\u0323"}
+_VNI_BYTE_MAP: dict[int, str] = {b: _base_char(b) for b in range(0x80, 0x100)}
+for _m, _t in _VNI_TONE.items():
+    _VNI_BYTE_MAP[ord(_m)] = _VNI_BYTE_MAP[ord(_m.upper())] = _COMBINING[_t]
+for _m, _t in _VNI_CIRC.items():
+    _VNI_BYTE_MAP[ord(_m)] = _VNI_BYTE_MAP[ord(_m.upper())] = "\u0302" + _COMBINING.get(_t, "")
+for _m, _t in _VNI_BREVE.items():
+    _VNI_BYTE_MAP[ord(_m)] = _VNI_BYTE_MAP[ord(_m.upper())] = "\u0306" + _COMBINING.get(_t, "")
+for _s, _u in _VNI_SINGLE.items():
+    _VNI_BYTE_MAP[ord(_s)] = _u
+    _VNI_BYTE_MAP[ord(_s.upper())] = _u.upper()
+_VNI_TRANSLATE = {b: s for b, s in _VNI_BYTE_MAP.items()}   # Latin-1 code point → text
+
+# TCVN3 has no code for a capital with a tone: in a word typed in capitals (.VnTimeH fonts) the
+# letters come out lower-case ("NGUYÔN" → "NGUYễN"). A word made of capitals and such letters is
+# put in capitals when it has two ASCII capitals, or starts with such a letter and has one
+# (as _fix_case_tcvn3 does for names repaired from text).
+_TCVN3_LOWER = "".join(sorted({u for u in TCVN3_TO_UNICODE.values() if u.islower()}))
+_TCVN3_UPPER = "".join(sorted({u for u in TCVN3_TO_UNICODE.values() if u.isupper()}))
+_TCVN3_CAPS_WORD = re.compile(
+    rf"(?<![^\W\d_])(?=[A-Z{_TCVN3_UPPER}]*[{_TCVN3_LOWER}])[A-Z{_TCVN3_UPPER}{_TCVN3_LOWER}]+(?![^\W\d_])")
+
+
+def _caps_word(m: re.Match) -> str:
+    w = m.group(0)
+    n_ascii = sum(c.isascii() for c in w)
+    if n_ascii > 1 or (n_ascii == 1 and not w[0].isascii()):
+        return w.upper()
+    return w
+
+
+def decode_tcvn3_text(data: bytes) -> str:
+    """TCVN3 bytes → Unicode (NFC), capitals restored in words typed in capitals."""
+    text = codecs.charmap_decode(data, "strict", TCVN3_DECODING_TABLE)[0]
+    return _TCVN3_CAPS_WORD.sub(_caps_word, text)
+
+
+def decode_vni_text(data: bytes) -> str:
+    """VNI-Windows bytes → Unicode (NFC)."""
+    return unicodedata.normalize("NFC", data.decode("latin-1").translate(_VNI_TRANSLATE))
+
+
+def decode_cp1258_text(data: bytes) -> str:
+    return unicodedata.normalize("NFC", data.decode("cp1258", errors="replace"))
+
+
+DECODERS: dict[str, Callable[[bytes], str]] = {
+    "cp1258": decode_cp1258_text, "tcvn3": decode_tcvn3_text, "vni": decode_vni_text}
+
+
+def tcvn3_name_case(name: str) -> str:
+    """A name decoded from a TCVN3 file: a word starting with a letter TCVN3 has only in lower
+    case (ánh) is capitalised — names are written Title Case, as repair_name does."""
+    if name is None or name.isascii():
+        return name
+    return _fix_case_tcvn3(encode_tcvn3(name), name)
+
+
+LEGACY_ENCODERS: dict[str, Callable[[str], str]] = {"tcvn3": encode_tcvn3, "vni": encode_vni}
+LEGACY_TAGS = {"tcvn3": "TCVN3", "vni": "VNI"}
+
+
+# ---- deciding on evidence --------------------------------------------------------------------
+# A "word" is a run of ASCII letters and bytes >= 0x80 between other ASCII bytes; the same runs
+# are judged under every reading, so the scores compare.
+_BYTE_WORD = re.compile(rb"[A-Za-z\x80-\xff]+")
+_HIGH = re.compile(rb"[\x80-\xff]")
+SAMPLE_BYTES = 4 << 20          # the importer passes at most this much (x2: head + first bad chunk)
+MIN_WORDS = 4                   # fewer words with non-ASCII bytes than this: too little evidence
+MIN_DISTINCT_VALID = 3          # distinct well-formed words the winner must produce
+MIN_SHARE = 0.6                 # share of (occurrences of) words that must be well formed
+MIN_MARGIN = 0.3                # lead of the winner over each other reading
+
+
+@dataclass
+class Detection:
+    encoding: str                          # 'cp1258' | 'tcvn3' | 'vni'
+    words: int                             # occurrences of words with a non-ASCII byte
+    shares: dict[str, float]               # reading → share of well-formed words
+    reason: str = ""
+
+
+def _word_ok(enc: str, raw: bytes, text: str) -> bool:
+    if enc == "tcvn3" and not text.islower():
+        text = _fix_case_tcvn3(raw.decode("latin-1"), text)
+    return is_vietnamese_syllable(text)
+
+
+def detect_file_encoding(sample: bytes) -> Detection:
+    """Which of Windows-1258, TCVN3 and VNI a non-UTF-8 file is, from a sample of its bytes.
+    Each reading is scored by the share of words with non-ASCII bytes it turns into
+    well-formed Vietnamese syllables. TCVN3 or VNI wins only with enough words, a clear
+    majority and a clear lead; anything else (few words, two readings close) keeps
+    Windows-1258, as the importer did before."""
+    counts: dict[bytes, int] = {}
+    for w in _BYTE_WORD.findall(sample[: 2 * SAMPLE_BYTES]):
+        if _HIGH.search(w):
+            counts[w] = counts.get(w, 0) + 1
+    total = sum(counts.values())
+    shares: dict[str, float] = {}
+    distinct: dict[str, int] = {}
+    for enc, dec in DECODERS.items():
+        ok = n_ok = 0
+        for w, n in counts.items():
+            try:
+                text = dec(w)
+            except (UnicodeDecodeError, ValueError):
+                continue
+            if _word_ok(enc, w, text):
+                ok += n
+                n_ok += 1
+        shares[enc] = ok / total if total else 0.0
+        distinct[enc] = n_ok
+    if total < MIN_WORDS:
+        return Detection("cp1258", total, shares, "too few words with non-ASCII bytes")
+    best = max(("tcvn3", "vni"), key=lambda e: shares[e])
+    others = [shares[e] for e in DECODERS if e != best]
+    if (shares[best] >= MIN_SHARE and distinct[best] >= MIN_DISTINCT_VALID
+            and all(shares[best] - s >= MIN_MARGIN for s in others)):
+        return Detection(best, total, shares, "clear winner")
+    return Detection("cp1258", total, shares, "no clear legacy reading")
+
+
+class LegacyDecoder:
+    """Streaming TCVN3 / VNI decoder: bytes in, NFC text out, only whole lines (the rest is kept
+    for the next call), so a VNI mark at the start of a chunk still joins its letter and a
+    capitals word is never cut."""
+
+    def __init__(self, enc: str) -> None:
+        self.decode_bytes = DECODERS[enc]
+        self.carry = b""
+
+    def decode(self, chunk: bytes, final: bool = False) -> str:
+        data = self.carry + chunk
+        if final:
+            self.carry = b""
+        else:
+            cut = data.rfind(b"\n") + 1
+            data, self.carry = data[:cut], data[cut:]
+        return unicodedata.normalize("NFC", self.decode_bytes(data)) if data else ""

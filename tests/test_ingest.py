@@ -295,6 +295,49 @@ def test_legacy_encoded_names_are_repaired(tmp_path):
     assert st["full_name_raw"] == [rows[0][4], None, rows[2][4]]
 
 
+@pytest.mark.parametrize("enc,label,tag", [("tcvn3", "TCVN3 (ABC)", "TCVN3"), ("vni", "VNI-Windows", "VNI")])
+@pytest.mark.parametrize("chunk", [None, 7])
+def test_whole_file_in_legacy_encoding(tmp_path, monkeypatch, enc, label, tag, chunk):
+    """A whole hoc_sinh.csv in TCVN3 / VNI bytes: decoded as such (also when read in tiny chunks,
+    so a VNI mark or a word in capitals is cut between two reads); names tagged like the text
+    repair's, other columns decoded silently."""
+    from data_access.text_repair import encode_tcvn3, encode_vni
+
+    if chunk:
+        monkeypatch.setattr(readers, "CHUNK", chunk)
+    encoder = {"tcvn3": encode_tcvn3, "vni": encode_vni}[enc]
+    data = encoder(csv_text(*STUDENTS)).encode("latin-1")
+    res = ingest(write_extract(tmp_path / "ex", {"hoc_sinh": data}), tmp_path / "store")
+    assert dict((f[0], f[2]) for f in res.files)["students"] == label
+    st = table(res, "students")
+    assert st["full_name"] == NAMES
+    assert st["full_name_legacy"] == [tag] * 3
+    assert st["full_name_raw"] == [encoder(n) for n in NAMES]
+    assert st["status"] == ["Đang học", "Đang học", "Đã chuyển trường"]
+    assert st["permanent_address"][0] == "12 Lê Lợi, Bến Nghé, Quận 1, TP. Hồ Chí Minh"
+    assert st["_row"] == [2, 3, 4]
+
+
+def test_legacy_evidence_found_after_an_ascii_head(tmp_path, monkeypatch):
+    """The head sample is plain ASCII; UTF-8 fails in a later chunk: the bytes around the failure
+    are the evidence (bounded, never the whole file)."""
+    from data_access.text_repair import encode_tcvn3
+
+    monkeypatch.setattr(readers, "CHUNK", 4096)
+    monkeypatch.setattr(readers, "SAMPLE_BYTES", 4096)
+    h, rows = STUDENTS
+    h = ["student_id", "school_code", "grade", "class_name", "full_name", "birth_date", "gender", "ethnicity",
+         "id_number", "permanent_address", "status"]
+    filler = [[f"HSX{i:04d}", "S001", "10", "10A1", "Tran Van An", "01/01/2006", "Nam", "Kinh", "",
+               "1 Le Loi, Ben Nghe, Quan 1, TP. Ho Chi Minh", "Dang hoc"] for i in range(200)]
+    data = encode_tcvn3(csv_text(h, filler + [list(r) for r in rows])).encode("latin-1")
+    assert data[:3 * 4096].isascii() and not data.isascii()
+    res = ingest(write_extract(tmp_path / "ex", {"hoc_sinh": data}), tmp_path / "store")
+    assert dict((f[0], f[2]) for f in res.files)["students"] == "TCVN3 (ABC)"
+    st = table(res, "students")
+    assert st["full_name"][-3:] == NAMES and st["full_name_legacy"][0] is None
+
+
 # ---- odd CSV shapes ------------------------------------------------------------------------
 def test_blank_lines_and_title_rows_keep_spreadsheet_rows(tmp_path):
     text = ("DANH SÁCH TRƯỜNG\r\n\r\n" + csv_text(*SCHOOLS).replace("\r\nS002", "\r\n\r\nS002") + "\r\n\r\n")

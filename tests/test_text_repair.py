@@ -136,3 +136,76 @@ def test_reference_ethnic_keys_match_sql_rule():
     assert len(p) == 63 and p["cccd_prefix"].str.len().eq(3).all()
     assert dict(zip(p["cccd_prefix"], p["province_key"]))["079"] == "ho chi minh"
     assert dict(zip(p["cccd_prefix"], p["province_key"]))["077"] == "ba ria - vung tau"
+
+
+# ---- whole files in TCVN3 / VNI bytes -------------------------------------------------------
+from data_access.text_repair import (LegacyDecoder, decode_tcvn3_text, decode_vni_text,  # noqa: E402
+                                     detect_file_encoding, tcvn3_name_case)
+
+
+def test_whole_file_decoders_literal_bytes():
+    # written from the code charts, byte by byte
+    # TCVN3: ễ=0xD4 ị=0xDE á=0xB8 ế=0xD5 Đ=0xA7 ặ=0xC6 ă=0xA8 ư=0xAD ờ=0xEA
+    assert decode_tcvn3_text(b"Nguy\xd4n Th\xde \xb8nh Tuy\xd5t") == "Nguyễn Thị ánh Tuyết"
+    assert tcvn3_name_case("Nguyễn Thị ánh Tuyết") == "Nguyễn Thị Ánh Tuyết"
+    assert decode_tcvn3_text(b"\xa7\xc6NG V\xa1N") == "ĐẶNG VĂN"        # capitals: the word's ASCII decides
+    assert decode_tcvn3_text(b"Tr\xad\xeang") == "Trường"
+    assert decode_tcvn3_text(b"TR\xad\xeaNG THPT") == "TRƯỜNG THPT"
+    assert decode_tcvn3_text(b"H\xe5 Ch\xdd Minh") == "Hồ Chí Minh"          # one capital: Title Case kept
+    # VNI: e + ã (0xE3) = ễ, ò (0xF2) = ị, A + Ù (0xD9) = Á, Ñ (0xD1) = Đ, a + ë (0xEB) = ặ
+    assert decode_vni_text(b"Nguye\xe3n Th\xf2 A\xd9nh Tuye\xe1t") == "Nguyễn Thị Ánh Tuyết"
+    assert decode_vni_text(b"\xd1A\xcbNG VA\xcaN") == "ĐẶNG VĂN"
+    assert decode_vni_text(b"Tr\xf6\xf4\xf8ng") == "Trường"
+    # bytes a table does not use: Windows-1252 in 0x80-0x9F (smart quotes), Latin-1 above
+    assert decode_tcvn3_text(b"\x93x\x94") == "\u201cx\u201d"
+
+
+def test_vni_byte_decoder_agrees_with_text_repair_tables():
+    for seq, letter in VNI_TO_UNICODE.items():
+        assert decode_vni_text(seq.encode("latin-1")) == letter, seq
+    for code, letter in TCVN3_TO_UNICODE.items():
+        assert decode_tcvn3_text(code.encode("latin-1")) == letter, code
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_whole_file_round_trip(name):
+    line = f"{name},Phường Bến Nghé,Đang học\r\n"
+    assert tcvn3_name_case(decode_tcvn3_text(encode_tcvn3(line).encode("latin-1")).split(",")[0]) == name
+    assert decode_vni_text(encode_vni(line).encode("latin-1")) == line
+
+
+def _cp1258(text: str) -> bytes:
+    out = bytearray()
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out += ch.encode("cp1258")
+        except UnicodeEncodeError:
+            d = unicodedata.normalize("NFD", ch)
+            tone = next(m for m in d if m in "\u0300\u0301\u0303\u0309\u0323")
+            out += unicodedata.normalize("NFC", d.replace(tone, "")).encode("cp1258") + tone.encode("cp1258")
+    return bytes(out)
+
+
+def test_detection_on_evidence():
+    text = "".join(f"{n},12 Lê Lợi, Phường Bến Nghé, Quận 1, TP. Hồ Chí Minh,Đang học\r\n" for n in NAMES)
+    assert detect_file_encoding(encode_tcvn3(text).encode("latin-1")).encoding == "tcvn3"
+    assert detect_file_encoding(encode_vni(text).encode("latin-1")).encoding == "vni"
+    assert detect_file_encoding(_cp1258(text)).encoding == "cp1258"
+    # weak evidence keeps Windows-1258: one name, or words that read well both ways
+    assert detect_file_encoding(encode_tcvn3("Nguyễn Văn An").encode("latin-1")).encoding == "cp1258"
+    d = detect_file_encoding(_cp1258("Lê Hà Vân,Tô Văn Tâm,Hà Văn Tô"))
+    assert d.encoding == "cp1258" and d.shares["tcvn3"] == d.shares["cp1258"] == 1.0
+    # nothing to go on, or noise: never an exception
+    for sample in (b"", b"abc,def\r\n", bytes(range(256)) * 50, b"\xff" * 1000, b"\x80\x81\x8d\x8f\x90\x9d"):
+        assert detect_file_encoding(sample).encoding == "cp1258"
+
+
+def test_legacy_decoder_keeps_marks_and_words_across_chunks():
+    data = encode_vni("Nguyễn Thị Ánh\r\nĐẶNG VĂN ỨNG\r\n").encode("latin-1")
+    tdata = encode_tcvn3("ĐẶNG VĂN ỨNG\r\nLê\r\n").encode("latin-1")
+    for enc, raw, want in (("vni", data, "Nguyễn Thị Ánh\r\nĐẶNG VĂN ỨNG\r\n"),
+                           ("tcvn3", tdata, "ĐẶNG VĂN ỨNG\r\nLê\r\n")):
+        for size in (1, 2, 3, 5, 7):
+            dec = LegacyDecoder(enc)
+            out = "".join(dec.decode(raw[i:i + size]) for i in range(0, len(raw), size)) + dec.decode(b"", True)
+            assert out == want, (enc, size, out)

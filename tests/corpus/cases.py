@@ -321,6 +321,114 @@ case("enc_vni_names", "encodings",
               values=names_values(NAME) + (("students", "student_id", H2, "full_name_legacy", "VNI"),)))
 
 
+# Whole files in a legacy font encoding (an old Windows tool with .VnTime / VNI-Times fonts saved
+# the list as CSV): every byte of the file is the font's, not only the names. Names with capitals
+# carrying a tone (Ánh, Ý, a name typed in capitals) are the hard part of TCVN3, which has no code
+# for them. Expected names are written out letter by letter, not derived from the encoder.
+H4, H5 = "0200004", "0200005"
+LEGACY_NAMES = {H1: "Nguyễn Thị Ánh Tuyết", H2: "ĐẶNG VĂN ỨNG", H3: "Lê Đức Thọ",
+                H4: "Ứng Thị Ý Nhi", H5: "Huỳnh Ngọc Ẩn"}
+LEGACY_ROWS = [
+    [H4, S2, "12", "12A2", LEGACY_NAMES[H4], "20/10/2004", "Nữ", "Kinh", "079304001237", ADDR[H3], "Đang học"],
+    [H5, S2, "12", "12A2", LEGACY_NAMES[H5], "02/09/2004", "Nam", "Khơ-me", "079204001238",
+     "Ấp 3, Xã Đa Phước, Huyện Bình Chánh, TP. Hồ Chí Minh", "Đang học"],
+]
+
+
+def _legacy_students(t):
+    for k in (H1, H2, H3):
+        setv(t, "hoc_sinh", k, "Họ và tên", LEGACY_NAMES[k])
+    t["hoc_sinh"][1].extend(copy.deepcopy(LEGACY_ROWS))
+
+
+def _whole_file(encoder):
+    return with_file("hoc_sinh.csv", lambda t: encoder(csv_text(*t["hoc_sinh"])).encode("latin-1"),
+                     mutate=_legacy_students)
+
+
+LEGACY_ROWS_N = {"schools": 2, "students": 5, "reports": 2}
+
+case("enc_tcvn3_whole_file", "encodings",
+     "hoc_sinh.csv whose every byte is TCVN3 (ABC, saved by an old tool with .VnTime fonts): read "
+     "as TCVN3, not Windows-1258; names, addresses, statuses decoded; capitals with a tone that "
+     "TCVN3 cannot write come back (Ánh, Ý, Ứng, a name in capitals); each name with Vietnamese "
+     "letters gets the same NAME_LEGACY_ENCODING warning as a TCVN3 name in a UTF-8 file, raw kept",
+     _whole_file(encode_tcvn3),
+     Imported(rows=LEGACY_ROWS_N,
+              findings=F(*[("NAME_LEGACY_ENCODING", k) for k in (H1, H2, H3, H4, H5)]),
+              values=names_values(LEGACY_NAMES) + (
+                  ("students", "student_id", H1, "full_name_legacy", "TCVN3"),
+                  ("students", "student_id", H1, "full_name_raw", "NguyÔn ThÞ ¸nh TuyÕt"),
+                  ("students", "student_id", H2, "full_name_raw", "§ÆNG V¡N øNG"),
+                  ("students", "student_id", H1, "permanent_address", ADDR[H1]),
+                  ("students", "student_id", H5, "permanent_address",
+                   "ấp 3, Xã Đa Phước, Huyện Bình Chánh, TP. Hồ Chí Minh"),
+                  ("students", "student_id", H5, "ethnicity", "Khơ-me"),
+                  ("students", "student_id", H4, "gender", "Nữ"),
+                  ("students", "student_id", H4, "status", "Đang học")),
+              encodings={"hoc_sinh.csv": "TCVN3 (ABC)", "truong.csv": "UTF-8"}))
+
+case("enc_vni_whole_file", "encodings",
+     "hoc_sinh.csv whose every byte is VNI-Windows (VNI-Times fonts; a letter and its mark bytes, "
+     "capitals with their own marks): read as VNI, names with the NAME_LEGACY_ENCODING warning",
+     _whole_file(encode_vni),
+     Imported(rows=LEGACY_ROWS_N,
+              findings=F(*[("NAME_LEGACY_ENCODING", k) for k in (H1, H2, H3, H4, H5)]),
+              values=names_values(LEGACY_NAMES) + (
+                  ("students", "student_id", H3, "full_name_legacy", "VNI"),
+                  ("students", "student_id", H3, "full_name_raw", "Leâ Ñöùc Thoï"),
+                  ("students", "student_id", H2, "full_name_raw", "ÑAËNG VAÊN ÖÙNG"),
+                  ("students", "student_id", H5, "permanent_address",
+                   "Ấp 3, Xã Đa Phước, Huyện Bình Chánh, TP. Hồ Chí Minh"),
+                  ("students", "student_id", H5, "ethnicity", "Khơ-me")),
+              encodings={"hoc_sinh.csv": "VNI-Windows"}))
+
+# Windows-1258 whose names are all letters the code page has precomposed: byte for byte, each of
+# these words is also a well-formed syllable in TCVN3 ("L\xea" = Lê = Lờ, "T\xe2m" = Tâm = Tõm).
+CP1258_TRAP = {H1: "Lê Hà Vân", H2: "Tô Văn Tâm", H3: "Lý Văn Tú"}
+
+
+def _cp1258_trap(t):
+    for k in (H1, H2, H3):
+        setv(t, "hoc_sinh", k, "Họ và tên", CP1258_TRAP[k])
+
+
+case("enc_cp1258_not_tcvn3", "encodings",
+     "a Windows-1258 hoc_sinh.csv whose names read as TCVN3 too, word for word: the rest of the file "
+     "(addresses, statuses) decides — kept Windows-1258, no legacy warning",
+     with_file("hoc_sinh.csv", lambda t: to_cp1258(csv_text(*t["hoc_sinh"])), mutate=_cp1258_trap),
+     Imported(values=names_values(CP1258_TRAP) + (
+                  ("students", "student_id", H1, "full_name_legacy", None),
+                  ("students", "student_id", H1, "full_name_raw", None),
+                  ("students", "student_id", H3, "permanent_address", ADDR[H3])),
+              encodings={"hoc_sinh.csv": "Windows-1258"}))
+
+
+AMBIGUOUS = {H1: "Lê Hà Vân", H2: "Tô Văn Tâm", H3: "Hà Văn Tô"}
+
+
+def _cp1258_ambiguous(t):
+    """Only names hold non-ASCII bytes (English headers, addresses without accents), and every
+    such word is also a TCVN3 syllable."""
+    t["hoc_sinh"][0] = ["student_id", "school_code", "grade", "class_name", "full_name", "birth_date",
+                        "gender", "ethnicity", "id_number", "permanent_address", "status"]
+    for r in t["hoc_sinh"][1]:
+        r[4] = AMBIGUOUS[r[0]]
+        r[6] = "Nam"
+        r[9] = "12 Le Loi, Phuong Ben Nghe, Quan 1, TP. Ho Chi Minh"
+        r[10] = "Dang hoc"
+
+
+case("enc_cp1258_ambiguous", "encodings",
+     "a Windows-1258 hoc_sinh.csv (English headers, no accent outside the names) whose only "
+     "non-ASCII words read as well-formed TCVN3 as well ('L\\xea H\\xe0 V\\xe2n' = Lê Hà Vân or "
+     "Lờ Hà Võn): no clear evidence, so Windows-1258 as before, no legacy tag (the unaccented "
+     "status keeps the students out of the population)",
+     with_file("hoc_sinh.csv", lambda t: to_cp1258(csv_text(*t["hoc_sinh"])), mutate=_cp1258_ambiguous),
+     Imported(values=names_values(AMBIGUOUS) + (("students", "student_id", H2, "full_name_legacy", None),),
+              encodings={"hoc_sinh.csv": "Windows-1258"}))
+
+
 def _mixed_nfd(t):
     setv(t, "hoc_sinh", H2, "Họ và tên", unicodedata.normalize("NFD", NAME[H2]))
     setv(t, "hoc_sinh", H3, "Nơi thường trú", unicodedata.normalize("NFD", ADDR[H3]))

@@ -33,7 +33,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from . import ops
+from . import file_memo, ops
 from .access import ROLES, Viewer
 from .store import TZ, Store
 
@@ -477,7 +477,14 @@ SYSTEM_ACTOR = Viewer("system", "quan_tri", display_name="Hệ thống")
 
 def ensure_demo_accounts(store) -> bool:
     """Create the demo accounts (DEMO_ACCOUNTS) when the store holds only generated sample data
-    and has no account yet. Returns True when demo accounts exist and may be used."""
+    and has no account yet. Returns True when demo accounts exist and may be used.
+    (Called on every page view: remembered until the snapshot folder or ops.sqlite changes.)"""
+    st = _st(store)
+    return file_memo.remembered(("ensure_demo_accounts", str(st.root.resolve())), st.state_files(),
+                                lambda: _ensure_demo_accounts(st))
+
+
+def _ensure_demo_accounts(store) -> bool:
     if not store_is_sample(store):
         return False
     if count(store) == 0:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from . import file_memo
 from .schema import LEVELS, REPORT_CODES
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -145,7 +146,13 @@ def _due(v, where: str) -> dt.datetime:
 
 
 def load_campaign(path: str | Path | None = None) -> Campaign:
+    """The campaign of ``path`` (default: the letter 1254 file). Every page view needs it:
+    parsed once and remembered until the file changes (data_access.file_memo)."""
     path = Path(path) if path else DEFAULT_CAMPAIGN
+    return file_memo.remembered(("campaign", str(path.resolve())), (path,), lambda: _load_campaign(path))
+
+
+def _load_campaign(path: Path) -> Campaign:
     try:
         raw_bytes = path.read_bytes()
         data = tomllib.loads(raw_bytes.decode("utf-8"))

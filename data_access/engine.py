@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import schema
+from . import file_memo, schema
 from .campaign import Campaign
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -46,13 +46,18 @@ def split_sql(text: str) -> list[str]:
 def engine_fingerprint() -> str:
     """Changes whenever a SQL file of the per-snapshot layers changes: part of the key of every
     cached derived result (the marts run at evaluation time and are never cached)."""
-    import hashlib
-    h = hashlib.sha256()
-    for layer in SNAPSHOT_LAYERS:
-        for f in sql_files(layer):
+    files = [f for layer in SNAPSHOT_LAYERS for f in sql_files(layer)]
+
+    def digest() -> str:
+        import hashlib
+        h = hashlib.sha256()
+        for f in files:
             h.update(f.name.encode())
             h.update(f.read_bytes())
-    return h.hexdigest()[:12]
+        return h.hexdigest()[:12]
+
+    # Part of every page's cache key: hashed again only when a SQL file changes (file_memo).
+    return file_memo.remembered(("engine_fingerprint", tuple(map(str, files))), files, digest)
 
 
 def load_static_tables(con: duckdb.DuckDBPyConnection, campaign: Campaign) -> None:

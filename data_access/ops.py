@@ -31,6 +31,7 @@ from typing import Iterator
 
 import pandas as pd
 
+from . import file_memo
 from .access import Viewer, scope_filter
 from .store import TZ, Store
 
@@ -132,6 +133,8 @@ def _immediate(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        file_memo.bump()   # values read from ops.sqlite are stale now (also after a rollback: harmless)
 
 
 def _run_ddl(con: sqlite3.Connection, schema_sql: str) -> None:
@@ -569,10 +572,16 @@ def data_version(store: Store | str | Path) -> tuple[int, int, int]:
     """(newest follow-up id, newest receipt version id, newest audit id): changes with every
     write, so caches of anything that reads the operational store can key on it. (0, 0, 0)
     without a store."""
-    df = _read(store, "SELECT (SELECT coalesce(max(id), 0) FROM follow_ups), "
-                      "(SELECT coalesce(max(id), 0) FROM paper_receipts), "
-                      "(SELECT coalesce(max(id), 0) FROM audit_log)")
-    return (0, 0, 0) if df is None else tuple(int(x) for x in df.iloc[0])
+    st = _store(store)
+
+    def read() -> tuple[int, int, int]:
+        df = _read(st, "SELECT (SELECT coalesce(max(id), 0) FROM follow_ups), "
+                       "(SELECT coalesce(max(id), 0) FROM paper_receipts), "
+                       "(SELECT coalesce(max(id), 0) FROM audit_log)")
+        return (0, 0, 0) if df is None else tuple(int(x) for x in df.iloc[0])
+
+    # Asked by every page view: remembered until ops.sqlite changes (data_access.file_memo).
+    return file_memo.remembered(("data_version", str(st.root.resolve())), st.state_files()[1:], read)
 
 
 def register_version(store: Store | str | Path) -> int:

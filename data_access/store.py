@@ -36,6 +36,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from . import file_memo
+
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TZ_NAME = "Asia/Ho_Chi_Minh"
 FORMAT_VERSION = "1"
@@ -153,7 +155,21 @@ class Store:
         (a corrected re-export) are ordered by import time (file mtime), the later last.
         Hidden snapshots (``hidden_snapshot_ids``) are left out, so every view, the history
         and ``snapshot_at`` ignore them; ``include_hidden=True`` (the administrator's list)
-        keeps them and adds a boolean ``hidden`` column."""
+        keeps them and adds a boolean ``hidden`` column.
+
+        Every page view asks for it: the answer is remembered until the snapshot folder or
+        ops.sqlite changes (data_access.file_memo), and each caller gets its own copy."""
+        df = file_memo.remembered(
+            ("list_snapshots", str(self.root.resolve()), include_hidden), self.state_files(),
+            lambda: self._list_snapshots(include_hidden))
+        return df.copy()
+
+    def state_files(self) -> tuple[Path, ...]:
+        """The files whose change can change the snapshot list: the snapshot folder (a new
+        snapshot is renamed into it) and the operational store (hidden snapshots)."""
+        return (self.snapshots_dir, self.ops_path, self.ops_path.with_name(self.ops_path.name + "-wal"))
+
+    def _list_snapshots(self, include_hidden: bool) -> pd.DataFrame:
         rows = []
         hidden = self.hidden_snapshot_ids()
         if self.snapshots_dir.is_dir():
@@ -314,4 +330,5 @@ class Store:
         fsync_path(built)
         os.replace(built, target)
         fsync_path(self.snapshots_dir, directory=True)
+        file_memo.bump()
         return target

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from typing import Callable, Hashable, TypeVar
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -35,6 +36,7 @@ QUALITY = ("pages/data_quality.py", "chat-luong-du-lieu")
 ALL_OPT = ""   # the "all" choice of the sidebar selectboxes (None would show a placeholder)
 GLOBAL_PARAMS = ("as_of", "district", "level", "ownership", "req")
 PAGE_PARAMS = {INSTITUTION[1]: ("school",), DISTRICTS[1]: (), REPORTS[1]: (), QUALITY[1]: ("rule",)}
+T = TypeVar("T")
 K_SNAPSHOT, K_DISTRICT, K_LEVEL, K_OWNERSHIP, K_REQS = (
     "f_snapshot", "f_district", "f_level", "f_ownership", "f_reqs")
 
@@ -45,8 +47,8 @@ def _snapshots(store: str) -> pd.DataFrame:
     return queries.snapshots(store)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
 def _fingerprints() -> tuple[str, str]:
+    """Campaign and SQL fingerprints (remembered by data_access.file_memo until the files change)."""
     return load_campaign().fingerprint, engine.engine_fingerprint()
 
 
@@ -61,6 +63,11 @@ def _cached(name: str, viewer_key: tuple, snapshot_id: str, store: str, filters_
     return fn(_viewer, snapshot_id=snapshot_id, store=store, **kw)
 
 
+@st.cache_resource(show_spinner=False, max_entries=2000)
+def _memo(key: tuple, _build: Callable):
+    return _build()
+
+
 @dataclass
 class Ctx:
     viewer: Viewer
@@ -70,6 +77,11 @@ class Ctx:
     as_of: pd.Timestamp
     filters: queries.Filters
     page_url: str = ""
+    # What besides the snapshot can change a query's result: the campaign and SQL
+    # fingerprints, the register version (a paper copy recorded on the register changes the
+    # engine's results) and the visible history (hiding an older snapshot changes completed_at
+    # and at-risk), also when another process changed them. Read once per page run.
+    versions: tuple = ()
 
     @property
     def viewer_key(self) -> tuple:
@@ -79,13 +91,18 @@ class Ctx:
     def q(self, name: str, *, filters: queries.Filters | None = None, **kwargs) -> pd.DataFrame:
         """A query of data_access.queries, cached. ``filters`` defaults to the global ones."""
         f = self.filters if filters is None else filters
-        # Part of the key besides the snapshot: the register version (a paper copy recorded on
-        # the register changes the engine's results) and the visible history (hiding an older
-        # snapshot changes completed_at and at-risk), also when another process changed them.
-        versions = _fingerprints() + (ops.register_version(self.store),
-                                      tuple(self.snaps["snapshot_id"]))
         return _cached(name, self.viewer_key, self.snapshot_id, self.store, f.key(),
-                       tuple(sorted(kwargs.items())), versions, self.viewer).copy()
+                       tuple(sorted(kwargs.items())), self.versions, self.viewer).copy()
+
+    def memo(self, name: str, build: Callable[[], T], *extra: Hashable) -> T:
+        """What a page derives from its query results for display (a plotly figure, a table
+        with its link column), built once per (name, viewer, snapshot, filters, versions,
+        ``extra``) and shared by every session, so a page view by the 30th office on deadline
+        day costs a lookup, not a rebuild. ``build`` must depend only on those; callers must
+        not mutate the value (plotly_chart and st.dataframe do not)."""
+        key = (name, self.viewer_key, self.snapshot_id, self.store, self.filters.key(),
+               self.versions, extra)
+        return _memo(key, build)
 
     # -- links ---------------------------------------------------------------------------------
     def params(self, **extra) -> dict:
@@ -110,6 +127,16 @@ class Ctx:
             else:
                 p[k] = str(v)
         return p
+
+    def with_links(self, df: pd.DataFrame, page: tuple[str, str]) -> pd.DataFrame:
+        """A copy of ``df`` with a "link" column opening each row's district (DISTRICTS:
+        district_code, district_name) or institution (other pages: school_code, school_name)."""
+        df = df.copy()
+        if page == DISTRICTS:
+            df["link"] = [self.link(page, n, district=d) for d, n in zip(df["district_code"], df["district_name"])]
+        else:
+            df["link"] = [self.link(page, n, school=s) for s, n in zip(df["school_code"], df["school_name"])]
+        return df
 
     def link(self, page: tuple[str, str], label: str | None = None, **extra) -> str:
         """A relative URL to a page with the current state (for LinkColumn; ``label`` after
@@ -217,7 +244,8 @@ def setup(page_url: str) -> Ctx | None:
             filters=queries.Filters(ss.get(K_DISTRICT) or None, ss.get(K_LEVEL) or None,
                                     ss.get(K_OWNERSHIP) or None,
                                     tuple(ss.get(K_REQS) or ())),
-            page_url=page_url)
+            page_url=page_url,
+            versions=_fingerprints() + (ops.register_version(store), tuple(snaps["snapshot_id"])))
     ss["_ctx"] = c
     # Mirror the state in the URL; keep the page's own parameters (e.g. school).
     keep = {k: v for k, v in qp.items() if k in PAGE_PARAMS.get(page_url, ())}

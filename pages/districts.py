@@ -97,15 +97,17 @@ if not f.district:
     st.subheader("Tỉ lệ hoàn thành theo quận/huyện")
     st.caption("Tỉ lệ đơn vị (trường × yêu cầu) đã hoàn thành, đủ và hợp lệ, trên các yêu cầu đang chọn. "
                "Bấm vào tên quận/huyện trong bảng để mở trang của quận/huyện đó.")
-    comp["pct_text"] = comp["completion_rate"].map(fmt.percent)
-    comp["units_text"] = [f"{fmt.number(d)}/{fmt.number(e)}" for d, e in zip(comp["units_done"], comp["units_expected"])]
-    fig = district_map(comp)
+
+    def city_map():
+        comp["units_text"] = [f"{fmt.number(d)}/{fmt.number(e)}"
+                              for d, e in zip(comp["units_done"], comp["units_expected"])]
+        return district_map(comp)
+
     left, right = st.columns([5, 4])
     with left:
-        st.plotly_chart(fig, width="stretch", key="district_map")
+        st.plotly_chart(c.memo("district_map", city_map), width="stretch", key="district_map")
     with right:
-        tbl = comp[comp["units_expected"] > 0].copy()
-        tbl["link"] = [c.link(A.DISTRICTS, n, district=d) for d, n in zip(tbl["district_code"], tbl["district_name"])]
+        tbl = c.memo("district_table", lambda: c.with_links(comp[comp["units_expected"] > 0], A.DISTRICTS))
         st.dataframe(A.styled(tbl, numbers={"units_done": 0, "units_expected": 0, "units_overdue": 0,
                                             "units_at_risk": 0}),
                      hide_index=True, width="stretch", height=560,
@@ -121,11 +123,12 @@ if not f.district:
                          "units_overdue": "Quá hạn", "units_at_risk": "Có nguy cơ"})
 
     st.subheader("Quận/huyện × yêu cầu")
-    mat = c.q("district_matrix")
-    wide, order = pivot_progress(mat, ["district_code", "district_name"], "district_name")
-    wide = wide.reset_index()
-    wide.insert(0, "link", [c.link(A.DISTRICTS, n, district=d)
-                            for d, n in zip(wide["district_code"], wide["district_name"])])
+
+    def district_grid():
+        wide, order = pivot_progress(c.q("district_matrix"), ["district_code", "district_name"], "district_name")
+        return c.with_links(wide.reset_index(), A.DISTRICTS), order
+
+    wide, order = c.memo("district_grid", district_grid)
     cfg = {"link": st.column_config.LinkColumn("Quận/huyện", display_text=A.LINK_LABEL, pinned=True)}
     for r in order:
         cfg[r] = st.column_config.ProgressColumn(rname[r], help=rname[r], min_value=0, max_value=100, format="localized",
@@ -165,49 +168,55 @@ else:
     if A.nothing_selected(sm, "trường"):
         st.stop()
     st.markdown("**Trường × yêu cầu: trạng thái**")
-    order = [r for r in reqs["requirement_id"] if r in set(sm["requirement_id"])]
-    schools = sm.drop_duplicates("school_code")[["school_code", "school_name"]]
-    z = sm.pivot_table(index="school_code", columns="requirement_id", values="status", aggfunc="first")
-    z = z.reindex(index=schools["school_code"], columns=order)
-    pct = sm.pivot_table(index="school_code", columns="requirement_id", values="percent", aggfunc="first") \
-            .reindex(index=schools["school_code"], columns=order)
-    codes = z.apply(lambda col: col.map(lambda s: fmt.STATUS_CODE.get(s, fmt.STATUS_CODE["not_applicable"])
-                                        if isinstance(s, str) else fmt.STATUS_CODE["not_applicable"]))
-    text = [[f"{fmt.status_label(z.iat[i, j]) if isinstance(z.iat[i, j], str) else 'Không áp dụng'}"
-             f"{'' if pd.isna(pct.iat[i, j]) else ' · ' + fmt.percent(pct.iat[i, j])}"
-             for j in range(len(order))] for i in range(len(z))]
-    short = [s.replace("Trường ", "") for s in schools["school_name"]]
-    heat = go.Figure(go.Heatmap(
-        z=codes.values, x=[rname[r] for r in order], y=short, text=text,
-        zmin=-0.5, zmax=len(fmt.STATUS_ORDER) - 0.5,
-        colorscale=fmt.discrete_colorscale([fmt.STATUS_COLORS[s] for s in fmt.STATUS_ORDER]),
-        xgap=2, ygap=2, hovertemplate="%{y}<br>%{x}<br>%{text}<extra></extra>",
-        showscale=False))
-    for s_ in fmt.STATUS_ORDER:   # the legend: one square per status, the palette of every page
-        heat.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=fmt.STATUS_LABELS[s_],
-                                  marker=dict(symbol="square", size=14, color=fmt.STATUS_COLORS[s_],
-                                              line=dict(color="#999", width=1))))
-    heat.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    heat.update_yaxes(autorange="reversed", title=None)
-    heat.update_xaxes(title=None, tickangle=-30)
-    fmt.plotly_layout(heat, height=max(320, 26 * len(z) + 160))
+
+    def school_grid():
+        """The district's institutions × requirements: the status heatmap and the table of
+        labels with a link per institution."""
+        order = [r for r in reqs["requirement_id"] if r in set(sm["requirement_id"])]
+        schools = sm.drop_duplicates("school_code")[["school_code", "school_name"]]
+        z = sm.pivot_table(index="school_code", columns="requirement_id", values="status", aggfunc="first")
+        z = z.reindex(index=schools["school_code"], columns=order)
+        pct = sm.pivot_table(index="school_code", columns="requirement_id", values="percent", aggfunc="first") \
+                .reindex(index=schools["school_code"], columns=order)
+        codes = z.apply(lambda col: col.map(lambda s: fmt.STATUS_CODE.get(s, fmt.STATUS_CODE["not_applicable"])
+                                            if isinstance(s, str) else fmt.STATUS_CODE["not_applicable"]))
+        text = [[f"{fmt.status_label(z.iat[i, j]) if isinstance(z.iat[i, j], str) else 'Không áp dụng'}"
+                 f"{'' if pd.isna(pct.iat[i, j]) else ' · ' + fmt.percent(pct.iat[i, j])}"
+                 for j in range(len(order))] for i in range(len(z))]
+        short = [s.replace("Trường ", "") for s in schools["school_name"]]
+        heat = go.Figure(go.Heatmap(
+            z=codes.values, x=[rname[r] for r in order], y=short, text=text,
+            zmin=-0.5, zmax=len(fmt.STATUS_ORDER) - 0.5,
+            colorscale=fmt.discrete_colorscale([fmt.STATUS_COLORS[s] for s in fmt.STATUS_ORDER]),
+            xgap=2, ygap=2, hovertemplate="%{y}<br>%{x}<br>%{text}<extra></extra>",
+            showscale=False))
+        for s_ in fmt.STATUS_ORDER:   # the legend: one square per status, the palette of every page
+            heat.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=fmt.STATUS_LABELS[s_],
+                                      marker=dict(symbol="square", size=14, color=fmt.STATUS_COLORS[s_],
+                                                  line=dict(color="#999", width=1))))
+        heat.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+        heat.update_yaxes(autorange="reversed", title=None)
+        heat.update_xaxes(title=None, tickangle=-30)
+        fmt.plotly_layout(heat, height=max(320, 26 * len(z) + 160))
+        lab = z.apply(lambda col: col.map(lambda s: fmt.status_label(s) if isinstance(s, str) else "Không áp dụng"))
+        lab.columns = order
+        lab = c.with_links(lab.reset_index().merge(schools, on="school_code"), A.INSTITUTION)
+        return heat, lab, order
+
+    heat, lab, order = c.memo("school_grid", school_grid)
     st.plotly_chart(heat, width="stretch", key="school_heatmap")
 
     st.markdown("**Bảng trường × yêu cầu**")
-    lab = z.apply(lambda col: col.map(lambda s: fmt.status_label(s) if isinstance(s, str) else "Không áp dụng"))
-    lab.columns = order
-    lab = lab.reset_index().merge(schools, on="school_code")
-    lab.insert(0, "link", [c.link(A.INSTITUTION, n, school=s) for s, n in zip(lab["school_code"], lab["school_name"])])
     cfg = {"link": st.column_config.LinkColumn("Trường", display_text=A.LINK_LABEL, pinned=True),
            "school_code": "Mã trường"}
     cfg.update({r: st.column_config.TextColumn(rname[r], help=rname[r]) for r in order})
     st.dataframe(lab, hide_index=True, width="stretch", column_order=["link", "school_code"] + order,
                  column_config=cfg)
     first = lab.iloc[0]
+    school_name = dict(zip(lab["school_code"], lab["school_name"]))
     pick = st.selectbox("Mở trang của trường", options=list(lab["school_code"]), index=None,
-                        key="open_school", placeholder="— chọn trường —",
-                        format_func=lambda s: dict(zip(lab["school_code"], lab["school_name"]))[s])
+                        key="open_school", placeholder="— chọn trường —", format_func=school_name.get)
     target = pick or first["school_code"]
-    tname = dict(zip(lab["school_code"], lab["school_name"]))[target]
+    tname = school_name[target]
     st.page_link(A.INSTITUTION[0], label=f"Mở {tname}", icon=":material/arrow_forward:",
                  query_params=c.params(school=target))

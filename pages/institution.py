@@ -168,8 +168,12 @@ else:
 
 # ---- history ----------------------------------------------------------------------------------
 st.markdown("#### Tiến độ qua các lần trích xuất")
-hist = c.q("school_history", school_code=school)
-if not hist.empty:
+
+
+def history_figure():
+    hist = c.q("school_history", school_code=school)
+    if hist.empty:
+        return None
     fig = go.Figure()
     for rid, g in hist.groupby("requirement_id", sort=False):
         fig.add_trace(go.Scatter(x=g["as_of"], y=g["percent"], mode="lines+markers", name=g["requirement_name"].iloc[0],
@@ -181,5 +185,10 @@ if not hist.empty:
     fig.update_yaxes(title="Tiến độ (%)", range=[0, 105])
     fmt.plotly_layout(fig, height=380)
     fig.update_layout(legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+fig = c.memo("school_history", history_figure, school)
+if fig is not None:
     st.plotly_chart(fig, width="stretch", key="school_history")
     st.caption("Đường chấm đỏ: các thời hạn.")

@@ -56,43 +56,55 @@ for i, card in enumerate(cards.itertuples()):
 if not pd.isna(cards["prev_as_of"].iloc[0]):
     st.caption(f"Thay đổi so với snapshot {fmt.date_time(cards['prev_as_of'].iloc[0])}.")
 
+
 # ---- progress over time ----------------------------------------------------------------------
 st.subheader("Tiến độ theo thời gian")
-hist = c.q("progress_over_time")
-if not hist.empty:
+
+
+def history_figures():
+    """(tab label, chart key, figure) per deadline, in deadline order (no due date last)."""
+    hist = c.q("progress_over_time")
+    if hist.empty:
+        return []
     hist["due_key"] = hist["due"].map(lambda d: "khong-han" if pd.isna(d) else d.strftime("%Y%m%d%H%M"))
     groups = [(k, g) for k, g in hist.groupby("due_key", sort=False)]
     groups.sort(key=lambda kg: (pd.isna(kg[1]["due"].iloc[0]), kg[1]["due"].iloc[0] if not pd.isna(kg[1]["due"].iloc[0]) else 0))
-    tabs = st.tabs([("Hạn " + fmt.date(g["due"].iloc[0])) if not pd.isna(g["due"].iloc[0]) else "Không có hạn"
-                    for _, g in groups])
-    for tab, (_, g) in zip(tabs, groups):
+    out = []
+    for key, g in groups:
+        fig = go.Figure()
+        for rid, rg in g.groupby("requirement_id", sort=False):
+            fig.add_trace(go.Scatter(
+                x=rg["as_of"], y=rg["completion_rate"], mode="lines+markers", name=rg["name"].iloc[0],
+                customdata=list(zip(rg["as_of"].map(fmt.date_time), rg["units_done"].map(fmt.number),
+                                    rg["units_expected"].map(fmt.number))),
+                hovertemplate="%{customdata[0]}<br>Hoàn thành: %{y:.1f} %"
+                              "<br>%{customdata[1]}/%{customdata[2]} đơn vị<extra>%{fullData.name}</extra>"))
+        due = g["due"].iloc[0]
+        if not pd.isna(due):
+            fig.add_vline(x=due, line_dash="dash", line_color=fmt.STATUS_COLORS["overdue"])
+            fig.add_annotation(x=due, y=105, text=f"Hạn {fmt.date(due)}", showarrow=False,
+                               font=dict(color=fmt.STATUS_COLORS["overdue"]))
+        fig.update_xaxes(title="Thời điểm dữ liệu", tickformat="%d/%m")
+        fig.update_yaxes(title="Tỉ lệ đơn vị hoàn thành (%)", range=[0, 110])
+        fmt.plotly_layout(fig, height=380)
+        fig.update_layout(legend=dict(orientation="h", y=-0.25))
+        label = "Không có hạn" if pd.isna(due) else "Hạn " + fmt.date(due)
+        out.append((label, f"hist_{key}", fig))
+    return out
+
+
+figs = c.memo("overview_history", history_figures)
+if figs:
+    for tab, (_, key, fig) in zip(st.tabs([label for label, _, _ in figs]), figs):
         with tab:
-            fig = go.Figure()
-            for rid, rg in g.groupby("requirement_id", sort=False):
-                fig.add_trace(go.Scatter(
-                    x=rg["as_of"], y=rg["completion_rate"], mode="lines+markers", name=rg["name"].iloc[0],
-                    customdata=list(zip(rg["as_of"].map(fmt.date_time), rg["units_done"].map(fmt.number),
-                                        rg["units_expected"].map(fmt.number))),
-                    hovertemplate="%{customdata[0]}<br>Hoàn thành: %{y:.1f} %"
-                                  "<br>%{customdata[1]}/%{customdata[2]} đơn vị<extra>%{fullData.name}</extra>"))
-            due = g["due"].iloc[0]
-            if not pd.isna(due):
-                fig.add_vline(x=due, line_dash="dash", line_color=fmt.STATUS_COLORS["overdue"])
-                fig.add_annotation(x=due, y=105, text=f"Hạn {fmt.date(due)}", showarrow=False,
-                                   font=dict(color=fmt.STATUS_COLORS["overdue"]))
-            fig.update_xaxes(title="Thời điểm dữ liệu", tickformat="%d/%m")
-            fig.update_yaxes(title="Tỉ lệ đơn vị hoàn thành (%)", range=[0, 110])
-            fmt.plotly_layout(fig, height=380)
-            fig.update_layout(legend=dict(orientation="h", y=-0.25))
-            st.plotly_chart(fig, width="stretch", key=f"hist_{g['due_key'].iloc[0]}")
+            st.plotly_chart(fig, width="stretch", key=key)
 
 # ---- who is dragging it down ----------------------------------------------------------------
 left, right = st.columns(2)
 with left:
     st.subheader("10 quận/huyện có tỉ lệ hoàn thành thấp nhất")
-    wd = c.q("worst_districts", n=10)
+    wd = c.memo("worst_districts", lambda: c.with_links(c.q("worst_districts", n=10), A.DISTRICTS))
     if not A.nothing_selected(wd):
-        wd["link"] = [c.link(A.DISTRICTS, n, district=d) for d, n in zip(wd["district_code"], wd["district_name"])]
         st.dataframe(A.styled(wd, numbers={"units_expected": 0, "units_done": 0, "units_overdue": 0}),
                      hide_index=True, width="stretch",
                      column_order=["link", "completion_rate", "on_time_rate", "units_done",
@@ -110,9 +122,8 @@ with left:
                      query_params=c.params(district=wd["district_code"].iloc[0]))
 with right:
     st.subheader("10 trường có tỉ lệ hoàn thành thấp nhất")
-    ws = c.q("worst_schools", n=10)
+    ws = c.memo("worst_schools", lambda: c.with_links(c.q("worst_schools", n=10), A.INSTITUTION))
     if not A.nothing_selected(ws, "trường"):
-        ws["link"] = [c.link(A.INSTITUTION, n, school=s) for s, n in zip(ws["school_code"], ws["school_name"])]
         st.dataframe(A.styled(ws, numbers={"units_overdue": 0, "records_missing": 0}),
                      hide_index=True, width="stretch",
                      column_order=["link", "district_name", "completion_rate", "units_overdue",
@@ -131,12 +142,11 @@ with right:
                      query_params=c.params(school=ws["school_code"].iloc[0]))
 
 st.subheader("Đơn vị có nguy cơ trễ hạn")
-risk = c.q("at_risk_units", limit=500)
+risk = c.memo("at_risk_units", lambda: c.with_links(c.q("at_risk_units", limit=500), A.INSTITUTION))
 if risk.empty:
     st.success("Không có đơn vị nào có nguy cơ trễ hạn với bộ lọc đang chọn "
                "(các yêu cầu còn hạn đều đang kịp tiến độ, hoặc đã hết hạn).", icon=":material/check_circle:")
 else:
-    risk["link"] = [c.link(A.INSTITUTION, n, school=s) for s, n in zip(risk["school_code"], risk["school_name"])]
     st.caption(f"{fmt.number(len(risk))} lượt trường × yêu cầu chưa xong mà theo tốc độ gần đây sẽ "
                "không kịp hạn.")
     st.dataframe(A.styled(risk, numbers={"missing": 0}, dates=["due"],

@@ -36,6 +36,17 @@ MUST_HAVE_ROWS = ("schools", "students")
 # A code that Excel turned into a number shown in scientific notation (7.90007E+12): its digits
 # are lost, and every such code of the same magnitude looks alike.
 SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+)?E\+?[0-9]+", re.IGNORECASE)
+SCIENTIFIC_RE2 = r"(?i)[0-9]+([.,][0-9]+)?E\+?[0-9]+"           # the same for DuckDB
+SCIENTIFIC_HINT_VI = "Excel đã đổi mã thành dạng số mũ: hãy định dạng cột là Text (Văn bản) và nhập lại"
+SCIENTIFIC_HINT_EN = "Excel turned the code into scientific notation: format the column as Text and import again"
+# Columns holding codes (scientific notation = Excel mangled them) and dates (a bare 5-digit
+# number = an Excel date serial: 10000 is 18/05/1927, 73050 is 31/12/2099; a 4-digit number is
+# more likely a year typed alone, so it is not called a serial).
+CODE_COLUMNS = ("school_code", "student_id", "id_number", "personal_id", "staff_id", "class_code",
+                "room_code", "district_code")
+DATE_COLUMNS = ("birth_date", "received_on", "submitted_at")
+EXCEL_EPOCH = dt.date(1899, 12, 30)        # serial 1 = 01/01/1900 (Excel's 1900 system, after 1900-03-01)
+SERIAL_MIN, SERIAL_MAX = 10_000, 73_050
 KEY_WORDS = {  # for duplicate-key messages: (vi, en) of "each ... has a unique code"
     "schools": ("mỗi trường có một mã duy nhất", "make each school code unique"),
     "students": ("mỗi học sinh có một mã duy nhất", "make each student code unique"),
@@ -51,6 +62,10 @@ class IngestResult:
     files: list[tuple[str, str, str, int]] = field(default_factory=list)  # (table, file, encoding, rows)
     seconds: float = 0.0
     path: str = ""
+    # Hints about values Excel mangled (they still become findings; the import goes on):
+    # 'Tệp F, dòng R, cột "C": ...', Vietnamese, for the person importing. Also said through
+    # `progress` as "  Lưu ý: ..." lines (the CLI prints them, the import page logs them).
+    notes: list[str] = field(default_factory=list)
 
 
 def _say(progress: Callable[[str], None] | None, msg: str) -> None:
@@ -203,19 +218,95 @@ def check_keys(con, table: schema.Table, hm: readers.HeaderMap, file: str) -> No
     more_en = f" ({n_dup} duplicate rows in all)" if n_dup > 1 else ""
     hint_vi = hint_en = ""
     if SCIENTIFIC.fullmatch(key):
-        hint_vi = (f" Mã có dạng {key} là do Excel đã đổi mã thành số (mất chữ số): hãy xuất lại tệp "
-                   f"từ hệ thống, hoặc định dạng cột \"{header}\" là Text (Văn bản) trước khi dán dữ liệu, "
-                   f"rồi nhập lại.")
-        hint_en = (f" A code like {key} means Excel turned the codes into numbers and lost digits: export "
-                   f"the file again, or format the column as Text before pasting, and import again.")
+        named = SCIENTIFIC_HINT_VI.replace("cột là", f'cột "{header}" là')
+        hint_vi = (f" {named}. Mã dạng {key} đã mất chữ số: hãy lấy lại mã đúng bằng cách xuất lại tệp từ "
+                   f"hệ thống (hoặc định dạng cột trước khi dán dữ liệu).")
+        hint_en = (f" {SCIENTIFIC_HINT_EN}. A code like {key} has lost digits: get the right codes by "
+                   f"exporting the file again (or format the column before pasting the data).")
     raise refuse(
         f'mã "{key}" bị trùng với dòng {first}{more_vi}. Hãy sửa để {vi_what} rồi nhập lại.{hint_vi}',
         f'duplicate key "{key}" (also row {first}){more_en}; {en_what} and import again.{hint_en}',
         file, int(at), header)
 
 
+def _serial_date(text: str) -> str | None:
+    """'38153' → '15/06/2004'; '44677.4166' → '26/04/2022 09:59' (None when not plausible)."""
+    try:
+        v = float(text.replace(",", "."))
+    except ValueError:
+        return None
+    if not SERIAL_MIN <= v <= SERIAL_MAX:
+        return None
+    d = dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(days=v)
+    d = d.replace(second=0, microsecond=0) + dt.timedelta(minutes=round(d.second / 60))
+    return d.strftime("%d/%m/%Y %H:%M" if (d.hour or d.minute) else "%d/%m/%Y")
+
+
+def _more(n: int, what: str) -> str:
+    return f" ({fmt_int(n)} {what} như vậy trong cột này)" if n > 1 else ""
+
+
+def excel_hints(con, table: schema.Table, hm: readers.HeaderMap, file: str, have_schools: bool) -> list[str]:
+    """Values that look like an Excel mangling, one note per (column, kind) naming the first row:
+    a code in scientific notation, a date given as a date serial, a school code that matches a
+    known school once its leading zeros are put back or taken off. The values are kept as they
+    are (the checks turn them into findings); the note says what Excel did and how to fix it."""
+    notes: list[str] = []
+    t = f'"{table.name}"'
+    where = lambda row, name: f'Tệp {file}, dòng {row}, cột "{hm.header_of(name)}"'  # noqa: E731
+    sel, kinds = [], []
+    for c in table.columns:
+        if c.name not in hm.columns:
+            continue
+        q = f'"{c.name}"'
+        if c.name in CODE_COLUMNS:
+            cond = f"regexp_full_match({q}, '{SCIENTIFIC_RE2}')"
+            kinds.append(("sci", c.name))
+        elif c.name in DATE_COLUMNS:
+            frac = r"([.,][0-9]+)?" if c.name == "submitted_at" else ""
+            cond = (f"regexp_full_match({q}, '[0-9]{{5}}{frac}') AND "
+                    f"TRY_CAST(replace({q}, ',', '.') AS DOUBLE) BETWEEN {SERIAL_MIN} AND {SERIAL_MAX}")
+            kinds.append(("serial", c.name))
+        else:
+            continue
+        sel.append(f"count(*) FILTER (WHERE {cond}), min(_row) FILTER (WHERE {cond}), "
+                   f"arg_min({q}, _row) FILTER (WHERE {cond})")
+    if sel:
+        row = con.execute(f"SELECT {', '.join(sel)} FROM {t}").fetchone()
+        for i, (kind, name) in enumerate(kinds):
+            n, first, val = row[3 * i:3 * i + 3]
+            if not n:
+                continue
+            if kind == "sci":
+                notes.append(f"{where(first, name)}: giá trị {val} — {SCIENTIFIC_HINT_VI}. Các chữ số đã mất "
+                             f"không khôi phục được từ tệp này: hãy lấy lại mã đúng từ hệ thống{_more(n, 'giá trị')}.")
+            else:
+                when = _serial_date(val)
+                notes.append(f"{where(first, name)}: giá trị {val} là số sê-ri ngày của Excel (ứng với ngày "
+                             f"{when}), không phải một ngày. Hãy định dạng cột là Ngày (dd/mm/yyyy) hoặc Text "
+                             f"(Văn bản) với ngày ghi dạng dd/mm/yyyy rồi nhập lại{_more(n, 'giá trị')}.")
+    if have_schools and table.name != "schools" and "school_code" in hm.columns:
+        row = con.execute(f"""
+            WITH unknown AS (
+                SELECT _row, school_code FROM {t} u
+                WHERE school_code IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM schools s WHERE s.school_code = u.school_code))
+            SELECT count(*), min(u._row), arg_min(u.school_code, u._row), arg_min(s.school_code, u._row)
+            FROM unknown u JOIN schools s
+              ON ltrim(s.school_code, '0') = ltrim(u.school_code, '0')
+             AND regexp_full_match(u.school_code, '[0-9]+')""").fetchone()
+        n, first, code, known = row
+        if n:
+            how = ("Excel đã làm mất số 0 ở đầu mã" if len(code) < len(known)
+                   else "mã trong danh sách trường đã bị Excel làm mất số 0 ở đầu")
+            notes.append(f"{where(first, 'school_code')}: mã trường {code} không có trong danh sách trường, "
+                         f"nhưng có trường mã {known} — có thể {how}. Hãy định dạng cột Mã trường là Text "
+                         f"(Văn bản) ở cả hai tệp, nhập lại mã đủ số 0 ở đầu rồi nhập lại{_more(n, 'dòng')}.")
+    return notes
+
+
 def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: readers.Extract,
-           as_of: dt.datetime, sid: str, content_hash: str, progress) -> tuple[dict, list]:
+           as_of: dt.datetime, sid: str, content_hash: str, progress) -> tuple[dict, list, list]:
     import duckdb  # noqa: PLC0415
 
     # Headers of every file first: their refusals come before the long loads.
@@ -232,6 +323,7 @@ def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: 
 
     rows: dict[str, int] = {}
     files: list[tuple[str, str, str, int]] = []
+    notes: list[str] = []
     con = duckdb.connect(str(db_path))
     try:
         tmpdir = work / "duckdb-tmp"
@@ -263,6 +355,9 @@ def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: 
                     tag_legacy_names(con, t, sc.encoding)
                 else:
                     repair_names(con, t)
+            for note in excel_hints(con, t, hm, sc.member.name, rows.get("schools", 0) > 0):
+                notes.append(note)
+                _say(progress, f"  Lưu ý: {note}")
             rows[t.name] = n
             files.append((t.name, sc.member.name, sc.label, n))
             _say(progress, f"  {sc.member.name}: {fmt_int(n)} dòng ({fmt_seconds(time.perf_counter() - t1)} giây)")
@@ -288,7 +383,7 @@ def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: 
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return rows, files
+    return rows, files, notes
 
 
 def ingest(path: str | Path, store_root: str | Path, as_of=None,
@@ -318,10 +413,10 @@ def ingest(path: str | Path, store_root: str | Path, as_of=None,
                     _say(progress, f"Đã có snapshot {sid}: không tạo bản mới.")
                     return _existing_result(store, sid, when, t0)
                 db_path = work / f"{sid}.duckdb"
-                rows, files = _build(db_path, work, scanned, ext, when, sid, content_hash, progress)
+                rows, files, notes = _build(db_path, work, scanned, ext, when, sid, content_hash, progress)
                 _say(progress, f"Ghi snapshot {sid}…")
                 target = store.publish(db_path, sid)
-        return IngestResult(sid, True, when, rows, files, time.perf_counter() - t0, str(target))
+        return IngestResult(sid, True, when, rows, files, time.perf_counter() - t0, str(target), notes)
     finally:
         ext.close()
 

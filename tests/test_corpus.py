@@ -110,6 +110,10 @@ def test_corpus_case(case, tmp_path, template_store, campaign):
         got = value(result.path, table, key_col, key, column)
         ok = want(got) if callable(want) else got == want
         assert ok, f"{table}[{key}].{column} = {short(got)}, expected {short(want)}"
+    assert len(result.notes) == len(exp.notes), f"notes: {result.notes}"
+    for note, frags in zip(result.notes, exp.notes):
+        for frag in frags:
+            assert frag in note, f"{frag!r} not in note: {note}"
     got_f = findings(result.path, campaign)
     assert got_f == set(exp.findings), (f"findings differ: missing {sorted(set(exp.findings) - got_f)}, "
                                         f"unexpected {sorted(got_f - set(exp.findings))}")

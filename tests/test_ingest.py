@@ -453,6 +453,39 @@ def test_duplicate_school_code_is_refused(tmp_path):
     assert (e.file, e.row, e.column) == ("truong.csv", 5, "Mã trường") and '"0123"' in str(e)
 
 
+def test_excel_hints_are_notes_not_refusals(tmp_path):
+    """Values Excel mangled are imported as they are (the checks make findings of them) and the
+    import says what Excel did, naming file, row and column: a code in scientific notation, a
+    date serial (with the date it stands for), a school code that lost its leading zero."""
+    h, rows = STUDENTS
+    rows = [list(r) for r in rows]
+    rows[0][8] = "7,93E+10"                 # CCCD, decimal comma
+    rows[1][5] = "38051"                    # birth date as a serial: 05/03/2004
+    rows[2][5] = "2007"                     # a year alone: no hint
+    rows[2][1] = "123"                      # school 0123 without its zero
+    said: list[str] = []
+    res = ingest(write_extract(tmp_path / "ex", {"hoc_sinh": (h, rows)}), tmp_path / "store", progress=said.append)
+    assert res.notes == [   # in column order, the school code against the school list last
+        'Tệp hoc_sinh.csv, dòng 3, cột "Ngày sinh": giá trị 38051 là số sê-ri ngày của Excel (ứng với ngày '
+        '05/03/2004), không phải một ngày. Hãy định dạng cột là Ngày (dd/mm/yyyy) hoặc Text (Văn bản) với '
+        'ngày ghi dạng dd/mm/yyyy rồi nhập lại.',
+        'Tệp hoc_sinh.csv, dòng 2, cột "Số CMND/CCCD": giá trị 7,93E+10 — Excel đã đổi mã thành dạng số mũ: '
+        'hãy định dạng cột là Text (Văn bản) và nhập lại. Các chữ số đã mất không khôi phục được từ tệp '
+        'này: hãy lấy lại mã đúng từ hệ thống.',
+        'Tệp hoc_sinh.csv, dòng 4, cột "Mã trường": mã trường 123 không có trong danh sách trường, nhưng có '
+        'trường mã 0123 — có thể Excel đã làm mất số 0 ở đầu mã. Hãy định dạng cột Mã trường là Text (Văn '
+        'bản) ở cả hai tệp, nhập lại mã đủ số 0 ở đầu rồi nhập lại.']
+    assert [m for m in said if m.startswith("  Lưu ý: ")] == ["  Lưu ý: " + n for n in res.notes]
+    st = table(res, "students")
+    assert st["id_number"][0] == "7,93E+10" and st["birth_date"][1] == "38051" and st["school_code"][2] == "123"
+    assert ingest_mod._serial_date("44677.4166") == "26/04/2022 10:00"
+    assert ingest_mod._serial_date("9999") is None and ingest_mod._serial_date("73051") is None
+
+
+def test_clean_extract_has_no_notes(tmp_path):
+    assert ingest(write_extract(tmp_path / "ex"), tmp_path / "store").notes == []
+
+
 def test_ragged_line_is_refused(tmp_path):
     text = csv_text(*REPORTS) + "S003,EMIS,Đã gửi\r\n"
     e = refused(tmp_path, write_extract(tmp_path / "ex", {"bao_cao": text.encode()}))

@@ -211,6 +211,9 @@ class Imported:
     findings: frozenset = frozenset()   # exactly these (rule_id, record_key), entities other than score/term_summary
     values: tuple = ()                  # (table, key column, key, column, expected value or predicate)
     encodings: dict = field(default_factory=dict)   # file name → encoding label
+    # Excel hints of the import (IngestResult.notes): exactly one note per entry, in order, each
+    # holding every fragment of its entry.
+    notes: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -480,10 +483,13 @@ def _school_code_numbers(g):
 
 case("xlsx_school_code_as_number", "excel",
      "school codes typed as numbers (07900701 → 7900701): the students point to no known school "
-     "→ SCHOOL_UNKNOWN for each (the import does not guess a zero)",
+     "→ SCHOOL_UNKNOWN for each (the import does not guess a zero); the import notes that school "
+     "07900701 exists, so Excel probably dropped the zero",
      _xlsx_students(_school_code_numbers),
      Imported(findings=F(*[("SCHOOL_UNKNOWN", k) for k in (H1, H2, H3)]),
-              values=(("students", "student_id", H1, "school_code", "7900701"),)))
+              values=(("students", "student_id", H1, "school_code", "7900701"),),
+              notes=(("Tệp hoc_sinh.xlsx, dòng 2, cột \"Mã trường\"", "7900701", "07900701",
+                      "Excel đã làm mất số 0 ở đầu", "Text (Văn bản)", "3 dòng"),)))
 
 
 def _sci_format(g):
@@ -506,10 +512,13 @@ def _sci_text(t):
 
 case("csv_scientific_text", "excel",
      "a CSV saved by Excel after it showed CCCD as 7.92E+10: the digits are gone, the text is kept "
-     "as is and is ID_FORMAT (not refused, not guessed)",
+     "as is and is ID_FORMAT (not refused, not guessed); the import notes Excel's scientific notation",
      with_tables(_sci_text),
      Imported(findings=F(*[("ID_FORMAT", k) for k in (H1, H2, H3)]),
-              values=(("students", "student_id", H3, "id_number", "7.92E+10"),)))
+              values=(("students", "student_id", H3, "id_number", "7.92E+10"),),
+              notes=(("Tệp hoc_sinh.csv, dòng 2, cột \"Số CMND/CCCD\"", "7.92E+10",
+                      "Excel đã đổi mã thành dạng số mũ: hãy định dạng cột là Text (Văn bản) và nhập lại",
+                      "3 giá trị"),)))
 
 
 def _sci_ids(t):
@@ -521,8 +530,60 @@ case("csv_scientific_student_ids", "excel",
      "13-digit student ids turned by Excel into 7.90007E+12 in every row: students can no longer be "
      "told apart → refused as duplicate ids, with a hint about Excel's number format",
      with_tables(_sci_ids),
-     Refused(("hoc_sinh.csv", "dòng 3", "Mã học sinh", "7.90007E+12", "dòng 2", "Excel", "Hãy"),
+     Refused(("hoc_sinh.csv", "dòng 3", "Mã học sinh", "7.90007E+12", "dòng 2", "Hãy",
+              'Excel đã đổi mã thành dạng số mũ: hãy định dạng cột "Mã học sinh" là Text (Văn bản) và nhập lại',
+              "scientific notation"),
              file="hoc_sinh.csv", row=3, column="Mã học sinh"))
+
+
+def _sci_school_codes(t):
+    for r in t["truong"][1]:
+        r[0] = "7,9007E+06"          # Excel with a Vietnamese locale: decimal comma
+
+
+case("csv_scientific_school_codes_comma", "excel",
+     "school codes turned by Excel into 7,9007E+06 (decimal comma): the schools can no longer be told "
+     "apart → refused as duplicate codes, the message says Excel used scientific notation",
+     with_tables(_sci_school_codes),
+     Refused(("truong.csv", "dòng 3", "Mã trường", "7,9007E+06",
+              'Excel đã đổi mã thành dạng số mũ: hãy định dạng cột "Mã trường" là Text (Văn bản) và nhập lại'),
+             file="truong.csv", row=3, column="Mã trường"))
+
+
+def _serial_texts(t):
+    setv(t, "hoc_sinh", H2, "Ngày sinh", "38051")            # an Excel date serial (05/03/2004)
+    setv(t, "hoc_sinh", H3, "Ngày sinh", "2004")             # a year alone: not called a serial
+    setv(t, "bao_cao", S2, "Thời điểm gửi", "44677.4166")    # serial with a time: 26/04/2022 ~10:00
+
+
+case("csv_date_serials", "excel",
+     "a CSV saved after Excel showed dates as serial numbers (38051, 44677.4166): kept as text "
+     "(BIRTH_DATE_INVALID; the report does not count as sent), and the import notes which date "
+     "each serial stands for; a 4-digit year alone is not called a serial",
+     with_tables(_serial_texts),
+     Imported(findings=F(("BIRTH_DATE_INVALID", H2), ("BIRTH_DATE_INVALID", H3)),
+              values=(("students", "student_id", H2, "birth_date", "38051"),
+                      ("reports", "school_code", S2, "submitted_at", "44677.4166")),
+              notes=(("Tệp hoc_sinh.csv, dòng 3, cột \"Ngày sinh\"", "38051", "số sê-ri ngày của Excel",
+                      "05/03/2004"),
+                     ("Tệp bao_cao.csv, dòng 3, cột \"Thời điểm gửi\"", "44677.4166",
+                      "số sê-ri ngày của Excel", "26/04/2022 10:00"))))
+
+
+def _truong_lost_zero(t):
+    for r in t["truong"][1]:
+        r[0] = r[0].lstrip("0")      # 07900701 → 7900701 in truong only
+
+
+case("csv_truong_codes_lost_zero", "excel",
+     "truong.csv saved from a sheet where the school codes were numbers (7900701) while hoc_sinh and "
+     "bao_cao keep 07900701: every student is SCHOOL_UNKNOWN; the import notes, for each file, that "
+     "the school list lost the leading zero",
+     with_tables(_truong_lost_zero),
+     Imported(findings=F(*[("SCHOOL_UNKNOWN", k) for k in (H1, H2, H3)]),
+              notes=(("Tệp hoc_sinh.csv, dòng 2, cột \"Mã trường\"", "07900701", "7900701",
+                      "mã trong danh sách trường đã bị Excel làm mất số 0 ở đầu", "3 dòng"),
+                     ("Tệp bao_cao.csv, dòng 2, cột \"Mã trường\"", "2 dòng"))))
 
 
 def _date_cells(g):
@@ -537,13 +598,16 @@ def _date_cells(g):
 
 case("xlsx_date_cells_and_serials", "excel",
      "dates as Excel date cells and as serial numbers: a date-formatted serial becomes dd/mm/yyyy, "
-     "a date with a time keeps it, a serial in a General cell stays a number → BIRTH_DATE_INVALID",
+     "a date with a time keeps it, a serial in a General cell stays a number → BIRTH_DATE_INVALID, "
+     "and the import notes the date it stands for",
      _xlsx_students(_date_cells, formats={"F2": "dd/mm/yyyy", "F3": "dd/mm/yyyy", "L2": "dd/mm/yyyy hh:mm"}),
      Imported(findings=F(("BIRTH_DATE_INVALID", H3)),
               values=(("students", "student_id", H1, "birth_date", "01/02/2004"),
                       ("students", "student_id", H2, "birth_date", "05/03/2004"),
                       ("students", "student_id", H3, "birth_date", "38153"),
-                      ("students", "student_id", H1, "extra__ngay_nhap_hoc", "05/09/2019 07:30:00"))))
+                      ("students", "student_id", H1, "extra__ngay_nhap_hoc", "05/09/2019 07:30:00")),
+              notes=(("Tệp hoc_sinh.xlsx, dòng 4, cột \"Ngày sinh\"", "38153", "số sê-ri ngày của Excel",
+                      "15/06/2004"),)))
 
 
 def _date_texts(t):

@@ -11,8 +11,36 @@ SELECT programme_id,
 FROM cfg_programme_subjects GROUP BY programme_id;
 
 CREATE OR REPLACE VIEW chk_results AS
-WITH sc AS MATERIALIZED (
-    SELECT * FROM stg_score_rows
+WITH
+-- per (student, grade, programme subject), over the narrow score rows (stg_score_rows, not yet
+-- deduplicated): the valid scores of HK1, HK2 and CN packed in 8 bits each of one sum, which
+-- terms have one, and whether some term has more than one row (n_rows > number of terms).
+ys AS MATERIALIZED (
+    SELECT ykey // 16384 AS k_student, (ykey // 64) % 256 AS grade, ykey % 64 AS sid,
+           packed, present, n_rows <> bit_count(terms) AS has_dup
+    FROM (SELECT (CAST(k_student AS BIGINT) * 256 + grade) * 64 + sid AS ykey,   -- grade < 256, sid < 64
+                 sum(CASE WHEN kind = 1 AND term_code IN (1, 2, 3)
+                          THEN CAST(score_t AS BIGINT) << (8 * term_code) END) AS packed,
+                 bit_or(CASE WHEN kind = 1 AND score_t IS NOT NULL AND term_code IN (1, 2, 3)
+                             THEN CAST(1 AS BIGINT) << term_code END) AS present,
+                 count(*) AS n_rows,
+                 bit_or(CAST(1 AS BIGINT) << term_code) AS terms
+          FROM stg_score_rows
+          WHERE sid IS NOT NULL
+          GROUP BY ykey)
+),
+-- (student, grade) with a programme subject that has several rows in one term (rare): their
+-- rows are deduplicated (latest school year, then highest spreadsheet row), all others are kept
+dup AS MATERIALIZED (
+    SELECT DISTINCT k_student, grade FROM ys WHERE has_dup
+),
+sc AS NOT MATERIALIZED (
+    SELECT * FROM stg_score_rows ANTI JOIN dup USING (k_student, grade)
+    UNION ALL
+    SELECT * FROM stg_score_rows SEMI JOIN dup USING (k_student, grade)
+    QUALIFY sid IS NULL
+         OR row_number() OVER (PARTITION BY k_student, grade, term_code, sid
+                               ORDER BY sy DESC NULLS LAST, source_row DESC) = 1
 ),
 sm AS MATERIALIZED (
     SELECT * FROM stg_summaries
@@ -20,56 +48,52 @@ sm AS MATERIALIZED (
 -- per (student, grade, term): what the score rows hold
 g AS MATERIALIZED (
     SELECT gkey // 1024 AS k_student, (gkey // 4) % 256 AS grade, gkey % 4 AS term_code, *
-    FROM (SELECT (k_student * 256 + grade) * 4 + term_code AS gkey,   -- grade < 256, term_code < 4
+    FROM (SELECT (CAST(k_student AS BIGINT) * 256 + grade) * 4 + term_code AS gkey,   -- grade < 256, term_code < 4
                  count(*) AS n_rows,
-                 max(school_year) AS school_year,
-                 sum(CAST(assessed IS NOT NULL AS INTEGER)) AS n_req_rows,
-                 sum(CAST(assessed = 'score' AND score_valid AS INTEGER)) AS n_sc_valid,
-                 sum(CAST(assessed = 'rating' AND rating_valid AS INTEGER)) AS n_rt_valid,
-                 sum(CAST(assessed = 'rating' AND rating = 'Đ' AS INTEGER)) AS n_rt_d,
-                 sum(CASE WHEN assessed = 'score' THEN score_t END) AS sum_t,
-                 min(CASE WHEN assessed = 'score' THEN score_t END) AS min_t,
-                 max(CASE WHEN assessed = 'score' AND is_key THEN score_t END) AS key_max_t,
-                 sum(CAST(assessed = 'score' AND score_t < 65 AS INTEGER)) AS n_below65,
-                 sum(CAST(assessed = 'score' AND score_t < 50 AS INTEGER)) AS n_below50
+                 max(sy) AS sy,
+                 bit_or(CAST(1 AS BIGINT) << sid) AS sid_mask,   -- programme subjects with a row
+                 sum(CAST(kind = 1 AND score_t IS NOT NULL AS INTEGER)) AS n_sc_valid,
+                 sum(CAST(kind = 2 AND rating_code IN (1, 2) AS INTEGER)) AS n_rt_valid,
+                 sum(CAST(kind = 2 AND rating_code = 1 AS INTEGER)) AS n_rt_d,
+                 sum(CASE WHEN kind = 1 THEN score_t END) AS sum_t,
+                 min(CASE WHEN kind = 1 THEN score_t END) AS min_t,
+                 max(CASE WHEN kind = 1 AND is_key THEN score_t END) AS key_max_t,
+                 sum(CAST(kind = 1 AND score_t < 65 AS INTEGER)) AS n_below65,
+                 sum(CAST(kind = 1 AND score_t < 50 AS INTEGER)) AS n_below50
           FROM sc GROUP BY gkey)
 ),
 -- required (grade, term) of each population student, with what exists for it
 pt AS (
     SELECT pt.*,
            sm.school_year AS sm_year, sm.k_student IS NOT NULL AS has_summary,
-           coalesce(g.n_rows, 0) AS n_rows, coalesce(g.n_req_rows, 0) AS n_req_rows,
-           g.school_year AS sc_year, coalesce(pc.n_req, 0) AS n_req
+           coalesce(g.n_rows, 0) AS n_rows, coalesce(bit_count(g.sid_mask), 0) AS n_req_rows,
+           g.sid_mask, y.school_year AS sc_year, coalesce(pc.n_req, 0) AS n_req
     FROM stg_population_term_keys pt
     LEFT JOIN sm ON sm.k_student = pt.k_student AND sm.grade = pt.grade AND sm.term_code = pt.term_code
     LEFT JOIN g ON g.k_student = pt.k_student AND g.grade = pt.grade AND g.term_code = pt.term_code
+    LEFT JOIN stg_score_years y ON y.sy = g.sy
     LEFT JOIN chk_programme_counts pc ON pc.programme_id = pt.programme_id
 ),
 -- required subjects without a row, where the (grade, term) has some data
 incomplete AS (
     SELECT * FROM pt WHERE (has_summary OR n_rows > 0) AND n_req_rows < n_req
 ),
-present AS (   -- programme subjects that have a row, in the incomplete groups only
-    SELECT sc.k_student, sc.grade, sc.term_code, sc.sid FROM sc
-    SEMI JOIN incomplete i ON i.k_student = sc.k_student AND i.grade = sc.grade AND i.term_code = sc.term_code
-    WHERE sc.sid IS NOT NULL
-),
 no_row AS (
     SELECT i.*, ps.subject, ps.assessed, ps.sid
     FROM incomplete i
     JOIN stg_programme_subjects ps ON ps.programme_id = i.programme_id
-    ANTI JOIN present pr ON pr.k_student = i.k_student AND pr.grade = i.grade
-                        AND pr.term_code = i.term_code AND pr.sid = ps.sid
+    WHERE coalesce((i.sid_mask >> ps.sid) & 1, 0) = 0
 ),
 -- score rows with a finding of their own, with names
 bad AS (
-    SELECT sc.*, p.student_id, p.school_code, ps.subject,
+    SELECT sc.k_student, sc.grade, sc.source_row, ps.assessed, y.school_year,
+           sc.score_err, sc.rating_code, p.student_id, p.school_code, ps.subject,
            CASE sc.term_code WHEN 1 THEN 'HK1' WHEN 2 THEN 'HK2' WHEN 3 THEN 'CN' END AS term
     FROM sc
     JOIN stg_population_keys p ON p.k_student = sc.k_student
     JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.sid = sc.sid
-    WHERE (sc.assessed = 'score' AND NOT sc.score_valid)
-       OR (sc.assessed = 'rating' AND NOT sc.rating_valid)
+    LEFT JOIN stg_score_years y ON y.sy = sc.sy
+    WHERE (sc.kind = 1 AND sc.score_t IS NULL) OR (sc.kind = 2 AND coalesce(sc.rating_code, 0) = 0)
 ),
 -- summaries with the score aggregates, the computed rank
 r AS (
@@ -103,26 +127,29 @@ rc AS (
                 ELSE raw_rank END AS computed_rank
     FROM rk
 ),
--- whole-year score vs the two terms, per (student, grade, scored subject): each term's score
--- packed in 8 bits of one sum (rows are unique per term after deduplication), one aggregate.
+-- whole-year score vs the two terms, per (student, grade, scored subject) with HK1, HK2 and CN
+-- all valid: from ys, recomputed over the deduplicated rows where ys saw duplicates
 yr AS (
-    SELECT ykey // 16384 AS k_student, (ykey // 64) % 256 AS grade, ykey % 64 AS sid, packed
-    FROM (SELECT (k_student * 256 + grade) * 64 + sid AS ykey,   -- grade < 256, sid < 64
-                 sum(CAST(score_t AS BIGINT) << (8 * term_code)) AS packed,
-                 sum(CAST(1 AS BIGINT) << term_code) AS present
-          FROM sc
-          WHERE assessed = 'score' AND score_valid AND term_code IN (1, 2, 3)
-          GROUP BY ykey)
-    WHERE present = 14     -- bits 1, 2, 3: HK1, HK2 and CN all valid
-      AND (packed >> 24) & 255 <> round1_div(((packed >> 8) & 255) + 2 * ((packed >> 16) & 255), 3)
+    SELECT k_student, grade, sid, packed FROM ys WHERE NOT has_dup AND present = 14
+    UNION ALL
+    SELECT k_student, grade, sid, sum(CAST(score_t AS BIGINT) << (8 * term_code)) AS packed
+    FROM (SELECT * FROM sc SEMI JOIN dup USING (k_student, grade))
+    WHERE kind = 1 AND score_t IS NOT NULL AND term_code IN (1, 2, 3)
+    GROUP BY k_student, grade, sid
+    HAVING sum(CAST(1 AS BIGINT) << term_code) = 14     -- bits 1, 2, 3: HK1, HK2 and CN
+),
+yr_mismatch AS (
+    SELECT * FROM yr
+    WHERE (packed >> 24) & 255 <> round1_div(((packed >> 8) & 255) + 2 * ((packed >> 16) & 255), 3)
 ),
 yr_bad AS (
-    SELECT sc.k_student, sc.grade, sc.sid, sc.school_year AS cn_year, sc.source_row AS cn_row,
+    SELECT sc.k_student, sc.grade, sc.sid, y.school_year AS cn_year, sc.source_row AS cn_row,
            p.student_id, p.school_code, ps.subject
-    FROM yr
+    FROM yr_mismatch yr
     JOIN sc ON sc.k_student = yr.k_student AND sc.grade = yr.grade AND sc.sid = yr.sid AND sc.term_code = 3
     JOIN stg_population_keys p ON p.k_student = yr.k_student
     JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.sid = yr.sid
+    LEFT JOIN stg_score_years y ON y.sy = sc.sy
 )
 SELECT school_code, 'SCORE_OUT_OF_RANGE' AS rule_id, 'error' AS severity, 'score' AS entity,
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject) AS record_key,
@@ -131,7 +158,7 @@ SELECT school_code, 'SCORE_OUT_OF_RANGE' AS rule_id, 'error' AS severity, 'score
        || ' không phải là số từ 0 đến 10. Hãy nhập điểm dạng số, ví dụ 7.5 hoặc 7,5.' AS message,
        student_id, grade, term, source_row
 FROM bad
-WHERE assessed = 'score' AND score_raw IS NOT NULL AND (score_num IS NULL OR score_num > 10)
+WHERE assessed = 'score' AND score_err & 1 = 1
 UNION ALL
 SELECT school_code, 'SCORE_PRECISION', 'error', 'score',
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject), 'score',
@@ -140,7 +167,7 @@ SELECT school_code, 'SCORE_PRECISION', 'error', 'score',
        || 'thập phân (ví dụ 7,25 thành 7,3): hãy nhập lại điểm đã làm tròn.',
        student_id, grade, term, source_row
 FROM bad
-WHERE assessed = 'score' AND score_num IS NOT NULL AND NOT score_precision_ok
+WHERE assessed = 'score' AND score_err & 2 = 2
 UNION ALL
 SELECT school_code, 'RATING_INVALID', 'error', 'score',
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject), 'rating',
@@ -148,7 +175,7 @@ SELECT school_code, 'RATING_INVALID', 'error', 'score',
        || ' không hợp lệ: chỉ được ghi «Đ» (Đạt) hoặc «CĐ» (Chưa đạt).',
        student_id, grade, term, source_row
 FROM bad
-WHERE assessed = 'rating' AND rating IS NOT NULL
+WHERE assessed = 'rating' AND rating_code IS NOT NULL
 UNION ALL
 SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject),
@@ -160,7 +187,7 @@ SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
                  || ': hãy nhập «Đ» hoặc «CĐ».' END,
        student_id, grade, term, source_row
 FROM bad
-WHERE (assessed = 'score' AND score_raw IS NULL) OR (assessed = 'rating' AND rating IS NULL)
+WHERE (assessed = 'score' AND score_err IS NULL) OR (assessed = 'rating' AND rating_code IS NULL)
 UNION ALL
 SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
        concat_ws('|', student_id, coalesce(sm_year, sc_year, ''), grade, term, subject),

@@ -5,7 +5,8 @@
 -- the latest school year is used, then the highest spreadsheet row. Rows of subjects outside the
 -- programme are kept as they are: they only show that the (grade, term) has data.
 -- Internal integer keys (for fast grouping): k_student (per population student), term_code
--- (HK1 1, HK2 2, CN 3), sid (subject number within the programme).
+-- (HK1 1, HK2 2, CN 3), sid (subject number within the programme), sy (school year, numbered in
+-- text order so that max(sy) is the latest school year).
 
 -- Population students numbered 1..n (stable within one snapshot: ordered by student_id).
 CREATE OR REPLACE VIEW stg_population_keys AS
@@ -30,68 +31,70 @@ SELECT p.k_student, p.student_id, p.school_code, p.programme_id, rt.grade, rt.gr
        rt.term_code
 FROM stg_population_keys p JOIN stg_required_term_keys rt USING (school_code);
 
--- Score rows, narrow and deduplicated (integer keys; what the checks read).
--- Score text: '8', '8.5' or '8,5'. score_num: the number (DOUBLE) when the text is numeric;
--- score_precision_ok: numeric with at most one decimal (trailing zeros ignored: '8.50' is fine);
--- score_valid: numeric, precision ok and 0..10; score_t: the score in integer tenths when valid.
--- (One join on student, grade text and term: all three conditions in one hash join, so the
--- optimizer cannot join on the student alone and multiply the rows by the number of terms.)
-CREATE OR REPLACE VIEW stg_score_rows AS
-WITH raw AS MATERIALIZED (
-    SELECT pt.k_student, pt.grade, pt.term_code, ps.sid, ps.assessed,
-           coalesce(ps.is_key, false) AS is_key, s.school_year, s.score, s.rating, s._row
-    FROM src_subject_scores s
-    JOIN stg_population_term_keys pt
-        ON pt.student_id = s.student_id AND pt.grade_txt = ltrim(s.grade, '0') AND pt.term = s.term
-    LEFT JOIN stg_programme_subjects ps ON ps.programme_id = pt.programme_id AND ps.subject = s.subject
-),
--- (student, grade, term) groups where a programme subject has more than one row
-dup AS (
-    SELECT k_student, grade, term_code FROM raw
-    WHERE sid IS NOT NULL
-    GROUP BY k_student, grade, term_code
-    HAVING count(*) <> bit_count(bit_or(CAST(1 AS BIGINT) << sid))
-),
-kept AS (
-    SELECT raw.* FROM raw ANTI JOIN dup USING (k_student, grade, term_code)
-    UNION ALL
-    SELECT raw.* FROM raw SEMI JOIN dup USING (k_student, grade, term_code)
-    QUALIFY sid IS NULL
-         OR row_number() OVER (PARTITION BY k_student, grade, term_code, sid
-                               ORDER BY school_year DESC NULLS LAST, _row DESC) = 1
-),
--- each distinct score text parsed once
-vals AS (
-    SELECT score, is_num, precision_ok, num,
-           CAST(CASE WHEN is_num THEN num END AS DOUBLE) AS score_num,
-           coalesce(is_num AND precision_ok, false) AS score_precision_ok,
-           coalesce(is_num AND precision_ok AND num <= 10, false) AS score_valid,
-           CASE WHEN is_num AND precision_ok AND num <= 10 THEN CAST(num * 10 AS INTEGER) END AS score_t
-    FROM (SELECT score,
-                 regexp_full_match(score, '\d+([.,]\d+)?') AS is_num,
-                 regexp_full_match(score, '\d+([.,]\d?0*)?') AS precision_ok,
-                 try_cast(replace(score, ',', '.') AS DECIMAL(38, 10)) AS num
-          FROM (SELECT DISTINCT score FROM raw WHERE score IS NOT NULL))
-)
-SELECT r.k_student, r.grade, r.term_code, r.sid, r.assessed, r.is_key, r.school_year,
-       r.score AS score_raw, v.score_num,
-       coalesce(v.score_precision_ok, false) AS score_precision_ok,
-       coalesce(v.score_valid, false) AS score_valid, v.score_t,
-       r.rating,
-       coalesce(r.rating IN ('Đ', 'CĐ'), false) AS rating_valid,
-       r._row AS source_row
-FROM kept r LEFT JOIN vals v ON v.score = r.score;
+-- Every (grade, term) required somewhere, numbered 0..n-1: its bit in the term masks below.
+CREATE OR REPLACE VIEW stg_term_bits AS
+SELECT grade, grade_txt, term, term_code,
+       CASE WHEN n < 63 THEN n
+            ELSE error('at most 63 required (grade, term) pairs are supported') END AS bit
+FROM (SELECT *, CAST(row_number() OVER (ORDER BY grade, term) - 1 AS INTEGER) AS n
+      FROM (SELECT DISTINCT grade, grade_txt, term, term_code FROM stg_required_term_keys));
 
--- The same rows with their names (student_id, school_code, term, subject); rows of subjects
--- outside the programme have subject NULL here.
-CREATE OR REPLACE VIEW stg_scores AS
-SELECT p.student_id, r.k_student, p.school_code, p.programme_id, r.school_year, r.grade,
-       CASE r.term_code WHEN 1 THEN 'HK1' WHEN 2 THEN 'HK2' WHEN 3 THEN 'CN' END AS term, r.term_code,
-       ps.subject, r.sid, r.assessed, r.is_key, r.score_raw, r.score_num, r.score_precision_ok,
-       r.score_valid, r.score_t, r.rating, r.rating_valid, r.source_row
-FROM stg_score_rows r
-JOIN stg_population_keys p USING (k_student)
-LEFT JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.sid = r.sid;
+-- Population students with the mask of the (grade, term) required at their institution.
+-- (A row of the results tables is selected by two small hash joins, on its student and on its
+-- (grade text, term), and a bit test, rather than by one join on all three keys against the
+-- population x required terms: that build side is ten times larger.)
+CREATE OR REPLACE VIEW stg_population_term_masks AS
+SELECT p.k_student, p.student_id, p.school_code, p.programme_id, m.term_mask
+FROM stg_population_keys p
+JOIN (SELECT rt.school_code, bit_or(CAST(1 AS BIGINT) << b.bit) AS term_mask
+      FROM stg_required_term_keys rt JOIN stg_term_bits b USING (grade, term)
+      GROUP BY rt.school_code) m USING (school_code);
+
+-- Each distinct score text of the results, parsed once. Score text: '8', '8.5' or '8,5'.
+-- score_num: the number when the text is numeric; score_t: the score in integer tenths when
+-- valid (numeric, at most one decimal - trailing zeros ignored: '8.50' is fine - and 0..10);
+-- score_err: 0 when valid, else bit 1 = not a number 0..10 (SCORE_OUT_OF_RANGE), bit 2 = more
+-- than one decimal (SCORE_PRECISION).
+CREATE OR REPLACE VIEW stg_score_values AS
+SELECT score,
+       CASE WHEN is_num AND precision_ok AND num <= 10 THEN CAST(num * 10 AS SMALLINT) END AS score_t,
+       CAST(CASE WHEN is_num AND num <= 10 THEN 0 ELSE 1 END
+            + CASE WHEN is_num AND num IS NOT NULL AND NOT precision_ok THEN 2 ELSE 0 END AS TINYINT) AS score_err
+FROM (SELECT score,
+             regexp_full_match(score, '\d+([.,]\d+)?') AS is_num,
+             regexp_full_match(score, '\d+([.,]\d?0*)?') AS precision_ok,
+             try_cast(replace(score, ',', '.') AS DECIMAL(38, 10)) AS num
+      FROM (SELECT DISTINCT score FROM src_subject_scores WHERE score IS NOT NULL));
+
+-- School years of the score rows, numbered in text order (max(sy) = the latest school year).
+CREATE OR REPLACE VIEW stg_score_years AS
+SELECT school_year, CAST(dense_rank() OVER (ORDER BY school_year) AS INTEGER) AS sy
+FROM (SELECT DISTINCT school_year FROM src_subject_scores WHERE school_year IS NOT NULL);
+
+-- Score rows of the population's required (grade, term), narrow (small integers only: what
+-- the checks read; materialised once per snapshot computation, see engine.MATERIALIZED_STAGING).
+-- NOT deduplicated: checks_30_results.sql removes the duplicates (rare) itself.
+--   kind: 1 scored subject, 2 rated subject, NULL for a subject outside the programme (sid NULL)
+--   score_t, score_err: see stg_score_values; score_err NULL when the score is empty
+--   rating_code: NULL empty, 1 'Đ', 2 'CĐ', 0 anything else
+CREATE OR REPLACE VIEW stg_score_rows AS
+SELECT CAST(pk.k_student AS INTEGER) AS k_student, CAST(b.grade AS SMALLINT) AS grade,
+       CAST(b.term_code AS TINYINT) AS term_code,
+       CAST(ps.sid AS TINYINT) AS sid,
+       CAST(CASE ps.assessed WHEN 'score' THEN 1 WHEN 'rating' THEN 2 END AS TINYINT) AS kind,
+       coalesce(ps.is_key, false) AS is_key,
+       y.sy, v.score_t,
+       v.score_err,
+       CAST(CASE WHEN s.rating IS NULL THEN NULL WHEN s.rating = 'Đ' THEN 1 WHEN s.rating = 'CĐ' THEN 2
+                 ELSE 0 END AS TINYINT) AS rating_code,
+       s._row AS source_row
+FROM src_subject_scores s
+JOIN stg_term_bits b ON b.grade_txt = ltrim(s.grade, '0') AND b.term = s.term
+JOIN stg_population_term_masks pk ON pk.student_id = s.student_id
+LEFT JOIN stg_programme_subjects ps ON ps.programme_id = pk.programme_id AND ps.subject = s.subject
+LEFT JOIN stg_score_values v ON v.score = s.score
+LEFT JOIN stg_score_years y ON y.school_year = s.school_year
+WHERE (pk.term_mask >> b.bit) & 1 = 1;
 
 -- Term summaries, same selection; deduplicated per (student, grade, term).
 -- overall_average_num: the number when the text is numeric ('7.8', '7,8'), else NULL.

@@ -260,11 +260,12 @@ def excel_hints(con, table: schema.Table, hm: readers.HeaderMap, file: str, have
             continue
         q = f'"{c.name}"'
         if c.name in CODE_COLUMNS:
-            cond = f"regexp_full_match({q}, '{SCIENTIFIC_RE2}')"
+            cond = f"(contains({q}, 'E') OR contains({q}, 'e')) AND regexp_full_match({q}, '{SCIENTIFIC_RE2}')"
             kinds.append(("sci", c.name))
         elif c.name in DATE_COLUMNS:
             frac = r"([.,][0-9]+)?" if c.name == "submitted_at" else ""
-            cond = (f"regexp_full_match({q}, '[0-9]{{5}}{frac}') AND "
+            cond = (f"NOT contains({q}, '/') AND NOT contains({q}, '-') AND "
+                    f"regexp_full_match({q}, '[0-9]{{5}}{frac}') AND "
                     f"TRY_CAST(replace({q}, ',', '.') AS DOUBLE) BETWEEN {SERIAL_MIN} AND {SERIAL_MAX}")
             kinds.append(("serial", c.name))
         else:

@@ -108,11 +108,11 @@ if not f.district:
         st.plotly_chart(c.memo("district_map", city_map), width="stretch", key="district_map")
     with right:
         tbl = c.memo("district_table", lambda: c.with_links(comp[comp["units_expected"] > 0], A.DISTRICTS))
+        cols = ["link", "completion_rate", "on_time_rate", "units_done", "units_expected",
+                "units_overdue", "units_at_risk"]
         st.dataframe(A.styled(tbl, numbers={"units_done": 0, "units_expected": 0, "units_overdue": 0,
-                                            "units_at_risk": 0}),
-                     hide_index=True, width="stretch", height=560,
-                     column_order=["link", "completion_rate", "on_time_rate", "units_done",
-                                   "units_expected", "units_overdue", "units_at_risk"],
+                                            "units_at_risk": 0}, columns=cols),
+                     hide_index=True, width="stretch", height=560, column_order=cols,
                      column_config={
                          "link": st.column_config.LinkColumn("Quận/huyện", display_text=A.LINK_LABEL),
                          "completion_rate": st.column_config.ProgressColumn("Hoàn thành (%)", min_value=0,
@@ -133,7 +133,7 @@ if not f.district:
     for r in order:
         cfg[r] = st.column_config.ProgressColumn(rname[r], help=rname[r], min_value=0, max_value=100, format="localized",
                                                  width="small")
-    st.dataframe(A.styled(wide, percents=order), hide_index=True, width="stretch",
+    st.dataframe(A.styled(wide, percents=order, columns=["link"] + order), hide_index=True, width="stretch",
                  column_order=["link"] + order, column_config=cfg)
     codes = list(comp.loc[comp["units_expected"] > 0, "district_code"])
     names = dict(zip(comp["district_code"], comp["district_name"]))

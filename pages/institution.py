@@ -92,13 +92,14 @@ else:
     chk["count"] = [f"{fmt.number(d)}/{fmt.number(e)}" for d, e in zip(chk["done"], chk["expected"])]
     chk["due_text"] = chk["due"].map(lambda d: "Không có hạn" if pd.isna(d) else fmt.date_time(d))
     chk["risk"] = chk["at_risk"].map(lambda x: "Có nguy cơ trễ hạn" if x else "")
+    cols = ["requirement_name", "status", "percent", "count", "due_text", "note", "risk",
+            "n_blocking_findings", "letter_words"]
     sty = A.styled(chk, dates=["due"], labels={"status": fmt.STATUS_LABELS},
-                   numbers={"n_blocking_findings": 0})
+                   numbers={"n_blocking_findings": 0}, columns=cols)
     sty = sty.map(lambda s: f"background-color: {fmt.STATUS_COLORS.get(s, '#fff')}; "
                             f"color: {fmt.STATUS_TEXT_COLORS.get(s, '#000')}", subset=["status"])
     st.dataframe(sty, hide_index=True, width="stretch",
-                 column_order=["requirement_name", "status", "percent", "count", "due_text", "note", "risk",
-                               "n_blocking_findings", "letter_words"],
+                 column_order=cols,
                  column_config={
                      "requirement_name": "Yêu cầu", "status": "Trạng thái",
                      "percent": st.column_config.ProgressColumn("Tiến độ (%)", min_value=0, max_value=100, format="localized"),
@@ -116,10 +117,10 @@ else:
     reqs = c.q("requirements")
     rname = dict(zip(reqs["requirement_id"], reqs["name"]))
     fbr["blocks"] = fbr["requirement_ids"].map(lambda ids: "; ".join(rname.get(i, i) for i in ids))
+    cols = ["title", "severity", "entity", "n_findings", "n_records", "blocks", "rule_id"]
     st.dataframe(A.styled(fbr, numbers={"n_findings": 0, "n_records": 0},
-                          labels={"severity": fmt.SEVERITY_LABELS, "entity": fmt.ENTITY_LABELS}),
-                 hide_index=True, width="stretch",
-                 column_order=["title", "severity", "entity", "n_findings", "n_records", "blocks", "rule_id"],
+                          labels={"severity": fmt.SEVERITY_LABELS, "entity": fmt.ENTITY_LABELS}, columns=cols),
+                 hide_index=True, width="stretch", column_order=cols,
                  column_config={"title": "Quy tắc", "severity": "Mức độ", "entity": "Đối tượng",
                                 "n_findings": "Số lỗi", "n_records": "Số bản ghi",
                                 "blocks": "Làm chưa hoàn thành", "rule_id": "Mã quy tắc"})

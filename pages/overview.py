@@ -105,10 +105,9 @@ with left:
     st.subheader("10 quận/huyện có tỉ lệ hoàn thành thấp nhất")
     wd = c.memo("worst_districts", lambda: c.with_links(c.q("worst_districts", n=10), A.DISTRICTS))
     if not A.nothing_selected(wd):
-        st.dataframe(A.styled(wd, numbers={"units_expected": 0, "units_done": 0, "units_overdue": 0}),
-                     hide_index=True, width="stretch",
-                     column_order=["link", "completion_rate", "on_time_rate", "units_done",
-                                   "units_expected", "units_overdue"],
+        cols = ["link", "completion_rate", "on_time_rate", "units_done", "units_expected", "units_overdue"]
+        st.dataframe(A.styled(wd, numbers={"units_expected": 0, "units_done": 0, "units_overdue": 0}, columns=cols),
+                     hide_index=True, width="stretch", column_order=cols,
                      column_config={
                          "link": st.column_config.LinkColumn("Quận/huyện", display_text=A.LINK_LABEL,
                                                              help="Bấm để mở trang của quận/huyện"),
@@ -124,10 +123,9 @@ with right:
     st.subheader("10 trường có tỉ lệ hoàn thành thấp nhất")
     ws = c.memo("worst_schools", lambda: c.with_links(c.q("worst_schools", n=10), A.INSTITUTION))
     if not A.nothing_selected(ws, "trường"):
-        st.dataframe(A.styled(ws, numbers={"units_overdue": 0, "records_missing": 0}),
-                     hide_index=True, width="stretch",
-                     column_order=["link", "district_name", "completion_rate", "units_overdue",
-                                   "records_missing"],
+        cols = ["link", "district_name", "completion_rate", "units_overdue", "records_missing"]
+        st.dataframe(A.styled(ws, numbers={"units_overdue": 0, "records_missing": 0}, columns=cols),
+                     hide_index=True, width="stretch", column_order=cols,
                      column_config={
                          "link": st.column_config.LinkColumn("Trường", display_text=A.LINK_LABEL,
                                                              help="Bấm để mở trang của trường"),
@@ -149,11 +147,10 @@ if risk.empty:
 else:
     st.caption(f"{fmt.number(len(risk))} lượt trường × yêu cầu chưa xong mà theo tốc độ gần đây sẽ "
                "không kịp hạn.")
+    cols = ["link", "district_name", "requirement_name", "due", "status", "percent", "missing"]
     st.dataframe(A.styled(risk, numbers={"missing": 0}, dates=["due"],
-                          labels={"status": fmt.STATUS_LABELS}),
-                 hide_index=True, width="stretch", height=320,
-                 column_order=["link", "district_name", "requirement_name", "due", "status",
-                               "percent", "missing"],
+                          labels={"status": fmt.STATUS_LABELS}, columns=cols),
+                 hide_index=True, width="stretch", height=320, column_order=cols,
                  column_config={
                      "link": st.column_config.LinkColumn("Trường", display_text=A.LINK_LABEL),
                      "district_name": "Quận/huyện", "requirement_name": "Yêu cầu",

@@ -180,6 +180,13 @@ def as_of_caption(as_of) -> str:
     return f"Số liệu tính đến {date_time(as_of)}"
 
 
+def vline(x, *, dash: str = "dash", opacity: float = 1.0) -> dict:
+    """A deadline as a vertical line across the whole plot (a layout shape, as
+    Figure.add_vline draws it, without its per-call subplot search)."""
+    return dict(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="y domain", opacity=opacity,
+                line=dict(dash=dash, color=STATUS_COLORS["overdue"]))
+
+
 def plotly_layout(fig, *, height: int | None = None, legend_title: str | None = None):
     """Common plotly styling: readable fonts, Vietnamese separators (',' decimal, '.' thousands)."""
     fig.update_layout(

@@ -174,15 +174,19 @@ else:
         labels with a link per institution."""
         order = [r for r in reqs["requirement_id"] if r in set(sm["requirement_id"])]
         schools = sm.drop_duplicates("school_code")[["school_code", "school_name"]]
-        z = sm.pivot_table(index="school_code", columns="requirement_id", values="status", aggfunc="first")
-        z = z.reindex(index=schools["school_code"], columns=order)
-        pct = sm.pivot_table(index="school_code", columns="requirement_id", values="percent", aggfunc="first") \
-                .reindex(index=schools["school_code"], columns=order)
-        codes = z.apply(lambda col: col.map(lambda s: fmt.STATUS_CODE.get(s, fmt.STATUS_CODE["not_applicable"])
-                                            if isinstance(s, str) else fmt.STATUS_CODE["not_applicable"]))
-        text = [[f"{fmt.status_label(z.iat[i, j]) if isinstance(z.iat[i, j], str) else 'Không áp dụng'}"
-                 f"{'' if pd.isna(pct.iat[i, j]) else ' · ' + fmt.percent(pct.iat[i, j])}"
-                 for j in range(len(order))] for i in range(len(z))]
+        na = fmt.STATUS_CODE["not_applicable"]
+        cells = sm[["school_code", "requirement_id"]].assign(
+            code=sm["status"].map(fmt.STATUS_CODE).fillna(na),
+            label=sm["status"].map(fmt.STATUS_LABELS).fillna("Không áp dụng"),
+            pct=sm["percent"].map(fmt.percent))
+        cells["text"] = cells["label"].where(sm["percent"].isna(), cells["label"] + " · " + cells["pct"])
+
+        def grid(col, fill):
+            return (cells.pivot(index="school_code", columns="requirement_id", values=col)
+                    .reindex(index=schools["school_code"], columns=order).fillna(fill))
+
+        codes, text = grid("code", na), grid("text", "Không áp dụng").values.tolist()
+        z = grid("label", "Không áp dụng")
         short = [s.replace("Trường ", "") for s in schools["school_name"]]
         heat = go.Figure(go.Heatmap(
             z=codes.values, x=[rname[r] for r in order], y=short, text=text,
@@ -198,7 +202,7 @@ else:
         heat.update_yaxes(autorange="reversed", title=None)
         heat.update_xaxes(title=None, tickangle=-30)
         fmt.plotly_layout(heat, height=max(320, 26 * len(z) + 160))
-        lab = z.apply(lambda col: col.map(lambda s: fmt.status_label(s) if isinstance(s, str) else "Không áp dụng"))
+        lab = z.copy()
         lab.columns = order
         lab = c.with_links(lab.reset_index().merge(schools, on="school_code"), A.INSTITUTION)
         return heat, lab, order

@@ -180,12 +180,13 @@ def history_figure():
         fig.add_trace(go.Scatter(x=g["as_of"], y=g["percent"], mode="lines+markers", name=g["requirement_name"].iloc[0],
                                  customdata=g["as_of"].map(fmt.date_time),
                                  hovertemplate="%{customdata}<br>%{y:.1f} %<extra>%{fullData.name}</extra>"))
-    for due in sorted(set(hist["due"].dropna())):
-        fig.add_vline(x=due, line_dash="dot", line_color=fmt.STATUS_COLORS["overdue"], opacity=0.6)
-    fig.update_xaxes(title="Thời điểm dữ liệu", tickformat="%d/%m")
-    fig.update_yaxes(title="Tiến độ (%)", range=[0, 105])
+    # (One update_layout with plain dicts: add_vline/update_xaxes cost ~10x more per call.)
+    fig.update_layout(
+        shapes=[fmt.vline(due, dash="dot", opacity=0.6) for due in sorted(set(hist["due"].dropna()))],
+        xaxis=dict(title="Thời điểm dữ liệu", tickformat="%d/%m"),
+        yaxis=dict(title="Tiến độ (%)", range=[0, 105]),
+        legend=dict(orientation="h", y=-0.3))
     fmt.plotly_layout(fig, height=380)
-    fig.update_layout(legend=dict(orientation="h", y=-0.3))
     return fig
 
 

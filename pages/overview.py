@@ -81,13 +81,13 @@ def history_figures():
                               "<br>%{customdata[1]}/%{customdata[2]} đơn vị<extra>%{fullData.name}</extra>"))
         due = g["due"].iloc[0]
         if not pd.isna(due):
-            fig.add_vline(x=due, line_dash="dash", line_color=fmt.STATUS_COLORS["overdue"])
+            fig.update_layout(shapes=[fmt.vline(due, dash="dash")])
             fig.add_annotation(x=due, y=105, text=f"Hạn {fmt.date(due)}", showarrow=False,
                                font=dict(color=fmt.STATUS_COLORS["overdue"]))
-        fig.update_xaxes(title="Thời điểm dữ liệu", tickformat="%d/%m")
-        fig.update_yaxes(title="Tỉ lệ đơn vị hoàn thành (%)", range=[0, 110])
+        fig.update_layout(xaxis=dict(title="Thời điểm dữ liệu", tickformat="%d/%m"),
+                          yaxis=dict(title="Tỉ lệ đơn vị hoàn thành (%)", range=[0, 110]),
+                          legend=dict(orientation="h", y=-0.25))
         fmt.plotly_layout(fig, height=380)
-        fig.update_layout(legend=dict(orientation="h", y=-0.25))
         label = "Không có hạn" if pd.isna(due) else "Hạn " + fmt.date(due)
         out.append((label, f"hist_{key}", fig))
     return out

@@ -47,11 +47,12 @@ fig.update_yaxes(title=None)
 fmt.plotly_layout(fig, height=140 + 28 * len(top))
 st.plotly_chart(fig, width="stretch", key="rule_bars")
 st.caption("Màu: đỏ cam = lỗi (chặn hoàn thành), cam = cảnh báo.")
+cols = ["title", "severity", "entity", "n_findings", "n_records", "n_schools", "blocks", "rule_id"]
 st.dataframe(A.styled(summary, numbers={"n_findings": 0, "n_records": 0, "n_schools": 0},
                       labels={"severity": fmt.SEVERITY_LABELS, "entity": fmt.ENTITY_LABELS,
-                              "blocks": {True: "Có", False: "Không"}}),
+                              "blocks": {True: "Có", False: "Không"}}, columns=cols),
              hide_index=True, width="stretch",
-             column_order=["title", "severity", "entity", "n_findings", "n_records", "n_schools", "blocks", "rule_id"],
+             column_order=cols,
              column_config={"title": "Quy tắc", "severity": "Mức độ", "entity": "Đối tượng",
                             "n_findings": "Số lỗi", "n_records": "Số bản ghi", "n_schools": "Số trường",
                             "blocks": "Chặn hoàn thành", "rule_id": "Mã quy tắc"})
@@ -85,10 +86,11 @@ st.subheader("Trường có nhiều lỗi nhất")
 worst = c.q("schools_most_errors", n=20)
 if not worst.empty:
     worst["link"] = [c.link(A.INSTITUTION, n, school=s) for s, n in zip(worst["school_code"], worst["school_name"])]
+    cols = ["link", "district_name", "level_group", "n_errors", "n_records", "n_warnings"]
     st.dataframe(A.styled(worst, numbers={"n_errors": 0, "n_warnings": 0, "n_records": 0},
-                          labels={"level_group": fmt.LEVEL_LABELS}),
+                          labels={"level_group": fmt.LEVEL_LABELS}, columns=cols),
                  hide_index=True, width="stretch",
-                 column_order=["link", "district_name", "level_group", "n_errors", "n_records", "n_warnings"],
+                 column_order=cols,
                  column_config={"link": st.column_config.LinkColumn("Trường", display_text=A.LINK_LABEL),
                                 "district_name": "Quận/huyện", "level_group": "Cấp học",
                                 "n_errors": "Số lỗi", "n_records": "Bản ghi có lỗi", "n_warnings": "Cảnh báo"})
@@ -109,10 +111,11 @@ st.caption(f"{fmt.number(len(recs))} bản ghi (tối đa 2.000). Thông báo kh
            "«Dòng» là số dòng trong tệp trích xuất.")
 recs["link"] = [c.link(A.INSTITUTION, n, school=s) if isinstance(n, str) else None
                 for s, n in zip(recs["school_code"], recs["school_name"])]
-st.dataframe(A.styled(recs, labels={"severity": fmt.SEVERITY_LABELS, "entity": fmt.ENTITY_LABELS}),
+cols = ["link", "school_code", "district_name", "entity", "record_key", "field", "severity",
+        "message", "source_row"]
+st.dataframe(A.styled(recs, labels={"severity": fmt.SEVERITY_LABELS, "entity": fmt.ENTITY_LABELS}, columns=cols),
              hide_index=True, width="stretch", height=420,
-             column_order=["link", "school_code", "district_name", "entity", "record_key", "field", "severity",
-                           "message", "source_row"],
+             column_order=cols,
              column_config={"link": st.column_config.LinkColumn("Trường", display_text=A.LINK_LABEL),
                             "school_code": "Mã trường", "district_name": "Quận/huyện", "entity": "Đối tượng",
                             "record_key": "Mã bản ghi", "field": "Trường dữ liệu", "severity": "Mức độ",

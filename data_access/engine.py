@@ -27,8 +27,14 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 LAYERS = ("staging", "checks", "findings", "progress", "marts")
 # Layers evaluated over one snapshot (cached per snapshot); the marts run over the history.
 SNAPSHOT_LAYERS = LAYERS[:4]
-# Staging views turned into tables right after the staging layer, when computing a snapshot.
-MATERIALIZED_STAGING = ("stg_score_rows",)
+# Views turned into tables right after their layer, when a later layer runs in the connection:
+# each is read by several later views, and DuckDB recomputes a view for every reference in a
+# plan. In dependency order (a view reads the tables materialised before it).
+#   stg_population, stg_population_keys, chk_student_base: the grade-12 population (~80 k of
+#     1.7 M students at city scale; its personal columns for the student and ID checks);
+#   stg_score_rows: the narrow score rows (~9 M at city scale).
+MATERIALIZED_STAGING = ("stg_population", "stg_population_keys", "stg_score_rows")
+MATERIALIZED_CHECKS = ("chk_student_base",)
 # Marts of an evaluation, in dependency order (each reads the ones before it).
 MATERIALIZED_MARTS = ("progress", "dash_units", "dash_findings", "dash_report_cells", "dash_filled_valid")
 
@@ -99,9 +105,10 @@ def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
                     con.execute(stmt)
                 except duckdb.Error as e:
                     raise RuntimeError(f"{f.name}: {e}\n--- statement ---\n{stmt[:2000]}") from e
-        if layer == "staging" and materialize:
-            # Read by several checks: computed once (≈ 9 M rows at city scale) instead of per use.
-            for view in MATERIALIZED_STAGING:
+        if layer in ("staging", "checks") and materialize and upto != layer:
+            # Read by several later views: computed once instead of per use (see above). Not when
+            # this layer is the last one (an import's preview only counts the population).
+            for view in MATERIALIZED_STAGING if layer == "staging" else MATERIALIZED_CHECKS:
                 con.execute(f"ALTER VIEW {view} RENAME TO {view}__view")
                 con.execute(f"CREATE TABLE {view} AS SELECT * FROM {view}__view")
         if layer == "findings" and materialize and upto != "findings":

@@ -13,14 +13,15 @@ FROM cfg_programme_subjects GROUP BY programme_id;
 CREATE OR REPLACE VIEW chk_results AS
 WITH
 -- per (student, grade, programme subject), over the narrow score rows (stg_score_rows, not yet
--- deduplicated): the valid scores of HK1, HK2 and CN packed in 8 bits each of one sum, which
--- terms have one, and whether some term has more than one row (n_rows > number of terms).
+-- deduplicated): the valid scores of HK1, HK2 and CN packed in 8 bits each of one integer, which
+-- terms have one, and whether some term has more than one row (n_rows > number of terms; those
+-- groups are recomputed after deduplication in yr below).
 ys AS MATERIALIZED (
     SELECT ykey // 16384 AS k_student, (ykey // 64) % 256 AS grade, ykey % 64 AS sid,
            packed, present, n_rows <> bit_count(terms) AS has_dup
     FROM (SELECT (CAST(k_student AS BIGINT) * 256 + grade) * 64 + sid AS ykey,   -- grade < 256, sid < 64
-                 sum(CASE WHEN kind = 1 AND term_code IN (1, 2, 3)
-                          THEN CAST(score_t AS BIGINT) << (8 * term_code) END) AS packed,
+                 bit_or(CASE WHEN kind = 1 AND term_code IN (1, 2, 3)
+                             THEN CAST(score_t AS BIGINT) << (8 * term_code) END) AS packed,
                  bit_or(CASE WHEN kind = 1 AND score_t IS NOT NULL AND term_code IN (1, 2, 3)
                              THEN CAST(1 AS BIGINT) << term_code END) AS present,
                  count(*) AS n_rows,
@@ -69,8 +70,8 @@ pt AS (
            coalesce(g.n_rows, 0) AS n_rows, coalesce(bit_count(g.sid_mask), 0) AS n_req_rows,
            g.sid_mask, y.school_year AS sc_year, coalesce(pc.n_req, 0) AS n_req
     FROM stg_population_term_keys pt
-    LEFT JOIN sm ON sm.k_student = pt.k_student AND sm.grade = pt.grade AND sm.term_code = pt.term_code
-    LEFT JOIN g ON g.k_student = pt.k_student AND g.grade = pt.grade AND g.term_code = pt.term_code
+    LEFT JOIN sm ON sm.gkey = pt.gkey
+    LEFT JOIN g ON g.gkey = pt.gkey
     LEFT JOIN stg_score_years y ON y.sy = g.sy
     LEFT JOIN chk_programme_counts pc ON pc.programme_id = pt.programme_id
 ),
@@ -103,7 +104,7 @@ r AS (
            coalesce(g.n_rt_d, 0) = coalesce(pc.n_rated, 0) AS all_d,
            coalesce(pc.n_key, 0) = 0 AS no_key
     FROM sm
-    LEFT JOIN g ON g.k_student = sm.k_student AND g.grade = sm.grade AND g.term_code = sm.term_code
+    LEFT JOIN g ON g.gkey = sm.gkey
     LEFT JOIN chk_programme_counts pc ON pc.programme_id = sm.programme_id
 ),
 rk AS (
@@ -132,7 +133,7 @@ rc AS (
 yr AS (
     SELECT k_student, grade, sid, packed FROM ys WHERE NOT has_dup AND present = 14
     UNION ALL
-    SELECT k_student, grade, sid, sum(CAST(score_t AS BIGINT) << (8 * term_code)) AS packed
+    SELECT k_student, grade, sid, bit_or(CAST(score_t AS BIGINT) << (8 * term_code)) AS packed
     FROM (SELECT * FROM sc SEMI JOIN dup USING (k_student, grade))
     WHERE kind = 1 AND score_t IS NOT NULL AND term_code IN (1, 2, 3)
     GROUP BY k_student, grade, sid

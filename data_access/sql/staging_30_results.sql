@@ -25,10 +25,10 @@ SELECT school_code, grade, CAST(grade AS VARCHAR) AS grade_txt, term,
 FROM stg_required_terms;
 
 -- Population student x required (grade, term) of the student's institution, with the keys
--- (unique on k_student, grade, term_code).
+-- (unique on k_student, grade, term_code; gkey packs the three in one integer, grade < 256).
 CREATE OR REPLACE VIEW stg_population_term_keys AS
 SELECT p.k_student, p.student_id, p.school_code, p.programme_id, rt.grade, rt.grade_txt, rt.term,
-       rt.term_code
+       rt.term_code, (p.k_student * 256 + rt.grade) * 4 + rt.term_code AS gkey
 FROM stg_population_keys p JOIN stg_required_term_keys rt USING (school_code);
 
 -- Every (grade, term) required somewhere, numbered 0..n-1: its bit in the term masks below.
@@ -96,18 +96,27 @@ LEFT JOIN stg_score_values v ON v.score = s.score
 LEFT JOIN stg_score_years y ON y.school_year = s.school_year
 WHERE (pk.term_mask >> b.bit) & 1 = 1;
 
--- Term summaries, same selection; deduplicated per (student, grade, term).
+-- Term summaries, same selection; deduplicated per (student, grade, term) where a student has
+-- several rows for one (the window runs over those groups only).
 -- overall_average_num: the number when the text is numeric ('7.8', '7,8'), else NULL.
 CREATE OR REPLACE VIEW stg_summaries AS
-SELECT s.student_id, pt.k_student, pt.school_code, pt.programme_id, s.school_year,
-       pt.grade, pt.term, pt.term_code,
-       s.overall_average AS overall_average_raw,
-       CASE WHEN regexp_full_match(s.overall_average, '\d+([.,]\d+)?')
-            THEN try_cast(replace(s.overall_average, ',', '.') AS DECIMAL(38, 10)) END AS overall_average_num,
-       s.academic_rank, s.conduct,
-       s._row AS source_row
-FROM src_term_summaries s
-JOIN stg_population_term_keys pt
-    ON pt.student_id = s.student_id AND pt.grade_txt = ltrim(s.grade, '0') AND pt.term = s.term
-QUALIFY row_number() OVER (PARTITION BY pt.k_student * 1024 + pt.grade * 4 + pt.term_code
-                           ORDER BY s.school_year DESC NULLS LAST, s._row DESC) = 1;
+WITH s AS MATERIALIZED (
+    SELECT s.student_id, pk.k_student, pk.school_code, pk.programme_id, s.school_year,
+           b.grade, b.term, b.term_code, (pk.k_student * 256 + b.grade) * 4 + b.term_code AS gkey,
+           s.overall_average AS overall_average_raw,
+           CASE WHEN regexp_full_match(s.overall_average, '\d+([.,]\d+)?')
+                THEN try_cast(replace(s.overall_average, ',', '.') AS DECIMAL(38, 10)) END AS overall_average_num,
+           s.academic_rank, s.conduct,
+           s._row AS source_row
+    FROM src_term_summaries s
+    JOIN stg_term_bits b ON b.grade_txt = ltrim(s.grade, '0') AND b.term = s.term
+    JOIN stg_population_term_masks pk ON pk.student_id = s.student_id
+    WHERE (pk.term_mask >> b.bit) & 1 = 1
+),
+dup AS (
+    SELECT gkey FROM s GROUP BY gkey HAVING count(*) > 1
+)
+SELECT * FROM s ANTI JOIN dup USING (gkey)
+UNION ALL
+SELECT * FROM s SEMI JOIN dup USING (gkey)
+QUALIFY row_number() OVER (PARTITION BY gkey ORDER BY school_year DESC NULLS LAST, source_row DESC) = 1;

@@ -30,10 +30,12 @@ SNAPSHOT_LAYERS = LAYERS[:4]
 # Views turned into tables right after their layer, when a later layer runs in the connection:
 # each is read by several later views, and DuckDB recomputes a view for every reference in a
 # plan. In dependency order (a view reads the tables materialised before it).
-#   stg_population, stg_population_keys, chk_student_base: the grade-12 population (~80 k of
-#     1.7 M students at city scale; its personal columns for the student and ID checks);
+#   stg_population_candidates, stg_population, stg_population_keys, chk_student_base: the
+#     grade-12 population (~80 k of 1.7 M students at city scale; its personal columns for the
+#     student and ID checks);
 #   stg_score_rows: the narrow score rows (~9 M at city scale).
-MATERIALIZED_STAGING = ("stg_population", "stg_population_keys", "stg_score_rows")
+MATERIALIZED_STAGING = ("stg_population_candidates", "stg_population", "stg_population_keys",
+                        "stg_score_rows")
 MATERIALIZED_CHECKS = ("chk_student_base",)
 # Marts of an evaluation, in dependency order (each reads the ones before it).
 MATERIALIZED_MARTS = ("progress", "dash_units", "dash_findings", "dash_report_cells", "dash_filled_valid")

@@ -41,11 +41,23 @@ addr AS (
     FROM (SELECT b.*, string_split(b.permanent_address, ',') AS parts
           FROM b WHERE b.permanent_address IS NOT NULL) b
 ),
-addr_f AS (
-    SELECT addr.*,
-           addr_fold(parts[n - 2]) AS ward_f, addr_fold(parts[n - 1]) AS district_f,
-           addr_fold(parts[n]) AS province_f
+addr_p AS (
+    SELECT addr.*, parts[n - 2] AS ward_p, parts[n - 1] AS district_p, parts[n] AS province_p
     FROM addr
+),
+-- each distinct last-three part folded once (a few hundred texts for 80 k addresses at city scale)
+folds AS (
+    SELECT p, addr_fold(p) AS f
+    FROM (SELECT ward_p AS p FROM addr_p UNION SELECT district_p FROM addr_p
+          UNION SELECT province_p FROM addr_p)
+    WHERE p IS NOT NULL
+),
+addr_f AS (
+    SELECT addr_p.*, fw.f AS ward_f, fd.f AS district_f, fp.f AS province_f
+    FROM addr_p
+    LEFT JOIN folds fw ON fw.p = addr_p.ward_p
+    LEFT JOIN folds fd ON fd.p = addr_p.district_p
+    LEFT JOIN folds fp ON fp.p = addr_p.province_p
 ),
 addr_ok AS (
     SELECT addr_f.*,
@@ -134,9 +146,6 @@ SELECT st.school_code, 'SCHOOL_UNKNOWN', 'error', 'student', st.student_id, 'sch
        'Mã trường của học sinh không có trong danh sách trường. Hãy kiểm tra lại mã trường '
        || '(hoặc bổ sung trường vào danh sách trường).',
        st.student_id, st.grade, NULL, st.source_row
-FROM (SELECT student_id, school_code, parse_int(grade) AS grade, _row AS source_row
-      FROM src_students s JOIN cfg_params prm
-          ON s.status = prm.population_status
-         AND ltrim(s.grade, '0') = CAST(prm.population_grade AS VARCHAR)
-         AND regexp_full_match(s.grade, '\d{1,9}')
+FROM (SELECT student_id, school_code, parse_int(grade_raw) AS grade, source_row
+      FROM stg_population_candidates s
       ANTI JOIN src_schools sc ON sc.school_code = s.school_code) st;

@@ -17,17 +17,24 @@ CREATE OR REPLACE VIEW stg_population_schools AS
 SELECT DISTINCT school_code FROM stg_school_requirements
 WHERE kind IN ('student_info', 'student_results');
 
--- The population of the grade-12 requirements: one row per student (status and grade of
--- [population], at an institution to which such a requirement applies).
+-- Students with the status and grade of [population], at any school code (known or not): the
+-- population below, and the SCHOOL_UNKNOWN check (checks_10_students.sql) for the others.
 -- The grade test `ltrim(grade, '0') = '12'` is parse_int(grade) = 12 without parsing every row.
-CREATE OR REPLACE VIEW stg_population AS
-SELECT st.student_id, st.school_code, sc.district_code, sc.level_group, sc.programme_id,
+CREATE OR REPLACE VIEW stg_population_candidates AS
+SELECT st.student_id, st.school_code, st.grade AS grade_raw,
        CAST(prm.population_grade AS INTEGER) AS grade, st.class_name, st._row AS source_row
 FROM src_students st
 JOIN cfg_params prm
     ON st.status = prm.population_status
    AND ltrim(st.grade, '0') = CAST(prm.population_grade AS VARCHAR)
-   AND regexp_full_match(st.grade, '\d{1,9}')
+   AND regexp_full_match(st.grade, '\d{1,9}');
+
+-- The population of the grade-12 requirements: one row per student (status and grade of
+-- [population], at an institution to which such a requirement applies).
+CREATE OR REPLACE VIEW stg_population AS
+SELECT st.student_id, st.school_code, sc.district_code, sc.level_group, sc.programme_id,
+       st.grade, st.class_name, st.source_row
+FROM stg_population_candidates st
 JOIN stg_population_schools ps ON ps.school_code = st.school_code
 JOIN stg_schools sc ON sc.school_code = st.school_code;
 

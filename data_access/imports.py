@@ -303,6 +303,7 @@ class Validation:
     preview: Preview | None = None
     seconds: float = 0.0
     log: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)      # importer's notes (Excel habits seen)
 
 
 def _link_visible(real: Store, scratch: Store) -> None:
@@ -489,6 +490,7 @@ def validate(store: Store | str | Path, viewer: Viewer | None, upload: Upload, a
     except ExtractError as e:
         return _refused(real, viewer, v, e, t0)
     v.snapshot_id, v.as_of, v.rows, v.files = res.snapshot_id, res.as_of, res.rows, res.files
+    v.notes = list(res.notes)
     if real.has_snapshot(res.snapshot_id):
         hidden = res.snapshot_id in real.hidden_snapshot_ids()
         v.already = "hidden" if hidden else "visible"

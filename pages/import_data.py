@@ -171,6 +171,14 @@ if v is not None and not busy and (up is None or v.upload.id == up.id):
                else "kho chưa có snapshot nào")
         st.caption(f"So sánh {cur} với bản mới {fmt.date_time(p.new_as_of)} (snapshot {p.new_id}). "
                    f"Kiểm tra trong {fmt.number(v.seconds, 1)} giây.")
+        if v.notes:
+            # Values Excel changed (codes in scientific notation, date serials, lost leading
+            # zeros): imported as they are, shown here so the sender can fix the export.
+            with st.expander(f"Lưu ý khi đọc tệp ({fmt.number(len(v.notes))})", expanded=True,
+                             icon=":material/warning:"):
+                st.markdown("\n".join(f"- {n}" for n in v.notes[:50]))
+                if len(v.notes) > 50:
+                    st.caption(f"… và {fmt.number(len(v.notes) - 50)} lưu ý khác.")
         if not p.becomes_newest:
             st.warning("Bản mới có thời điểm dữ liệu **trước** snapshot mới nhất: sau khi nhập, nó là một điểm "
                        "trong lịch sử; số liệu mới nhất của bảng theo dõi không đổi.", icon=":material/history:")

@@ -320,3 +320,34 @@ def test_page_checks_previews_and_imports(page, store):
     assert not at.exception
     assert list(Store(store).list_snapshots()["snapshot_id"]) != [] and \
         new_id not in set(Store(store).list_snapshots()["snapshot_id"])
+
+
+def test_excel_habits_are_listed_in_the_preview(store, tmp_path, page):
+    """A birth date typed as an Excel serial is imported as it is (a BIRTH_DATE_INVALID
+    finding), and the preview lists the importer's note: file, row, column and the date."""
+    src = tmp_path / "serial"
+    shutil.copytree(SAMPLE, src)
+    lines = (src / "hoc_sinh.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].replace("30/03/2017", "42824")          # = 30/03/2017 in Excel
+    (src / "hoc_sinh.csv").write_text("".join(lines), encoding="utf-8")
+    up = imports.save_upload(store, ADMIN, _files(src))
+    v = imports.validate(store, ADMIN, up)
+    assert v.ok
+    assert any("hoc_sinh.csv" in n and "42824" in n and "30/03/2017" in n for n in v.notes), v.notes
+    imports.discard(up)
+    # The page shows them above the preview.
+    set_viewer(ADMIN)
+    at = page()
+    at.run()
+    at.session_state["imp_upload"] = imports.save_upload(store, ADMIN, _files(src))
+    at.session_state["imp_sig"] = ()
+    at.run()
+    at.button(key="imp_check").click().run()
+    for _ in range(120):
+        if "imp_validation" in at.session_state:
+            break
+        imports.wait(imports.get_job(at.session_state["imp_job"]))
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(e.label.startswith("Lưu ý khi đọc tệp") for e in at.expander)
+    assert any("42824" in m.value for m in at.markdown)

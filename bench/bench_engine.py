@@ -7,11 +7,15 @@ step in its own process so the peak memory is the step's own:
   progress+rollups    evaluate at the newest snapshot: progress + the 3 roll-ups (cache warm)
   findings            all findings of the newest snapshot (cache warm) and computed cold
   pandas reference    progress + the 3 roll-ups from the raw tables (tests/reference_pandas.py)
-and the ratio pandas / DuckDB (cold, both from the raw tables)."""
+and the ratio pandas / DuckDB (cold, both from the raw tables). The detail column gives each
+step's CPU seconds (user + sys) and the 1-minute load average at its end: compare CPU when the
+machine is shared."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -21,6 +25,11 @@ from pathlib import Path
 from bench.measure import run
 
 PY = sys.executable
+
+
+def _cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def phase(name: str, store: str) -> dict:
@@ -34,6 +43,7 @@ def phase(name: str, store: str) -> dict:
     camp = load_campaign()
     snaps = st.list_snapshots()
     t0 = time.perf_counter()
+    c0 = _cpu_seconds()
     info: dict = {}
     if name == "derived":
         for r in snaps.itertuples():
@@ -60,6 +70,9 @@ def phase(name: str, store: str) -> dict:
         rl = [ref.rollup(p, schools, b) for b in ("city", "district", "level")]
         info = {"progress_rows": len(p), "rollup_rows": sum(len(x) for x in rl)}
     info["seconds"] = time.perf_counter() - t0
+    # CPU time (user + sys) of the step: on a shared machine it varies much less than the wall time.
+    info["cpu_s"] = round(_cpu_seconds() - c0, 2)
+    info["load"] = round(os.getloadavg()[0], 2)
     print("RESULT " + json.dumps(info))
     return info
 

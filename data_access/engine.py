@@ -33,9 +33,10 @@ SNAPSHOT_LAYERS = LAYERS[:4]
 #   stg_population_candidates, stg_population, stg_population_keys, chk_student_base: the
 #     grade-12 population (~80 k of 1.7 M students at city scale; its personal columns for the
 #     student and ID checks);
-#   stg_score_rows: the narrow score rows (~9 M at city scale).
+#   stg_score_rows, stg_summaries: the narrow score rows (~9 M at city scale) and the term
+#     summaries (~0.7 M) of the population.
 MATERIALIZED_STAGING = ("stg_population_candidates", "stg_population", "stg_population_keys",
-                        "stg_score_rows")
+                        "stg_score_rows", "stg_summaries")
 MATERIALIZED_CHECKS = ("chk_student_base",)
 # Marts of an evaluation, in dependency order (each reads the ones before it).
 MATERIALIZED_MARTS = ("progress", "dash_units", "dash_findings", "dash_report_cells", "dash_filled_valid")

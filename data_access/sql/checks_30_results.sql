@@ -47,7 +47,7 @@ sc AS NOT MATERIALIZED (
          OR row_number() OVER (PARTITION BY k_student, grade, term_code, sid
                                ORDER BY sy DESC NULLS LAST, source_row DESC) = 1
 ),
-sm AS MATERIALIZED (
+sm AS NOT MATERIALIZED (   -- a table when computing a snapshot (engine.MATERIALIZED_STAGING)
     SELECT * FROM stg_summaries
 ),
 -- per (student, grade, term): what the score rows hold

@@ -1,5 +1,7 @@
 -- Results findings (entity 'score' / 'term_summary'), for the population's required (grade, term).
--- One view, so that the score rows are read once (materialised CTE) for all rules.
+-- One view over the narrow score rows (stg_score_rows, a table when computing a snapshot): two
+-- aggregates (ys per subject block, g per term) give what every rule needs; only the few rows
+-- with a finding of their own (bad, yr_bad) are read again, with their names joined back.
 
 -- Number of required subjects per programme.
 CREATE OR REPLACE VIEW chk_programme_counts AS
@@ -17,7 +19,7 @@ WITH
 -- in p1, p2, p3 holding its valid HK1, HK2, CN score (tenths + 1; 0 = no valid score), and a bit
 -- per (slot, term) in terms; n_rows > number of those bits means some subject has more than one
 -- row in a term (those (student, grade) are recomputed after deduplication in yr below).
--- (Blocks rather than one group per subject: 7 times fewer groups for the same information.)
+-- (Blocks rather than one group per subject: ~6 times fewer groups for the same information.)
 ys AS MATERIALIZED (
     SELECT ckey // 2048 AS k_student, (ckey // 8) % 256 AS grade, ckey % 8 AS block,
            p1, p2, p3, n_rows <> bit_count(terms) AS has_dup

@@ -96,7 +96,7 @@ class Ctx:
         """A query of data_access.queries, cached. ``filters`` defaults to the global ones."""
         f = self.filters if filters is None else filters
         return _cached(name, self.viewer_key, self.snapshot_id, self.store, f.key(),
-                       tuple(sorted(kwargs.items())), self.versions, self.viewer).copy()
+                       tuple(sorted(kwargs.items())), self.versions, self.viewer)   # a fresh copy (cache_data)
 
     def memo(self, name: str, build: Callable[[], T], *extra: Hashable) -> T:
         """What a page derives from its query results for display (a plotly figure, a table

@@ -123,6 +123,7 @@ def build_world() -> dict[str, list[dict]]:
         {"school_code": "S3", "school_name": "TT GDTX Ba", "district_code": "764", "levels": "GDTX"},
         {"school_code": "S4", "school_name": "TH Bốn", "district_code": "765", "levels": "TH"},
         {"school_code": "S5", "school_name": "THCS-THPT Năm", "district_code": "760", "levels": "thcs; THPT"},
+        {"school_code": "079001", "school_name": "THPT Sáu", "district_code": "760", "levels": "THPT"},
     ]
     st: list[dict] = []
     sc: list[dict] = []
@@ -202,6 +203,10 @@ def build_world() -> dict[str, list[dict]]:
             "Phường 1, Quận1, TP.HCM"]):
         add(student(f"ADDR_BAD{i}", permanent_address=a))
     add(student("SCHOOL_UNK", school="S99", full_name=None))
+    add(student("SCHOOL_ZERO", school="79001", full_name=None))         # Excel dropped the 0 of 079001
+    add(student("SCHOOL_SCI", school="7,9E+07", full_name=None))        # Excel's scientific notation
+    add(student("DATE_SERIAL", birth_date="38061"))                     # Excel serial of 15/03/2004
+    add(student("ID_SCI", id_number="7,92E+10"))
     add(student("NOT_POP_STATUS", status="Đã tốt nghiệp", full_name=None))
     add(student("NOT_POP_GRADE", grade="11", full_name=None))
     add(student("NOT_POP_TH", school="S4", full_name=None))
@@ -397,6 +402,11 @@ def test_gender(world):
 def test_birth_dates(world):
     assert srules(world, "FEB31") == {"BIRTH_DATE_INVALID"}   # ID year rules skipped
     assert srules(world, "DATE_BAD") == {"BIRTH_DATE_INVALID"}
+    assert "sê-ri ngày của Excel" not in of(world, "DATE_BAD", "BIRTH_DATE_INVALID")["message"].iloc[0]
+    # A 5-digit Excel serial: said so, without showing the date it stands for (a birth date).
+    assert srules(world, "DATE_SERIAL") == {"BIRTH_DATE_INVALID"}
+    msg = of(world, "DATE_SERIAL", "BIRTH_DATE_INVALID")["message"].iloc[0]
+    assert "sê-ri ngày của Excel" in msg and "2004" not in msg
     for sid in ("FEB29", "DATE_DMY1", "DATE_ISO", "DATE_ISO_T"):
         assert srules(world, sid) == set(), sid
     con = world["con"]
@@ -443,6 +453,9 @@ def test_id_format(world):
         f = of(world, sid, entity="student")
         assert list(f["rule_id"]) == ["ID_FORMAT"] and list(f["severity"]) == ["error"], sid
     assert srules(world, "ID_CMND") == set()
+    f = of(world, "ID_SCI", "ID_FORMAT")
+    assert len(f) == 1 and "số mũ" in f["message"].iloc[0]
+    assert "số mũ" not in of(world, "ID_FMT", "ID_FORMAT")["message"].iloc[0]
 
 
 def test_id_structure(world):
@@ -476,6 +489,13 @@ def test_address(world):
 def test_school_unknown_and_population(world):
     f = of(world, "SCHOOL_UNK", entity="student")
     assert list(f["rule_id"]) == ["SCHOOL_UNKNOWN"] and f["school_code"].iloc[0] == "S99"
+    assert "Excel" not in f["message"].iloc[0]
+    # Excel habits are named: a lost leading zero (the known code is given), scientific notation.
+    f = of(world, "SCHOOL_ZERO", entity="student")
+    assert list(f["rule_id"]) == ["SCHOOL_UNKNOWN"] and "«079001»" in f["message"].iloc[0] \
+        and "số 0 ở đầu" in f["message"].iloc[0]
+    f = of(world, "SCHOOL_SCI", entity="student")
+    assert list(f["rule_id"]) == ["SCHOOL_UNKNOWN"] and "số mũ" in f["message"].iloc[0]
     for sid in ("NOT_POP_STATUS", "NOT_POP_GRADE", "NOT_POP_TH"):
         assert srules(world, sid) == set(), sid
     assert srules(world, "POP_012") == {"MISSING_FIELD"}        # '012' is grade 12

@@ -113,8 +113,15 @@ SELECT school_code, 'GENDER_INVALID', 'error', 'student', student_id, 'gender',
 FROM b WHERE gender IS NOT NULL AND gender NOT IN ('Nam', 'Nữ')
 UNION ALL
 SELECT school_code, 'BIRTH_DATE_INVALID', 'error', 'student', student_id, 'birth_date',
-       'Ngày sinh không phải là một ngày có thật (ví dụ ngày 31 tháng 2) hoặc sai định dạng. '
-       || 'Hãy nhập theo dạng ngày/tháng/năm có 4 chữ số năm (dd/mm/yyyy) và định dạng ô là Văn bản hoặc Ngày.',
+       -- (The date an Excel serial stands for is not shown: findings never show a birth date;
+       -- the import notes give it to the administrator.)
+       CASE WHEN regexp_full_match(birth_date_raw, '[0-9]{5}([.,][0-9]+)?')
+            THEN 'Ngày sinh là số sê-ri ngày của Excel (ô định dạng Số/General nên Excel hiện số thay cho '
+                 || 'ngày), không phải một ngày. Hãy định dạng cột Ngày sinh là Ngày (dd/mm/yyyy) hoặc Văn bản '
+                 || 'và nhập lại ngày dạng dd/mm/yyyy.'
+            ELSE 'Ngày sinh không phải là một ngày có thật (ví dụ ngày 31 tháng 2) hoặc sai định dạng. '
+                 || 'Hãy nhập theo dạng ngày/tháng/năm có 4 chữ số năm (dd/mm/yyyy) và định dạng ô là Văn bản hoặc Ngày.'
+       END,
        student_id, grade, NULL, source_row
 FROM b WHERE birth_date_raw IS NOT NULL AND NOT birth_date_valid
 UNION ALL
@@ -143,9 +150,20 @@ SELECT school_code, 'ADDRESS_INCOMPLETE', 'error', 'student', student_id, 'perma
 FROM addr_ok WHERE NOT ok
 UNION ALL
 SELECT st.school_code, 'SCHOOL_UNKNOWN', 'error', 'student', st.student_id, 'school_code',
-       'Mã trường của học sinh không có trong danh sách trường. Hãy kiểm tra lại mã trường '
-       || '(hoặc bổ sung trường vào danh sách trường).',
+       CASE WHEN n.near_code IS NOT NULL
+            THEN 'Mã trường của học sinh không có trong danh sách trường, nhưng có trường mã «' || n.near_code
+                 || '»: có thể Excel đã làm mất (hoặc thêm) số 0 ở đầu mã. Hãy định dạng cột Mã trường là '
+                 || 'Văn bản (Text), sửa mã cho khớp rồi nhập lại.'
+            WHEN regexp_full_match(st.school_code, '(?i)[0-9]+([.,][0-9]+)?E\+?[0-9]+')
+            THEN 'Mã trường bị Excel đổi thành dạng số mũ (ví dụ 7,9E+07) nên đã mất chữ số. Hãy định dạng '
+                 || 'cột Mã trường là Văn bản (Text) và nhập lại.'
+            ELSE 'Mã trường của học sinh không có trong danh sách trường. Hãy kiểm tra lại mã trường '
+                 || '(hoặc bổ sung trường vào danh sách trường).' END,
        st.student_id, st.grade, NULL, st.source_row
 FROM (SELECT student_id, school_code, parse_int(grade_raw) AS grade, source_row
       FROM stg_population_candidates s
-      ANTI JOIN src_schools sc ON sc.school_code = s.school_code) st;
+      ANTI JOIN src_schools sc ON sc.school_code = s.school_code) st
+-- A known school whose code differs only by leading zeros (Excel dropped or added them).
+LEFT JOIN (SELECT ltrim(school_code, '0') AS k, min(school_code) AS near_code
+           FROM src_schools GROUP BY 1) n
+       ON n.k = ltrim(st.school_code, '0') AND regexp_full_match(st.school_code, '[0-9]+');

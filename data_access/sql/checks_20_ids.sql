@@ -95,7 +95,11 @@ SELECT f.school_code, f.rule_id,
        || CASE f.rule_id
             WHEN 'ID_LEADING_ZERO_LOST' THEN ' chỉ có 11 chữ số: có thể Excel đã làm mất số 0 ở đầu. '
                  || 'Hãy nhập lại đủ 12 chữ số và định dạng ô là Văn bản (Text).'
-            WHEN 'ID_FORMAT' THEN CASE WHEN f.kind = 12 OR f.kind = 9
+            WHEN 'ID_FORMAT' THEN CASE
+                 WHEN regexp_full_match(f.val, '(?i)[0-9]+([.,][0-9]+)?E\+?[0-9]+')
+                 THEN ' bị Excel đổi thành dạng số mũ (như 1,2E+11) nên đã mất chữ số. Hãy định dạng '
+                      || 'cột là Văn bản (Text) và nhập lại đủ 12 chữ số.'
+                 WHEN f.kind = 12 OR f.kind = 9
                  THEN ' toàn chữ số 0, không phải số thật. Hãy nhập số CCCD/định danh cá nhân đúng của học sinh.'
                  ELSE ' không đúng định dạng: số CCCD/định danh cá nhân phải có đúng 12 chữ số (CMND cũ: 9 chữ số), '
                       || 'không có khoảng trắng, dấu chấm hay chữ. Hãy nhập lại và định dạng ô là Văn bản (Text) '

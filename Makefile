@@ -35,7 +35,8 @@ demo-store: $(STORE)/.demo-built
 
 run: $(STORE)/.demo-built
 	TIENDO_STORE=$(STORE) $(VPY) -m streamlit run dashboard.py --server.headless true \
-	  --server.port $(PORT) --server.address 127.0.0.1 --browser.gatherUsageStats false
+	  --server.port $(PORT) --server.address 127.0.0.1 --browser.gatherUsageStats false \
+	  --server.fileWatcherType none
 
 test: $(VENV)/.installed-test
 	$(VPY) -m pytest -q tests

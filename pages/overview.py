@@ -11,7 +11,15 @@ c = A.header("Tổng quan tiến độ", "Mỗi thẻ là một thời hạn c�
              "đơn vị hoàn thành (đủ và hợp lệ), tỉ lệ hoàn thành đúng hạn và thay đổi so với "
              "lần trích xuất trước.")
 
-cards = c.q("deadline_cards")
+
+def deadline_cards():
+    """The cards' frame and its rows as tuples (itertuples over Arrow-backed columns costs
+    more than drawing the four cards)."""
+    df = c.q("deadline_cards")
+    return df, list(df.itertuples())
+
+
+cards, card_rows = c.memo("deadline_cards", deadline_cards)
 if A.nothing_selected(cards):
     st.stop()
 
@@ -26,7 +34,7 @@ def delta_text(now, before):
 
 
 cols = st.columns(min(len(cards), 4))
-for i, card in enumerate(cards.itertuples()):
+for i, card in enumerate(card_rows):
     with cols[i % len(cols)].container(border=True):
         if pd.isna(card.due):
             st.markdown("**Không có thời hạn** · theo dõi tiến độ")

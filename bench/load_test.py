@@ -316,12 +316,16 @@ async def main_async(args) -> dict:
             report["rss_warm_baseline_mb"] = rss_mb(proc.pid)
             for n in sizes:
                 before, la0, cpu0 = rss_mb(proc.pid), os.getloadavg(), cpu_seconds(proc.pid)
+                client0 = time.process_time()
                 mem.reset()
                 recs, wall = await run_wave(session_fn, browsers, base, pairs_all[:n], args.page_timeout,
                                             args.ramp, args.think)
                 peak, server_cpu, after = mem.peak, cpu_seconds(proc.pid) - cpu0, rss_mb(proc.pid)
+                # The clients share the 2 cores with the server: their CPU is part of the picture.
+                client_cpu = time.process_time() - client0
                 await asyncio.sleep(args.settle)
                 run = {"sessions": n, "wall_seconds": wall, **summarise(recs), "server_cpu_seconds": server_cpu,
+                       "client_cpu_seconds": client_cpu,
                        "rss_before_mb": before, "rss_peak_mb": peak, "rss_after_mb": after,
                        "rss_settled_mb": rss_mb(proc.pid), "settle_seconds": args.settle,
                        "load_average_before": la0, "load_average_after": os.getloadavg()}
@@ -330,7 +334,8 @@ async def main_async(args) -> dict:
                       f"p95={fmt_s(run['p95'])} s  max={fmt_s(run['max'])} s  errors={run['errors']}  "
                       f"(script p50={fmt_s(run['script_p50'])} p95={fmt_s(run['script_p95'])})  "
                       f"RSS MB before/peak/after/+{args.settle:.0f}s = {before:.0f}/{peak:.0f}/{after:.0f}/"
-                      f"{run['rss_settled_mb']:.0f}  server CPU {server_cpu:.1f} s  wall {wall:.1f} s  "
+                      f"{run['rss_settled_mb']:.0f}  server CPU {server_cpu:.1f} s  client CPU {client_cpu:.1f} s  "
+                      f"wall {wall:.1f} s  "
                       f"load {la0[0]:.2f}->{run['load_average_after'][0]:.2f}", flush=True)
                 for name, v in run["by_page"].items():
                     print(f"        {name:<12} p50={fmt_s(v['p50'])}  p95={fmt_s(v['p95'])}  max={fmt_s(v['max'])}",

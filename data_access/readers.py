@@ -44,6 +44,10 @@ CHUNK = 4 << 20
 # Longest line (record) accepted: a cell of a system export can be megabytes (a pasted note);
 # DuckDB's default (2 MB) and Python's csv field limit (128 KB) would refuse far smaller ones.
 MAX_LINE_BYTES = 64 << 20
+# DuckDB's CSV reader allocates, per scanning thread, a buffer of 16 × max_line_size (1 GiB
+# with the above) for files larger than that: two threads on a 3.8 GB national hoc_sinh.csv
+# then exceed the 2 GB memory limit. A buffer twice the longest line is enough.
+CSV_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 csv.field_size_limit(MAX_LINE_BYTES)
 HEADER_SCAN_BYTES = 1 << 20
 HEADER_SCAN_RECORDS = 30
@@ -957,6 +961,7 @@ def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: st
     src = (f"read_csv({_sql_str(str(prep.path))}, skip={prep.skip}, header=true, columns={col_spec}, "
            f"auto_detect=false, delim={_sql_str(prep.delimiter)}, quote='\"', escape='\"', "
            f"strict_mode=true, null_padding=false, max_line_size={MAX_LINE_BYTES}, "
+           f"buffer_size={CSV_BUFFER_BYTES}, "
            f"store_rejects=true, rejects_table={_sql_str(rej)}, rejects_scan={_sql_str(rej + '_scan')})")
     trim = _sql_str(TRIM_CHARS)
 

@@ -137,9 +137,11 @@ class Ctx:
         district_code, district_name) or institution (other pages: school_code, school_name)."""
         df = df.copy()
         if page == DISTRICTS:
-            df["link"] = [self.link(page, n, district=d) for d, n in zip(df["district_code"], df["district_name"])]
+            df["link"] = [self.link(page, n, district=d)
+                          for d, n in zip(df["district_code"].tolist(), df["district_name"].tolist())]
         else:
-            df["link"] = [self.link(page, n, school=s) for s, n in zip(df["school_code"], df["school_name"])]
+            df["link"] = [self.link(page, n, school=s)
+                          for s, n in zip(df["school_code"].tolist(), df["school_name"].tolist())]
         return df
 
     def link(self, page: tuple[str, str], label: str | None = None, **extra) -> str:

@@ -174,20 +174,22 @@ else:
         labels with a link per institution."""
         order = [r for r in reqs["requirement_id"] if r in set(sm["requirement_id"])]
         schools = sm.drop_duplicates("school_code")[["school_code", "school_name"]]
-        na = fmt.STATUS_CODE["not_applicable"]
-        cells = sm[["school_code", "requirement_id"]].assign(
-            code=sm["status"].map(fmt.STATUS_CODE).fillna(na),
-            label=sm["status"].map(fmt.STATUS_LABELS).fillna("Không áp dụng"),
-            pct=sm["percent"].map(fmt.percent))
-        cells["text"] = cells["label"].where(sm["percent"].isna(), cells["label"] + " · " + cells["pct"])
+        na, na_label = fmt.STATUS_CODE["not_applicable"], "Không áp dụng"
+        # (Python lists: mapping and iterating Arrow-backed columns element-wise is slow.)
+        status, pct = sm["status"].tolist(), sm["percent"].tolist()
+        label = [fmt.STATUS_LABELS.get(s, na_label) for s in status]
+        cells = pd.DataFrame({
+            "school_code": sm["school_code"].tolist(), "requirement_id": sm["requirement_id"].tolist(),
+            "code": [fmt.STATUS_CODE.get(s, na) for s in status], "label": label,
+            "text": [lb if p is None or p != p else f"{lb} · {fmt.percent(p)}" for lb, p in zip(label, pct)]})
+        wide = cells.pivot(index="school_code", columns="requirement_id", values=["code", "label", "text"])
 
         def grid(col, fill):
-            return (cells.pivot(index="school_code", columns="requirement_id", values=col)
-                    .reindex(index=schools["school_code"], columns=order).fillna(fill))
+            return wide[col].reindex(index=schools["school_code"], columns=order).fillna(fill)
 
-        codes, text = grid("code", na), grid("text", "Không áp dụng").values.tolist()
-        z = grid("label", "Không áp dụng")
-        short = [s.replace("Trường ", "") for s in schools["school_name"]]
+        codes, text = grid("code", na), grid("text", na_label).values.tolist()
+        z = grid("label", na_label)
+        short = [s.replace("Trường ", "") for s in schools["school_name"].tolist()]
         heat = go.Figure(go.Heatmap(
             z=codes.values, x=[rname[r] for r in order], y=short, text=text,
             zmin=-0.5, zmax=len(fmt.STATUS_ORDER) - 0.5,

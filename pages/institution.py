@@ -178,7 +178,7 @@ def history_figure():
     fig = go.Figure()
     for rid, g in hist.groupby("requirement_id", sort=False):
         fig.add_trace(go.Scatter(x=g["as_of"], y=g["percent"], mode="lines+markers", name=g["requirement_name"].iloc[0],
-                                 customdata=g["as_of"].map(fmt.date_time),
+                                 customdata=[fmt.date_time(t) for t in g["as_of"].tolist()],
                                  hovertemplate="%{customdata}<br>%{y:.1f} %<extra>%{fullData.name}</extra>"))
     # (One update_layout with plain dicts: add_vline/update_xaxes cost ~10x more per call.)
     fig.update_layout(

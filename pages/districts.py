@@ -172,16 +172,18 @@ else:
     def school_grid():
         """The district's institutions × requirements: the status heatmap and the table of
         labels with a link per institution."""
-        order = [r for r in reqs["requirement_id"] if r in set(sm["requirement_id"])]
+        present = set(sm["requirement_id"].tolist())
+        order = [r for r in reqs["requirement_id"].tolist() if r in present]
         schools = sm.drop_duplicates("school_code")[["school_code", "school_name"]]
         na, na_label = fmt.STATUS_CODE["not_applicable"], "Không áp dụng"
         # (Python lists: mapping and iterating Arrow-backed columns element-wise is slow.)
         status, pct = sm["status"].tolist(), sm["percent"].tolist()
         label = [fmt.STATUS_LABELS.get(s, na_label) for s in status]
+        pct_text = {p: fmt.percent(p) for p in set(pct) if p is not None and p == p}   # ≤ 1.001 values
         cells = pd.DataFrame({
             "school_code": sm["school_code"].tolist(), "requirement_id": sm["requirement_id"].tolist(),
             "code": [fmt.STATUS_CODE.get(s, na) for s in status], "label": label,
-            "text": [lb if p is None or p != p else f"{lb} · {fmt.percent(p)}" for lb, p in zip(label, pct)]})
+            "text": [lb if p is None or p != p else f"{lb} · {pct_text[p]}" for lb, p in zip(label, pct)]})
         wide = cells.pivot(index="school_code", columns="requirement_id", values=["code", "label", "text"])
 
         def grid(col, fill):

@@ -148,15 +148,20 @@ def repair_names(con, table: schema.Table) -> int:
                 tags.append(tag)
     if not raw:
         return 0
-    fix = pa.table({"raw": pa.array(raw, pa.string()), "fixed": pa.array(fixed, pa.string()),
+    fix = pa.table({"name": pa.array(raw, pa.string()), "fixed": pa.array(fixed, pa.string()),
                     "tag": pa.array(tags, pa.string())})
+    _update_names(con, table, fix, "full_name_raw = t.full_name, full_name = m.fixed, full_name_legacy = m.tag")
+    return len(raw)
+
+
+def _update_names(con, table: schema.Table, fix, assignments: str) -> None:
+    """UPDATE the table's rows whose full_name is in ``fix`` (a pyarrow table with a ``name``
+    column; ``m`` in ``assignments``): one set-based statement instead of a row per name."""
     con.register("_name_fix", fix)
     try:
-        con.execute(f'UPDATE "{table.name}" AS t SET full_name_raw = t.full_name, full_name = m.fixed, '
-                    f"full_name_legacy = m.tag FROM _name_fix AS m WHERE t.full_name = m.raw")
+        con.execute(f'UPDATE "{table.name}" AS t SET {assignments} FROM _name_fix AS m WHERE t.full_name = m.name')
     finally:
         con.unregister("_name_fix")
-    return len(raw)
 
 
 def tag_legacy_names(con, table: schema.Table, encoding: str) -> int:
@@ -185,12 +190,7 @@ def tag_legacy_names(con, table: schema.Table, encoding: str) -> int:
         return 0
     fix = pa.table({"name": pa.array(raw, pa.string()), "fixed": pa.array(fixed, pa.string()),
                     "legacy": pa.array([encode(n) for n in raw], pa.string())})
-    con.register("_name_fix", fix)
-    try:
-        con.execute(f'UPDATE "{table.name}" AS t SET full_name_raw = m.legacy, full_name = m.fixed, '
-                    f"full_name_legacy = '{tag}' FROM _name_fix AS m WHERE t.full_name = m.name")
-    finally:
-        con.unregister("_name_fix")
+    _update_names(con, table, fix, f"full_name_raw = m.legacy, full_name = m.fixed, full_name_legacy = '{tag}'")
     return len(raw)
 
 

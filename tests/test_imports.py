@@ -278,6 +278,16 @@ def test_page_refuses_other_roles(page, viewer):
     assert not at.dataframe and not at.button
 
 
+def _check_on_page(at) -> None:
+    """Click «Kiểm tra» and run the page until the background validation has finished."""
+    at.button(key="imp_check").click().run()
+    for _ in range(120):
+        if "imp_validation" in at.session_state:
+            break
+        imports.wait(imports.get_job(at.session_state["imp_job"]))
+        at.run()
+
+
 def test_page_checks_previews_and_imports(page, store):
     set_viewer(ADMIN)
     at = page()
@@ -292,12 +302,7 @@ def test_page_checks_previews_and_imports(page, store):
     at.run()
     assert not at.button(key="imp_check").disabled
     assert at.date_input(key=f"imp_day_{at.session_state['imp_upload'].id}").value.isoformat() == "2022-04-27"
-    at.button(key="imp_check").click().run()
-    for _ in range(120):
-        if "imp_validation" in at.session_state:
-            break
-        imports.wait(imports.get_job(at.session_state["imp_job"]))
-        at.run()
+    _check_on_page(at)
     assert not at.exception, [e.message for e in at.exception]
     assert any(s.value == "2. Xem trước thay đổi" for s in at.subheader)
     assert len(at.dataframe) >= 4                      # summary, findings, progress, snapshots
@@ -342,12 +347,7 @@ def test_excel_habits_are_listed_in_the_preview(store, tmp_path, page):
     at.session_state["imp_upload"] = imports.save_upload(store, ADMIN, _files(src))
     at.session_state["imp_sig"] = ()
     at.run()
-    at.button(key="imp_check").click().run()
-    for _ in range(120):
-        if "imp_validation" in at.session_state:
-            break
-        imports.wait(imports.get_job(at.session_state["imp_job"]))
-        at.run()
+    _check_on_page(at)
     assert not at.exception, [e.message for e in at.exception]
     assert any(e.label.startswith("Lưu ý khi đọc tệp") for e in at.expander)
     assert any("42824" in m.value for m in at.markdown)

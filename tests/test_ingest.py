@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.corpus.cases import to_cp1258
+
 from data_access import ingest as ingest_mod
 from data_access import readers, schema
 from data_access.errors import ExtractError
@@ -245,18 +247,7 @@ def test_csv_encodings_keep_vietnamese_names(tmp_path, codec, bom, label):
     assert st["_row"] == [2, 3, 4]
 
 
-def _cp1258(text: str) -> bytes:
-    """Encode as Excel does in Windows-1258: the precomposed letter where the code page has
-    it, else the letter without its tone + a combining tone mark (ễ → ê + U+0303)."""
-    out = bytearray()
-    for ch in unicodedata.normalize("NFC", text):
-        try:
-            out += ch.encode("cp1258")
-        except UnicodeEncodeError:
-            d = unicodedata.normalize("NFD", ch)
-            tone = next(m for m in d if m in "\u0300\u0301\u0303\u0309\u0323")
-            out += unicodedata.normalize("NFC", d.replace(tone, "")).encode("cp1258") + tone.encode("cp1258")
-    return bytes(out)
+_cp1258 = to_cp1258   # Windows-1258 as Excel writes it (tests/corpus/cases.py)
 
 
 @pytest.mark.parametrize("delim", [";", "\t"])

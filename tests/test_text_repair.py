@@ -11,6 +11,8 @@ import unicodedata
 
 import pytest
 
+from tests.corpus.cases import to_cp1258
+
 from data_access import reference
 from data_access.text_repair import (TCVN3_TO_UNICODE, VNI_TO_UNICODE, encode_tcvn3, encode_vni,
                                      is_nfc, is_vietnamese_syllable, needs_repair, repair_name)
@@ -174,16 +176,7 @@ def test_whole_file_round_trip(name):
     assert decode_vni_text(encode_vni(line).encode("latin-1")) == line
 
 
-def _cp1258(text: str) -> bytes:
-    out = bytearray()
-    for ch in unicodedata.normalize("NFC", text):
-        try:
-            out += ch.encode("cp1258")
-        except UnicodeEncodeError:
-            d = unicodedata.normalize("NFD", ch)
-            tone = next(m for m in d if m in "\u0300\u0301\u0303\u0309\u0323")
-            out += unicodedata.normalize("NFC", d.replace(tone, "")).encode("cp1258") + tone.encode("cp1258")
-    return bytes(out)
+_cp1258 = to_cp1258   # Windows-1258 as Excel writes it (tests/corpus/cases.py)
 
 
 def test_detection_on_evidence():

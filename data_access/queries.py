@@ -19,6 +19,7 @@ never share one connection's session.
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import OrderedDict
@@ -539,23 +540,35 @@ def students_not_done_at(ev: Evaluation, viewer: Viewer, school_code: str, store
     cond, params = scope_filter(viewer, "f.school_code", "f.district_code")
     rq = "AND f.requirement_id = ?" if requirement_id else ""
     rparams = [requirement_id] if requirement_id else []
-    fnd = _df(ev, f"""
-        SELECT student_id, requirement_id, rule_id, entity, message
-        FROM dash_findings f
-        WHERE f.school_code = ? AND f.blocks AND f.student_id IS NOT NULL
-          AND f.entity IN ('student', 'score', 'term_summary') AND {cond} {rq}
-        ORDER BY student_id, requirement_id, rule_id""", [school_code] + params + rparams)
+    # Per student: the requirements not done and the distinct blocking findings, as
+    # "title: message" in the order of (requirement, rule), each listed once.
+    out = _df(ev, f"""
+        WITH f AS (
+            SELECT f.student_id, f.requirement_id, f.rule_id,
+                   coalesce(c.title_vi, f.rule_id) || ': ' || coalesce(f.message, '') AS lack,
+                   -- listing order: requirement, rule, then grade, term and row as in the file
+                   f.requirement_id || chr(1) || f.rule_id || chr(1)
+                   || lpad(coalesce(CAST(f.grade AS VARCHAR), ''), 3, '0')
+                   || CASE f.term WHEN 'HK1' THEN '1' WHEN 'HK2' THEN '2' WHEN 'CN' THEN '3' ELSE '0' END
+                   || lpad(coalesce(CAST(f.source_row AS VARCHAR), ''), 12, '0') AS k
+            FROM dash_findings f
+            LEFT JOIN ref_rule_catalog c ON c.rule_id = f.rule_id AND c.entity = f.entity
+            WHERE f.school_code = ? AND f.blocks AND f.student_id IS NOT NULL
+              AND f.entity IN ('student', 'score', 'term_summary') AND {cond} {rq}),
+        reqs AS (
+            SELECT student_id, list(DISTINCT requirement_id ORDER BY requirement_id) AS requirements
+            FROM f GROUP BY student_id),
+        lacks AS (   -- each text once, where it first comes
+            SELECT student_id, lack, min(k) AS k FROM f GROUP BY ALL)
+        SELECT l.student_id, any_value(r.requirements) AS requirements,
+               list(l.lack ORDER BY l.k, l.lack) AS lacks, count(*) AS n_errors
+        FROM lacks l JOIN reqs r USING (student_id)
+        GROUP BY l.student_id ORDER BY l.student_id""", [school_code] + params + rparams)
     cols = STUDENT_COLUMNS
-    if fnd.empty:
+    if out.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    fnd = _with_titles(fnd)
-    fnd["lack"] = fnd["title"] + ": " + fnd["message"].fillna("")
-    g = fnd.groupby("student_id", sort=False)
-    out = pd.DataFrame({
-        "requirements": g["requirement_id"].agg(lambda s: list(dict.fromkeys(s))),
-        "lacks": g["lack"].agg(lambda s: list(dict.fromkeys(s))),
-        "n_errors": g["lack"].agg(lambda s: len(set(s))),
-    }).reset_index()
+    for c in ("requirements", "lacks"):   # plain lists, as documented
+        out[c] = [list(x) for x in out[c].tolist()]
     people = _people(ev, Path(store), school_code, out[["student_id"]])
     out = out.merge(people, on="student_id", how="left")
     out = mask_people(viewer, out)[cols]
@@ -564,19 +577,19 @@ def students_not_done_at(ev: Evaluation, viewer: Viewer, school_code: str, store
 
 def _people(ev: Evaluation, store: Path, school_code: str, ids: pd.DataFrame) -> pd.DataFrame:
     """Personal values from the snapshot itself (read-only), for these students only."""
-    snap = Store(store).snapshot_path(ev.snapshot_id)
-    con = duckdb.connect(str(snap), read_only=True)
+    db = ev.snapshot_db()
+    cur = ev.con.cursor()
     try:
-        con.register("_ids", ids)
-        return con.execute("""
+        cur.register("_ids", ids)
+        return cur.execute(f"""
             SELECT s.student_id, s.full_name, s.class_name, s.birth_date,
                    coalesce(s.id_number, s.personal_id) AS id_number, s.permanent_address
-            FROM students s JOIN _ids USING (student_id)
+            FROM {db}.main.students s JOIN _ids USING (student_id)
             WHERE s.school_code = ?
             QUALIFY row_number() OVER (PARTITION BY s.student_id ORDER BY s._row DESC) = 1""",
                            [school_code]).df()
     finally:
-        con.close()
+        cur.close()
 
 
 def mask_people(viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:
@@ -614,9 +627,15 @@ def student_record(viewer: Viewer, school_code: str, student_id: str,
     return people.iloc[0].to_dict()
 
 
+@functools.lru_cache(maxsize=1)
+def _collation_db() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB for Vietnamese sorting (a new database per call cost ~20 ms)."""
+    return duckdb.connect(":memory:")
+
+
 def _vi_sorted(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
     """The frame in Vietnamese alphabetical order of ``cols`` (DuckDB's ICU collation 'vi')."""
-    con = duckdb.connect(":memory:")
+    con = _collation_db().cursor()   # a cursor per call: callers run in many threads
     try:
         con.register("_t", df.reset_index(drop=True).assign(_i=range(len(df))))
         order = con.execute("SELECT _i FROM _t ORDER BY " +

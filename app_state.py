@@ -197,8 +197,9 @@ def setup(page_url: str) -> Ctx | None:
         ss[K_SNAPSHOT] = ids[-1]
     sid = ss[K_SNAPSHOT]
     vkey = (viewer.role, viewer.district_code, viewer.school_code)   # as Ctx.viewer_key
-    reqs = _cached("requirements", vkey, sid, store, queries.ALL.key(), (), _fingerprints(), viewer)
-    dists = _cached("districts", vkey, sid, store, queries.ALL.key(), (), _fingerprints(), viewer)
+    fingerprints = _fingerprints()
+    reqs = _cached("requirements", vkey, sid, store, queries.ALL.key(), (), fingerprints, viewer)
+    dists = _cached("districts", vkey, sid, store, queries.ALL.key(), (), fingerprints, viewer)
     req_ids = list(reqs["requirement_id"])
     ss[K_REQS] = [r for r in ss.get(K_REQS, []) if r in req_ids]
     dist_codes = list(dists["district_code"])
@@ -248,7 +249,7 @@ def setup(page_url: str) -> Ctx | None:
                                     ss.get(K_OWNERSHIP) or None,
                                     tuple(ss.get(K_REQS) or ())),
             page_url=page_url,
-            versions=_fingerprints() + (ops.register_version(store), tuple(snaps["snapshot_id"])))
+            versions=fingerprints + (ops.register_version(store), tuple(snaps["snapshot_id"])))
     ss["_ctx"] = c
     # Mirror the state in the URL; keep the page's own parameters (e.g. school).
     keep = {k: v for k, v in qp.items() if k in PAGE_PARAMS.get(page_url, ())}

@@ -480,7 +480,7 @@ def ensure_demo_accounts(store) -> bool:
     and has no account yet. Returns True when demo accounts exist and may be used.
     (Called on every page view: remembered until the snapshot folder or ops.sqlite changes.)"""
     st = _st(store)
-    return file_memo.remembered(("ensure_demo_accounts", str(st.root.resolve())), st.state_files(),
+    return file_memo.remembered(("ensure_demo_accounts", st.key), st.state_files(),
                                 lambda: _ensure_demo_accounts(st))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,7 +150,7 @@ def load_campaign(path: str | Path | None = None) -> Campaign:
     """The campaign of ``path`` (default: the letter 1254 file). Every page view needs it:
     parsed once and remembered until the file changes (data_access.file_memo)."""
     path = Path(path) if path else DEFAULT_CAMPAIGN
-    return file_memo.remembered(("campaign", str(path.resolve())), (path,), lambda: _load_campaign(path))
+    return file_memo.remembered(("campaign", os.path.abspath(path)), (path,), lambda: _load_campaign(path))
 
 
 def _load_campaign(path: Path) -> Campaign:

@@ -99,6 +99,13 @@ def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: str | Path, a
         con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT * FROM {alias}.main.{t.name}")
 
 
+def _materialize(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Replace a view by a table of its rows (the view is kept as <view>__view): views that read
+    it are bound by name at query time, so they read the table from then on."""
+    con.execute(f"ALTER VIEW {view} RENAME TO {view}__view")
+    con.execute(f"CREATE TABLE {view} AS SELECT * FROM {view}__view")
+
+
 def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
                layers: tuple[str, ...] = SNAPSHOT_LAYERS, materialize: bool = True) -> None:
     for layer in layers:
@@ -112,20 +119,17 @@ def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
             # Read by several later views: computed once instead of per use (see above). Not when
             # this layer is the last one (an import's preview only counts the population).
             for view in MATERIALIZED_STAGING if layer == "staging" else MATERIALIZED_CHECKS:
-                con.execute(f"ALTER VIEW {view} RENAME TO {view}__view")
-                con.execute(f"CREATE TABLE {view} AS SELECT * FROM {view}__view")
+                _materialize(con, view)
         if layer == "findings" and materialize and upto != "findings":
             # Computed once: the progress layer and the cache both read it.
-            con.execute("ALTER VIEW findings RENAME TO findings_view")
-            con.execute("CREATE TABLE findings AS SELECT * FROM findings_view")
+            _materialize(con, "findings")
         if layer == "marts" and materialize:
             # An evaluation is read many times (every page, every filter) and never changes:
             # computing these once (~0.4 s at city scale) makes each page query a lookup in a
             # small table instead of a re-run of the history and status logic (60-240 ms each).
             # Dependants are views, bound by name at query time, so they read the tables.
             for view in MATERIALIZED_MARTS:
-                con.execute(f"ALTER VIEW {view} RENAME TO {view}__view")
-                con.execute(f"CREATE TABLE {view} AS SELECT * FROM {view}__view")
+                _materialize(con, view)
         if layer == upto:
             break
 

@@ -581,7 +581,7 @@ def data_version(store: Store | str | Path) -> tuple[int, int, int]:
         return (0, 0, 0) if df is None else tuple(int(x) for x in df.iloc[0])
 
     # Asked by every page view: remembered until ops.sqlite changes (data_access.file_memo).
-    return file_memo.remembered(("data_version", str(st.root.resolve())), st.state_files()[1:], read)
+    return file_memo.remembered(("data_version", st.key), st.ops_files(), read)
 
 
 def register_version(store: Store | str | Path) -> int:

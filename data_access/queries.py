@@ -569,13 +569,13 @@ def students_not_done_at(ev: Evaluation, viewer: Viewer, school_code: str, store
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     for c in ("requirements", "lacks"):   # plain lists, as documented
         out[c] = [list(x) for x in out[c].tolist()]
-    people = _people(ev, Path(store), school_code, out[["student_id"]])
+    people = _people(ev, school_code, out[["student_id"]])
     out = out.merge(people, on="student_id", how="left")
     out = mask_people(viewer, out)[cols]
     return _vi_sorted(out, "full_name", "student_id")
 
 
-def _people(ev: Evaluation, store: Path, school_code: str, ids: pd.DataFrame) -> pd.DataFrame:
+def _people(ev: Evaluation, school_code: str, ids: pd.DataFrame) -> pd.DataFrame:
     """Personal values from the snapshot itself (read-only), for these students only."""
     db = ev.snapshot_db()
     cur = ev.con.cursor()
@@ -618,7 +618,7 @@ def student_record(viewer: Viewer, school_code: str, student_id: str,
     if _df(ev, f"SELECT 1 FROM cur_schools s WHERE s.school_code = ? AND {cond}",
            [school_code] + params).empty:
         raise PermissionError("Trường này nằm ngoài phạm vi được phân quyền của tài khoản.")
-    people = _people(ev, _store(store), school_code, pd.DataFrame({"student_id": [student_id]}))
+    people = _people(ev, school_code, pd.DataFrame({"student_id": [student_id]}))
     if people.empty:
         raise LookupError(f"Không có học sinh mã {student_id} ở trường {school_code}.")
     ops.audit(_store(store), viewer, "personal.open", f"hoc_sinh:{student_id}", scope=f"truong:{school_code}",

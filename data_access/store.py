@@ -160,14 +160,25 @@ class Store:
         Every page view asks for it: the answer is remembered until the snapshot folder or
         ops.sqlite changes (data_access.file_memo), and each caller gets its own copy."""
         df = file_memo.remembered(
-            ("list_snapshots", str(self.root.resolve()), include_hidden), self.state_files(),
+            ("list_snapshots", self.key, include_hidden), self.state_files(),
             lambda: self._list_snapshots(include_hidden))
         return df.copy()
+
+    @property
+    def key(self) -> str:
+        """The store's absolute path, for keys of remembered values (no symlink resolution:
+        that costs system calls on every page view)."""
+        return os.path.abspath(self.root)
+
+    def ops_files(self) -> tuple[Path, ...]:
+        """The operational store's files: ops.sqlite and its write-ahead log (every commit
+        changes one of them)."""
+        return (self.ops_path, self.ops_path.with_name(self.ops_path.name + "-wal"))
 
     def state_files(self) -> tuple[Path, ...]:
         """The files whose change can change the snapshot list: the snapshot folder (a new
         snapshot is renamed into it) and the operational store (hidden snapshots)."""
-        return (self.snapshots_dir, self.ops_path, self.ops_path.with_name(self.ops_path.name + "-wal"))
+        return (self.snapshots_dir, *self.ops_files())
 
     def _list_snapshots(self, include_hidden: bool) -> pd.DataFrame:
         rows = []

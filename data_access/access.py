@@ -65,6 +65,19 @@ def scope_filter(viewer: Viewer, school_col: str = "school_code",
     return "TRUE", []
 
 
+def scope_rows(viewer: Viewer, df, school_col: str = "school_code",
+               district_col: str = "district_code"):
+    """The rows of ``df`` in the viewer's scope: the rule of ``scope_filter`` applied to a
+    frame already read (a slice of a city-wide result, data_access.keyed). Both forms are
+    checked against each other in tests/test_keyed.py."""
+    if viewer.role in ("truong", "phong_gd"):
+        col, value = ((school_col, viewer.school_code) if viewer.role == "truong"
+                      else (district_col, viewer.district_code))
+        keep = df[col].eq(value).fillna(False).astype(bool)   # NULL is never in scope (as in SQL)
+        return df[keep].reset_index(drop=True)
+    return df
+
+
 _DIGITS = re.compile(r"\d")
 
 

@@ -21,9 +21,16 @@ import pandas as pd
 
 from . import engine
 from .campaign import TZ, Campaign, load_campaign
+from .keyed import KeyedFrame
 from .store import Store, parse_time
 
 DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies")
+
+
+def keyed_max_rows() -> int:
+    """Largest city-wide result kept sliced per key (TIENDO_KEYED_MAX_ROWS, default 1,000,000
+    rows: hcmc's largest, the history of 21 k units over 9 snapshots, is ~190 k)."""
+    return int(os.environ.get("TIENDO_KEYED_MAX_ROWS", "1000000"))
 
 
 class NoSnapshotError(LookupError):
@@ -151,6 +158,8 @@ class Evaluation:
     snapshot_path: str = ""
     _attach_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _attached: bool = field(default=False, repr=False)
+    _keyed: dict = field(default_factory=dict, repr=False)
+    _keyed_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def close(self) -> None:
         self.con.close()
@@ -166,6 +175,19 @@ class Evaluation:
                 self.con.execute(f"ATTACH '{path}' AS eval_snapshot (READ_ONLY)")
                 self._attached = True
         return "eval_snapshot"
+
+    def keyed(self, name: str, sql: str, key: str) -> KeyedFrame | None:
+        """The result of ``sql`` (whole city, ORDER BY ``key`` first) made once for this
+        evaluation and kept with it, so that each institution's or district's rows are a slice
+        (data_access.keyed). None when the result has more than ``keyed_max_rows()`` rows (at
+        national scale the callers then run their per-key SQL: memory stays bounded). Built
+        under a lock: the 30 sessions of a deadline morning wait for one build, not 30."""
+        with self._keyed_lock:
+            if name not in self._keyed:
+                n = self.df(f"SELECT count(*) AS n FROM ({sql})")["n"].iloc[0]
+                self._keyed[name] = (KeyedFrame.build(self.df(sql), key)
+                                     if n <= keyed_max_rows() else None)
+            return self._keyed[name]
 
     def df(self, sql: str, params=None) -> pd.DataFrame:
         cur = self.con.cursor()

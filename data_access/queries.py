@@ -30,7 +30,7 @@ import duckdb
 import pandas as pd
 
 from . import engine, ops, reference
-from .access import Viewer, mask_address, mask_birth_date, mask_id, scope_filter
+from .access import Viewer, mask_address, mask_birth_date, mask_id, scope_filter, scope_rows
 from .campaign import load_campaign
 from .evaluate import Evaluation, NoSnapshotError, evaluate
 from .store import Store
@@ -450,18 +450,39 @@ def search_schools(viewer: Viewer, text: str, snapshot_id: str | None = None, st
         LIMIT {int(limit)}""", ps + [q])
 
 
+def _one_school(ev: Evaluation, viewer: Viewer, name: str, sql: str, school_code: str,
+                order: str, alias: str = "") -> pd.DataFrame:
+    """One institution's rows of ``sql`` in the viewer's scope, ordered by ``order``.
+
+    ``sql`` is a SELECT yielding school_code and district_code, with ``{cond}`` where its WHERE
+    condition goes. The rows are a slice of the city-wide result kept on the evaluation
+    (``Evaluation.keyed``: the first institution opened pays one query for all of them), or,
+    when that result would be too large to keep, the query for this institution alone."""
+    kf = ev.keyed(name, sql.replace("{cond}", "TRUE") + f" ORDER BY {alias}school_code, {order}",
+                  "school_code")
+    if kf is not None:
+        return scope_rows(viewer, kf.rows(school_code))
+    cond, params = scope_filter(viewer, f"{alias}school_code", f"{alias}district_code")
+    return _df(ev, sql.replace("{cond}", f"{alias}school_code = ? AND {cond}") + f" ORDER BY {order}",
+               [school_code] + params)
+
+
 def school_profile(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
                    store=None) -> pd.DataFrame:
     """The institution (0 or 1 row; 0 when out of scope or unknown): school_code, school_name,
     district_code, district_name, levels (list), level_group, ownership, managed_by,
     principal, phone, email."""
     ev = evaluation(snapshot_id, store)
-    cond, params = scope_filter(viewer, "s.school_code", "s.district_code")
-    return _df(ev, f"""
+    return _one_school(ev, viewer, "school_profile", """
         SELECT s.school_code, s.school_name, s.district_code, d.district_name, s.levels,
                s.level_group, s.ownership, s.managed_by, s.principal, s.phone, s.email
         FROM cur_schools s LEFT JOIN ref_districts d USING (district_code)
-        WHERE s.school_code = ? AND {cond}""", [school_code] + params)
+        WHERE {cond}""", school_code, "s.school_name", "s.")
+
+
+CHECKLIST_COLUMNS = ["requirement_id", "requirement_name", "kind", "letter_words", "due", "days_left",
+                     "status", "expected", "done", "percent", "completed_at", "days_late", "at_risk",
+                     "n_blocking_findings"]
 
 
 def school_checklist(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
@@ -470,15 +491,16 @@ def school_checklist(viewer: Viewer, school_code: str, snapshot_id: str | None =
     due, days_left, status, expected, done, percent, completed_at, days_late, at_risk,
     n_blocking_findings (error findings that keep it from done); letter's order."""
     ev = evaluation(snapshot_id, store)
-    cond, params = scope_filter(viewer, "u.school_code", "u.district_code")
-    return _df(ev, f"""
-        SELECT u.requirement_id, u.requirement_name, u.kind, u.letter_words, u.due, u.days_left,
-               u.status, u.expected, u.done, u.percent, u.completed_at, u.days_late, u.at_risk,
-               (SELECT count(*) FROM dash_findings f
-                WHERE f.school_code = u.school_code AND f.requirement_id = u.requirement_id
-                  AND f.blocks) AS n_blocking_findings
-        FROM dash_units u WHERE u.school_code = ? AND {cond}
-        ORDER BY u.sort_order""", [school_code] + params)
+    df = _one_school(ev, viewer, "school_checklist", """
+        SELECT u.school_code, u.district_code, u.requirement_id, u.requirement_name, u.kind,
+               u.letter_words, u.due, u.days_left, u.status, u.expected, u.done, u.percent,
+               u.completed_at, u.days_late, u.at_risk,
+               coalesce(b.n, 0) AS n_blocking_findings
+        FROM dash_units u
+        LEFT JOIN (SELECT school_code, requirement_id, count(*) AS n FROM dash_findings
+                   WHERE blocks GROUP BY ALL) b USING (school_code, requirement_id)
+        WHERE {cond}""", school_code, "u.sort_order", "u.")
+    return df[CHECKLIST_COLUMNS]
 
 
 def rule_catalog() -> pd.DataFrame:
@@ -501,21 +523,21 @@ def school_findings_by_rule(viewer: Viewer, school_code: str, snapshot_id: str |
     entity, requirement_ids (list of the requirements it blocks; empty for warnings),
     n_findings, n_records; errors first, then most findings."""
     ev = evaluation(snapshot_id, store)
-    cond, params = scope_filter(viewer, "f.school_code", "f.district_code")
-    df = _df(ev, f"""
-        SELECT rule_id, severity, entity,
-               list(DISTINCT requirement_id ORDER BY requirement_id)
-                   FILTER (WHERE blocks) AS requirement_ids,
-               count(DISTINCT (record_key, field)) AS n_findings,
-               count(DISTINCT record_key) AS n_records
-        FROM dash_findings f WHERE f.school_code = ? AND {cond}
-        GROUP BY rule_id, severity, entity""", [school_code] + params)
-    df = _with_titles(df)
-    df["requirement_ids"] = df["requirement_ids"].map(lambda x: list(x) if isinstance(x, (list, tuple)) or hasattr(x, "__len__") and not isinstance(x, str) else [])
-    df["_sev"] = (df["severity"] != "error").astype(int)
-    return df.sort_values(["_sev", "n_findings", "rule_id"], ascending=[True, False, True]) \
-             .drop(columns="_sev").reset_index(drop=True)[
-        ["rule_id", "title", "severity", "entity", "requirement_ids", "n_findings", "n_records"]]
+    df = _one_school(ev, viewer, "school_findings_by_rule", """
+        SELECT f.school_code, f.district_code, f.rule_id, coalesce(any_value(c.title_vi), f.rule_id) AS title,
+               f.severity, f.entity,
+               list(DISTINCT f.requirement_id ORDER BY f.requirement_id)
+                   FILTER (WHERE f.blocks) AS requirement_ids,
+               count(DISTINCT (f.record_key, f.field)) AS n_findings,
+               count(DISTINCT f.record_key) AS n_records
+        FROM dash_findings f
+        LEFT JOIN ref_rule_catalog c ON c.rule_id = f.rule_id AND c.entity = f.entity
+        WHERE {cond}
+        GROUP BY f.school_code, f.district_code, f.rule_id, f.severity, f.entity""",
+                     school_code, "f.severity <> 'error', n_findings DESC, f.rule_id, f.entity", "f.")
+    df["requirement_ids"] = [[] if x is None or (not isinstance(x, str) and not hasattr(x, "__len__"))
+                             else list(x) for x in df["requirement_ids"].tolist()]
+    return df[["rule_id", "title", "severity", "entity", "requirement_ids", "n_findings", "n_records"]]
 
 
 def students_not_done(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
@@ -650,13 +672,13 @@ def school_history(viewer: Viewer, school_code: str, snapshot_id: str | None = N
     """The institution's percent per snapshot up to the as-of: as_of, requirement_id,
     requirement_name, due, sort_order, expected, done, percent, is_done."""
     ev = evaluation(snapshot_id, store)
-    cond, params = scope_filter(viewer, "h.school_code", "h.district_code")
-    return _df(ev, f"""
-        SELECT h.as_of, h.requirement_id, r.name AS requirement_name, h.due, h.sort_order,
-               h.expected, h.done, h.percent, h.is_done
+    df = _one_school(ev, viewer, "school_history", """
+        SELECT h.school_code, h.district_code, h.as_of, h.requirement_id, r.name AS requirement_name,
+               h.due, h.sort_order, h.expected, h.done, h.percent, h.is_done
         FROM dash_history h JOIN cfg_requirements r USING (requirement_id)
-        WHERE h.school_code = ? AND {cond}
-        ORDER BY h.sort_order, h.as_of""", [school_code] + params)
+        WHERE {cond}""", school_code, "h.sort_order, h.as_of", "h.")
+    return df[["as_of", "requirement_id", "requirement_name", "due", "sort_order", "expected", "done",
+               "percent", "is_done"]]
 
 
 # ---- reports ---------------------------------------------------------------------------------

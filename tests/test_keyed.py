@@ -1,0 +1,88 @@
+"""One institution's rows as a slice of a city-wide result (data_access.keyed, used by the
+institution page's queries): the slice is exactly what the per-institution SQL returns, for
+every institution and role; the scope rule gives the same rows in SQL and in Python; and the
+slicing itself keeps each key's rows in the query's order."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from data_access import queries
+from data_access.access import Viewer, scope_filter, scope_rows
+from data_access.keyed import KeyedFrame
+
+ADMIN = Viewer("a", "quan_tri")
+Q1 = Viewer("pgd760", "phong_gd", district_code="760")
+SCHOOL = Viewer("t", "truong", school_code="79764007")
+FNS = ["school_profile", "school_checklist", "school_findings_by_rule", "school_history"]
+
+
+def test_slices_by_hand():
+    df = pd.DataFrame({"k": ["b", "b", "a", "c", "c", "c"], "v": [2, 1, 5, 9, 8, 7]})
+    kf = KeyedFrame.build(df, "k")
+    assert kf.ranges == {"b": (0, 2), "a": (2, 3), "c": (3, 6)}
+    assert kf.rows("c")["v"].tolist() == [9, 8, 7]          # the query's order inside a key
+    assert kf.rows("b").index.tolist() == [0, 1]
+    empty = kf.rows("zz")
+    assert empty.empty and list(empty.columns) == ["k", "v"]
+    mine = kf.rows("a")
+    mine.loc[0, "v"] = 99                                   # a copy: the kept frame is unchanged
+    assert kf.rows("a")["v"].tolist() == [5]
+    assert KeyedFrame.build(df.iloc[:0], "k").ranges == {}
+    with pytest.raises(ValueError, match="not grouped"):
+        KeyedFrame.build(pd.DataFrame({"k": ["a", "b", "a"]}), "k")
+
+
+def test_scope_rows_is_scope_filter():
+    """The same rule in both forms, NULL district included (never in a district's scope)."""
+    df = pd.DataFrame({"school_code": ["s1", "s2", "s3", "s4"],
+                       "district_code": ["760", "764", None, "760"]})
+    con = duckdb.connect()
+    con.register("t", df)
+    for v in (ADMIN, Q1, SCHOOL, Viewer("t1", "truong", school_code="s2"),
+              Viewer("p", "phong_gd", district_code="999")):
+        cond, params = scope_filter(v)
+        want = con.execute(f"SELECT school_code FROM t WHERE {cond} ORDER BY school_code", params).df()
+        got = scope_rows(v, df)["school_code"].tolist()
+        assert got == want["school_code"].tolist(), v.role
+    assert scope_rows(Q1, df)["school_code"].tolist() == ["s1", "s4"]
+
+
+@pytest.fixture(scope="module")
+def schools(demo_store):
+    ev = queries.evaluation(None, demo_store)
+    rows = ev.df("SELECT school_code, district_code FROM cur_schools ORDER BY school_code")
+    # Districts 760 and 764 whole (the scoped viewers' own), every 4th other one, an unknown code.
+    return [s for i, (s, d) in enumerate(zip(rows["school_code"], rows["district_code"]))
+            if d in ("760", "764") or i % 4 == 0] + ["00000000"]
+
+
+@pytest.mark.parametrize("viewer", [ADMIN, Q1, SCHOOL], ids=lambda v: v.role)
+def test_slice_equals_the_per_school_query(demo_store, schools, viewer, monkeypatch):
+    ev = queries.evaluation(None, demo_store)
+    sliced = {(fn, s): getattr(queries, fn)(viewer, school_code=s, store=demo_store)
+              for fn in FNS for s in schools}
+    assert set(ev._keyed) >= set(FNS) and all(ev._keyed[fn] is not None for fn in FNS)
+    # Above the size limit the evaluation keeps nothing and each call runs its own query.
+    monkeypatch.setenv("TIENDO_KEYED_MAX_ROWS", "0")
+    saved = dict(ev._keyed)
+    ev._keyed.clear()
+    try:
+        n_nonempty = 0
+        for (fn, s), got in sliced.items():
+            want = getattr(queries, fn)(viewer, school_code=s, store=demo_store)
+            # DuckDB picks pandas dtypes per result (an empty result's text is object; an
+            # integer column with a NULL somewhere in the city is Int64, else int64): values
+            # are compared, and the columns.
+            if want.empty:
+                assert got.empty and list(got.columns) == list(want.columns), f"{fn}({s})"
+            else:
+                assert_frame_equal(got, want, check_dtype=False, obj=f"{fn}({s})")
+            n_nonempty += not got.empty
+        assert all(ev._keyed[fn] is None for fn in FNS)
+    finally:
+        ev._keyed.clear()
+        ev._keyed.update(saved)
+    assert n_nonempty >= (3 if viewer is SCHOOL else 20)   # the comparison saw real rows

@@ -12,6 +12,9 @@ process by data_access.queries.
 from __future__ import annotations
 
 import inspect
+import os
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Hashable, TypeVar
 from urllib.parse import urlencode
@@ -50,6 +53,28 @@ def _snapshots(store: str) -> pd.DataFrame:
 def _fingerprints() -> tuple[str, str]:
     """Campaign and SQL fingerprints (remembered by data_access.file_memo until the files change)."""
     return load_campaign().fingerprint, engine.engine_fingerprint()
+
+
+_RUN_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get("TIENDO_RUN_SLOTS", "2"))))
+
+
+@contextmanager
+def run_slot():
+    """At most TIENDO_RUN_SLOTS (default 2) page scripts compute at once; the other sessions'
+    runs wait their turn, blocked without using the CPU.
+
+    Why: a page run is Python holding the GIL most of the time, so one server process does one
+    core's work whatever the number of threads. With 30 runs at once (deadline morning, every
+    office opening the dashboard) they share the GIL in 5 ms turns with each other and with the
+    event loop that sends their results: the same work cost ~35 % more CPU (measured with
+    bench/load_test.py) and every page finished near the end of the wave. Taking turns, the
+    pages finish one after another and the server's CPU goes to the pages, not to switching.
+    Two slots, not one: DuckDB and Arrow release the GIL, so a second run overlaps them."""
+    _RUN_SLOTS.acquire()
+    try:
+        yield
+    finally:
+        _RUN_SLOTS.release()
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)

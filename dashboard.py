@@ -62,6 +62,7 @@ if viewer is None:
     auth_ui.login_page(store, demo)
 else:
     pg = st.navigation(role_navigation(viewer))
-    app_state.setup(pg.url_path)
-    auth_ui.sidebar_account(store, viewer, demo)
-    pg.run()
+    with app_state.run_slot():
+        app_state.setup(pg.url_path)
+        auth_ui.sidebar_account(store, viewer, demo)
+        pg.run()

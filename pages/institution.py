@@ -33,8 +33,8 @@ def _picked():
 
 text = st.text_input("Tìm trường", key="school_search", placeholder="Mã trường hoặc tên, ví dụ: le hong phong",
                      disabled=c.viewer.role == "truong")
-found = c.q("search_schools", text=text or "", filters=queries.Filters(), limit=50)
 if text:
+    found = c.q("search_schools", text=text, filters=queries.Filters(), limit=50)
     if found.empty:
         st.info(f"Không tìm thấy trường nào có mã hoặc tên chứa «{text}».", icon=":material/search_off:")
     else:

@@ -56,6 +56,7 @@ def _fingerprints() -> tuple[str, str]:
 
 
 _RUN_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get("TIENDO_RUN_SLOTS", "2"))))
+_SLOT = threading.local()   # .held: this script thread holds a slot
 
 
 @contextmanager
@@ -71,10 +72,30 @@ def run_slot():
     pages finish one after another and the server's CPU goes to the pages, not to switching.
     Two slots, not one: DuckDB and Arrow release the GIL, so a second run overlaps them."""
     _RUN_SLOTS.acquire()
+    _SLOT.held = True
     try:
         yield
     finally:
+        _SLOT.held = False
         _RUN_SLOTS.release()
+
+
+@contextmanager
+def long_work():
+    """Gives the run's slot back during a job of seconds (a city workbook: ~4 s at city scale),
+    so the short page runs of other sessions are not held behind it; the job shares the CPU
+    with them meanwhile, as if there were no slots. Nothing happens outside a slot (a page run
+    alone in a test)."""
+    if not getattr(_SLOT, "held", False):
+        yield
+        return
+    _SLOT.held = False
+    _RUN_SLOTS.release()
+    try:
+        yield
+    finally:
+        _RUN_SLOTS.acquire()
+        _SLOT.held = True
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)

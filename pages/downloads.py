@@ -55,7 +55,7 @@ request = (c.snapshot_id, kind, district, school, fmt_choice, table)
 if st.button("Tạo tệp", type="primary", key="dl_build", icon=":material/build:",
              disabled=(kind == "school" and not school)):
     try:
-        with st.spinner("Đang tạo tệp…"):
+        with st.spinner("Đang tạo tệp…"), A.long_work():
             if fmt_choice == "xlsx":
                 data, rows = status_workbook.workbook_bytes(ev, v, c.store, district, school)
             else:

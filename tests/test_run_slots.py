@@ -47,3 +47,38 @@ def test_an_exception_frees_the_slot():
         for ok in got:
             if ok:
                 app_state._RUN_SLOTS.release()
+
+
+def test_long_work_gives_the_slot_back_meanwhile():
+    """A run building a city workbook does not hold the others: during long_work both slots
+    are free for other sessions; after it the run holds its slot again."""
+    entered, release = threading.Event(), threading.Event()
+    during = []
+
+    def export_run():
+        with app_state.run_slot():
+            with app_state.long_work():
+                entered.set()
+                release.wait(5)
+            during.extend(app_state._RUN_SLOTS.acquire(blocking=False) for _ in range(2))
+            for ok in during:                                             # it holds one again
+                if ok:
+                    app_state._RUN_SLOTS.release()
+
+    t = threading.Thread(target=export_run)
+    t.start()
+    assert entered.wait(5)
+    got = [app_state._RUN_SLOTS.acquire(blocking=False) for _ in range(2)]   # others' turns
+    for ok in got:
+        if ok:
+            app_state._RUN_SLOTS.release()
+    release.set()
+    t.join(5)
+    assert got == [True, True] and during == [True, False]
+    with app_state.long_work():        # outside any slot: nothing to give back, nothing taken
+        pass
+    got = [app_state._RUN_SLOTS.acquire(blocking=False) for _ in range(3)]
+    for ok in got:
+        if ok:
+            app_state._RUN_SLOTS.release()
+    assert got == [True, True, False]

@@ -85,7 +85,9 @@ def long_work():
     """Gives the run's slot back during a job of seconds (a city workbook: ~4 s at city scale),
     so the short page runs of other sessions are not held behind it; the job shares the CPU
     with them meanwhile, as if there were no slots. Nothing happens outside a slot (a page run
-    alone in a test)."""
+    alone in a test). Enter it holding no lock that other runs may wait for: the run takes its
+    slot back at the end, and two runs holding both slots while waiting for that lock would
+    never give one."""
     if not getattr(_SLOT, "held", False):
         yield
         return

@@ -28,9 +28,10 @@ DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies")
 
 
 def keyed_max_rows() -> int:
-    """Largest city-wide result kept sliced per key (TIENDO_KEYED_MAX_ROWS, default 1,000,000
-    rows: hcmc's largest, the history of 21 k units over 9 snapshots, is ~190 k)."""
-    return int(os.environ.get("TIENDO_KEYED_MAX_ROWS", "1000000"))
+    """Largest city-wide result kept sliced per key (TIENDO_KEYED_MAX_ROWS, default 300,000
+    rows, ~50 MB: hcmc's largest, the history of its 21 k units over 9 snapshots, is ~190 k;
+    at national scale, 461 k units, the checklist and history run per institution)."""
+    return int(os.environ.get("TIENDO_KEYED_MAX_ROWS", "300000"))
 
 
 class NoSnapshotError(LookupError):

@@ -26,6 +26,7 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -145,6 +146,26 @@ def _run_ddl(con: sqlite3.Connection, schema_sql: str) -> None:
 _READY: set[str] = set()
 
 
+def _ensure_wal(con: sqlite3.Connection) -> None:
+    """WAL mode, persistent: set once per file. Two processes creating the store at the same
+    moment (two servers started together, a server and the CLI) may find the file locked while
+    the other one switches it: SQLite then says "database is locked" at once, without waiting
+    busy_timeout, so wait here, up to that timeout, for the other switch to finish."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            if con.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() == "wal":
+                return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"could not switch {con} to WAL mode (database is locked)")
+        time.sleep(0.02)
+
+
 def _ensure_schema(path: Path) -> None:
     key = str(path.resolve())
     if key in _READY and path.exists():
@@ -152,8 +173,7 @@ def _ensure_schema(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _connect(path)
     try:
-        if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            con.execute("PRAGMA journal_mode = WAL")   # persistent: set once per file
+        _ensure_wal(con)
         if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             with _immediate(con):
                 _run_ddl(con, _SCHEMA)

@@ -221,3 +221,33 @@ def test_earliest_valid_receipt_counts(tmp_path):
     ops.add_paper_receipt(root, KHTC, "S1", "CSVC", "27/04/2022", True, True, today=TODAY)
     p = _paper(root, "S1", "PAPER_CSVC")
     assert (p.status, p.completed_at) == ("done_on_time", pd.Timestamp("2022-04-27T00:00:00+07:00"))
+
+
+def test_many_writers_creating_the_store_at_once(tmp_path):
+    """Servers and the CLI started together all create ops.sqlite and switch it to WAL; the
+    switch can find the file locked by another, which SQLite reports at once instead of
+    waiting: every one of them must get a ready store, none an error (100 new stores, 6
+    writers each, all starting at the same moment)."""
+    import threading
+    errors, rounds = [], 100
+    for r in range(rounds):
+        path = tmp_path / f"s{r}" / "ops.sqlite"
+        start = threading.Barrier(6)
+
+        def create():
+            try:
+                start.wait()
+                ops._ensure_schema(path)
+            except Exception as e:  # noqa: BLE001 - counted
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=create) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        con = sqlite3.connect(path)
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("PRAGMA user_version").fetchone()[0] == ops.SCHEMA_VERSION
+        con.close()
+    assert errors == []

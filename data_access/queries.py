@@ -535,8 +535,8 @@ def school_findings_by_rule(viewer: Viewer, school_code: str, snapshot_id: str |
         WHERE {cond}
         GROUP BY f.school_code, f.district_code, f.rule_id, f.severity, f.entity""",
                      school_code, "f.severity <> 'error', n_findings DESC, f.rule_id, f.entity", "f.")
-    df["requirement_ids"] = [[] if x is None or (not isinstance(x, str) and not hasattr(x, "__len__"))
-                             else list(x) for x in df["requirement_ids"].tolist()]
+    df["requirement_ids"] = [list(x) if hasattr(x, "__len__") and not isinstance(x, str) else []
+                             for x in df["requirement_ids"].tolist()]   # NULL (no blocking) = []
     return df[["rule_id", "title", "severity", "entity", "requirement_ids", "n_findings", "n_records"]]
 
 

@@ -187,17 +187,19 @@ def vline(x, *, dash: str = "dash", opacity: float = 1.0) -> dict:
                 line=dict(dash=dash, color=STATUS_COLORS["overdue"]))
 
 
-def plotly_layout(fig, *, height: int | None = None, legend_title: str | None = None):
-    """Common plotly styling: readable fonts, Vietnamese separators (',' decimal, '.' thousands)."""
-    fig.update_layout(
-        separators=",.",
-        font=dict(size=14),
-        margin=dict(l=10, r=10, t=40, b=10),
-        legend_title_text=legend_title,
-        hoverlabel=dict(font_size=14),
-    )
+def layout_style(*, height: int | None = None, legend_title: str | None = None) -> dict:
+    """Common plotly styling as layout properties: readable fonts, Vietnamese separators
+    (',' decimal, '.' thousands). For a figure made in one construction (go.Figure(layout=...))."""
+    out = dict(separators=",.", font=dict(size=14), margin=dict(l=10, r=10, t=40, b=10),
+               legend_title_text=legend_title, hoverlabel=dict(font_size=14))
     if height:
-        fig.update_layout(height=height)
+        out["height"] = height
+    return out
+
+
+def plotly_layout(fig, *, height: int | None = None, legend_title: str | None = None):
+    """Common plotly styling (layout_style) applied to a figure already made."""
+    fig.update_layout(**layout_style(height=height, legend_title=legend_title))
     return fig
 
 

@@ -5,6 +5,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from plotly.colors import sample_colorscale
 import plotly.graph_objects as go
@@ -171,44 +172,47 @@ else:
 
     def school_grid():
         """The district's institutions × requirements: the status heatmap and the table of
-        labels with a link per institution."""
+        labels with a link per institution. (Filled from Python lists, and the figure made in
+        one construction: pandas pivots and plotly's update_* calls cost ~3x more per district.)"""
         present = set(sm["requirement_id"].tolist())
         order = [r for r in reqs["requirement_id"].tolist() if r in present]
         schools = sm.drop_duplicates("school_code")[["school_code", "school_name"]]
+        codes_ = schools["school_code"].tolist()
+        row, col = {s_: i for i, s_ in enumerate(codes_)}, {r: j for j, r in enumerate(order)}
         na, na_label = fmt.STATUS_CODE["not_applicable"], "Không áp dụng"
-        # (Python lists: mapping and iterating Arrow-backed columns element-wise is slow.)
-        status, pct = sm["status"].tolist(), sm["percent"].tolist()
-        label = [fmt.STATUS_LABELS.get(s, na_label) for s in status]
-        pct_text = {p: fmt.percent(p) for p in set(pct) if p is not None and p == p}   # ≤ 1.001 values
-        cells = pd.DataFrame({
-            "school_code": sm["school_code"].tolist(), "requirement_id": sm["requirement_id"].tolist(),
-            "code": [fmt.STATUS_CODE.get(s, na) for s in status], "label": label,
-            "text": [lb if p is None or p != p else f"{lb} · {pct_text[p]}" for lb, p in zip(label, pct)]})
-        wide = cells.pivot(index="school_code", columns="requirement_id", values=["code", "label", "text"])
-
-        def grid(col, fill):
-            return wide[col].reindex(index=schools["school_code"], columns=order).fillna(fill)
-
-        codes, text = grid("code", na), grid("text", na_label).values.tolist()
-        z = grid("label", na_label)
-        short = [s.replace("Trường ", "") for s in schools["school_name"].tolist()]
-        heat = go.Figure(go.Heatmap(
-            z=codes.values, x=[rname[r] for r in order], y=short, text=text,
-            zmin=-0.5, zmax=len(fmt.STATUS_ORDER) - 0.5,
-            colorscale=fmt.discrete_colorscale([fmt.STATUS_COLORS[s] for s in fmt.STATUS_ORDER]),
-            xgap=2, ygap=2, hovertemplate="%{y}<br>%{x}<br>%{text}<extra></extra>",
-            showscale=False))
-        for s_ in fmt.STATUS_ORDER:   # the legend: one square per status, the palette of every page
-            heat.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=fmt.STATUS_LABELS[s_],
-                                      marker=dict(symbol="square", size=14, color=fmt.STATUS_COLORS[s_],
-                                                  line=dict(color="#999", width=1))))
-        heat.update_layout(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-        heat.update_yaxes(autorange="reversed", title=None)
-        heat.update_xaxes(title=None, tickangle=-30)
-        fmt.plotly_layout(heat, height=max(320, 26 * len(z) + 160))
-        lab = z.copy()
-        lab.columns = order
-        lab = c.with_links(lab.reset_index().merge(schools, on="school_code"), A.INSTITUTION)
+        z = [[na] * len(order) for _ in codes_]
+        label = [[na_label] * len(order) for _ in codes_]
+        text = [[na_label] * len(order) for _ in codes_]
+        pct_text = {}
+        for s_, r, st_, p in zip(sm["school_code"].tolist(), sm["requirement_id"].tolist(),
+                                 sm["status"].tolist(), sm["percent"].tolist()):
+            i, j = row[s_], col[r]
+            lb = fmt.STATUS_LABELS.get(st_, na_label)
+            z[i][j], label[i][j] = fmt.STATUS_CODE.get(st_, na), lb
+            if p is not None and p == p:
+                if p not in pct_text:
+                    pct_text[p] = fmt.percent(p)
+                text[i][j] = f"{lb} · {pct_text[p]}"
+            else:
+                text[i][j] = lb
+        short = [s_.replace("Trường ", "") for s_ in schools["school_name"].tolist()]
+        legend = [dict(type="scatter", x=[None], y=[None], mode="markers", name=fmt.STATUS_LABELS[s_],
+                       marker=dict(symbol="square", size=14, color=fmt.STATUS_COLORS[s_],
+                                   line=dict(color="#999", width=1)))
+                  for s_ in fmt.STATUS_ORDER]   # the legend: one square per status, as on every page
+        heat = go.Figure(
+            data=[dict(type="heatmap", z=np.array(z), x=[rname[r] for r in order], y=short,
+                       text=np.array(text, dtype=object), zmin=-0.5, zmax=len(fmt.STATUS_ORDER) - 0.5,
+                       colorscale=fmt.discrete_colorscale([fmt.STATUS_COLORS[s_] for s_ in fmt.STATUS_ORDER]),
+                       xgap=2, ygap=2, hovertemplate="%{y}<br>%{x}<br>%{text}<extra></extra>",
+                       showscale=False)] + legend,
+            layout=dict(legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                        yaxis=dict(autorange="reversed", title=None),
+                        xaxis=dict(title=None, tickangle=-30),
+                        **fmt.layout_style(height=max(320, 26 * len(codes_) + 160))))
+        lab = pd.DataFrame({"school_code": codes_, **{r: [lb[j] for lb in label] for j, r in enumerate(order)},
+                            "school_name": schools["school_name"].tolist()})
+        lab = c.with_links(lab, A.INSTITUTION)
         return heat, lab, order
 
     heat, lab, order = c.memo("school_grid", school_grid)

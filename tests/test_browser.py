@@ -67,6 +67,8 @@ def test_browser_tour(server):
             page.locator(PAGE_LINK).filter(has_text=re.compile(r"Mở (Quận|Huyện|Thành phố)")).first.click()
             page.wait_for_url(re.compile(r"/quan-huyen\?.*district=\d+"), timeout=30_000)
             check_page(page, "2-quan-huyen-mot-quan", "Quận/huyện")
+            # The status heatmap drew its cells (plotly.js paints a heatmap as one image).
+            assert page.locator("[data-testid='stPlotlyChart'] g.hm image").count() == 1
             assert page.locator("[data-testid='stPlotlyChart']").count() >= 1   # status grid
 
             # District → an institution.

@@ -38,13 +38,12 @@ m[0].metric("Lỗi (chặn hoàn thành)", fmt.number(int(summary.loc[summary.se
 m[1].metric("Cảnh báo", fmt.number(int(summary.loc[summary.severity == "warning", "n_findings"].sum())))
 m[2].metric("Trường có lỗi", fmt.number(len(c.q("schools_most_errors", n=100000))))
 top = summary.head(15).iloc[::-1]
-fig = go.Figure(go.Bar(x=top["n_findings"], y=top["title"], orientation="h",
-                       marker_color=[fmt.SEVERITY_COLORS[s] for s in top["severity"]],
-                       customdata=[fmt.SEVERITY_LABELS[s] for s in top["severity"]],
-                       hovertemplate="%{y}<br>%{x:,.0f} lỗi · %{customdata}<extra></extra>"))
-fig.update_xaxes(title="Số lỗi")
-fig.update_yaxes(title=None)
-fmt.plotly_layout(fig, height=140 + 28 * len(top))
+fig = go.Figure(data=[dict(type="bar", x=top["n_findings"], y=top["title"], orientation="h",
+                            marker_color=[fmt.SEVERITY_COLORS[s] for s in top["severity"]],
+                            customdata=[fmt.SEVERITY_LABELS[s] for s in top["severity"]],
+                            hovertemplate="%{y}<br>%{x:,.0f} lỗi · %{customdata}<extra></extra>")],
+                layout=dict(xaxis=dict(title="Số lỗi"), yaxis=dict(title=None),
+                            **fmt.layout_style(height=140 + 28 * len(top))))
 st.plotly_chart(fig, width="stretch", key="rule_bars")
 st.caption("Màu: đỏ cam = lỗi (chặn hoàn thành), cam = cảnh báo.")
 cols = ["title", "severity", "entity", "n_findings", "n_records", "n_schools", "blocks", "rule_id"]
@@ -69,16 +68,13 @@ for col, by, title in ((left, "district", "Theo quận/huyện"), (right, "level
             continue
         if by == "level":
             d["label"] = d["key"].map(fmt.level_label)
-        f2 = go.Figure()
-        for sev in ("error", "warning"):
-            s = d[d["severity"] == sev]
-            f2.add_trace(go.Bar(x=s["label"], y=s["n_findings"], name=fmt.SEVERITY_LABELS[sev],
-                                marker_color=fmt.SEVERITY_COLORS[sev],
-                                hovertemplate="%{x}: %{y:,.0f}<extra>" + fmt.SEVERITY_LABELS[sev] + "</extra>"))
-        f2.update_layout(barmode="stack", legend=dict(orientation="h", y=-0.35))
-        f2.update_yaxes(title="Số lỗi")
-        f2.update_xaxes(title=None, tickangle=-40)
-        fmt.plotly_layout(f2, height=380)
+        bars = [dict(type="bar", x=d.loc[d["severity"] == sev, "label"], y=d.loc[d["severity"] == sev, "n_findings"],
+                     name=fmt.SEVERITY_LABELS[sev], marker_color=fmt.SEVERITY_COLORS[sev],
+                     hovertemplate="%{x}: %{y:,.0f}<extra>" + fmt.SEVERITY_LABELS[sev] + "</extra>")
+                for sev in ("error", "warning")]
+        f2 = go.Figure(data=bars, layout=dict(
+            barmode="stack", legend=dict(orientation="h", y=-0.35), yaxis=dict(title="Số lỗi"),
+            xaxis=dict(title=None, tickangle=-40), **fmt.layout_style(height=380)))
         st.plotly_chart(f2, width="stretch", key=f"by_{by}")
 
 # ---- institutions with most errors ----------------------------------------------------------

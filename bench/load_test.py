@@ -130,8 +130,19 @@ def script_seconds(events) -> float | None:
     return (ends[-1] - start) / 1000.0 if ends else None
 
 
+OFFICES = False   # --viewer phong_gd:* : every page URL names the session's district
+
+
+def office_qs(qs: str) -> str:
+    """With --viewer phong_gd:*, each session is the district office of its district (the
+    server takes the office from the first URL's ?district=): every page names it."""
+    if OFFICES and "district=" not in qs:
+        return "&".join(x for x in ("district={d}", qs) if x)
+    return qs
+
+
 def page_url(base: str, path: str, qs: str, d: str, s: str) -> str:
-    q = qs.format(d=d, s=s)
+    q = office_qs(qs).format(d=d, s=s)
     return f"{base}/{path}" + (f"?{q}" if q else "")
 
 
@@ -239,7 +250,7 @@ async def protocol_session(_unused, base: str, d: str, s: str, timeout: float, d
     for i, (name, path, qs, marker) in enumerate(PAGES):
         if i and think:
             await asyncio.sleep(think)
-        rec = await protocol_page(base, path, qs.format(d=d, s=s), marker, timeout)
+        rec = await protocol_page(base, path, office_qs(qs).format(d=d, s=s), marker, timeout)
         rec["page"] = name
         out.append(rec)
     return out
@@ -368,9 +379,12 @@ def main(argv=None) -> int:
     ap.add_argument("--app-dir", default=str(ROOT), help="project folder whose dashboard.py is served "
                     "(e.g. an exported commit, to measure a fixed version)")
     ap.add_argument("--viewer", default="quan_tri", help="TIENDO_VIEWER of the server (sessions skip "
-                    "login as this role: quan_tri, phong_gd:760, ...)")
+                    "login as this role: quan_tri, phong_gd:760, ...; phong_gd:* = each session "
+                    "the district office of its own district, as on a deadline morning)")
     ap.add_argument("--log", default=str(ROOT / "test-artifacts" / "load_test_streamlit.log"))
     args = ap.parse_args(argv)
+    global OFFICES
+    OFFICES = args.viewer == "phong_gd:*"
     if args.client == "browser" and not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium)")
     report = asyncio.run(main_async(args))

@@ -4,7 +4,8 @@ Why a module of its own: ``st.user`` cannot be faked in AppTest, and tests must 
 any role. The order is:
 1. ``set_viewer(...)`` (tests in the same process, e.g. AppTest);
 2. ``TIENDO_VIEWER`` in the server's environment ("quan_tri", "phong_gd:760",
-   "truong:79760001"): a test/bench hook that skips login; the interface says so in red;
+   "truong:79760001"; "phong_gd:*" = the district office of the session's first URL): a
+   test/bench hook that skips login; the interface says so in red;
 3. the logged-in session: ``resolve(store)`` (called by dashboard.py on every run) checks the
    session token kept in ``st.session_state`` against the sessions table (idle time, logout,
    disabled account) and puts the viewer in ``st.session_state``; with single sign-on
@@ -34,11 +35,30 @@ def env_viewer() -> Viewer | None:
     if not spec:
         return None
     role, _, scope = spec.partition(":")
+    if scope == "*" and role in ("phong_gd", "truong"):
+        scope = _scope_from_url(role)
+        if not scope:
+            return None
     if role == "phong_gd":
         return Viewer("test_" + scope, role, district_code=scope, display_name=f"Kiểm thử {spec}")
     if role == "truong":
         return Viewer("test_" + scope, role, school_code=scope, display_name=f"Kiểm thử {spec}")
     return Viewer("test", role, display_name=f"Kiểm thử {spec}")
+
+
+def _scope_from_url(role: str) -> str | None:
+    """TIENDO_VIEWER="phong_gd:*" (or "truong:*"): each browser session is the office of the
+    ?district= (?school=) its first URL names, kept for the session. For the load test, where
+    the offices of a deadline morning each open their own slice; like every TIENDO_VIEWER
+    value it exists only in a test or bench server's environment."""
+    import streamlit as st
+    try:
+        ss = st.session_state
+        if "_env_scope" not in ss:
+            ss["_env_scope"] = st.query_params.get("district" if role == "phong_gd" else "school")
+        return ss["_env_scope"]
+    except Exception:  # noqa: BLE001 - outside a Streamlit run
+        return None
 
 
 def bypass_viewer() -> Viewer | None:

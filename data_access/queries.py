@@ -168,6 +168,39 @@ def _df(ev: Evaluation, sql: str, params=None) -> pd.DataFrame:
     return ev.df(sql, params)
 
 
+def _district_of(viewer: Viewer, filters: Filters | None) -> str | None:
+    """The one district the rows are restricted to when nothing else restricts them (a district
+    office's own views; a city role's ?district= without other filters), else None."""
+    f = filters or ALL
+    if f.level_group or f.ownership or f.requirements or viewer.role == "truong":
+        return None
+    if viewer.role == "phong_gd":
+        return viewer.district_code if f.district in (None, "", viewer.district_code) else None
+    return f.district or None
+
+
+def _in_scope(ev: Evaluation, viewer: Viewer, filters: Filters | None, name: str, sql: str,
+              order: str) -> pd.DataFrame:
+    """The rows of ``sql`` in the viewer's scope and the filters, ordered by ``order``.
+
+    ``sql`` holds ``{key}`` at the head of its SELECT list, ``{group_key}`` at the head of its
+    GROUP BY list (if it has one) and ``{cond}`` as its WHERE condition, on dash_units or
+    dash_history columns. When one district is the only restriction (``_district_of``), the
+    rows are a slice of the whole city's result by district, made once per evaluation
+    (``Evaluation.keyed``): on a deadline morning ~22 district offices each open their own
+    views for the first time, and each view was several queries. Otherwise, or when that
+    result is too large to keep, the query runs with its condition."""
+    d = _district_of(viewer, filters)
+    if d is not None:
+        kf = ev.keyed(name, sql.replace("{key}", "district_code AS _key, ").replace("{group_key}", "district_code, ")
+                      .replace("{cond}", "TRUE") + f" ORDER BY _key, {order}", "_key")
+        if kf is not None:
+            return kf.rows(d).drop(columns="_key")
+    cond, params = _where(viewer, filters)
+    return _df(ev, sql.replace("{key}", "").replace("{group_key}", "").replace("{cond}", cond)
+               + f" ORDER BY {order}", params)
+
+
 _UNIT_AGG = """
     count(*) AS units_expected,
     count(*) FILTER (WHERE is_done) AS units_done,
@@ -230,15 +263,14 @@ def requirement_summary(viewer: Viewer, snapshot_id: str | None = None, filters:
     on_time_rate (percent, one decimal), units_overdue, units_at_risk, records_expected,
     records_done (record requirements only), records_rate; in the letter's order."""
     ev = evaluation(snapshot_id, store)
-    cond, params = _where(viewer, filters)
-    return _df(ev, f"""
-        SELECT requirement_id, any_value(requirement_name) AS name, any_value(kind) AS kind,
+    return _in_scope(ev, viewer, filters, "requirement_summary", f"""
+        SELECT {{key}} requirement_id, any_value(requirement_name) AS name, any_value(kind) AS kind,
                any_value(due) AS due, any_value(letter_words) AS letter_words,
                any_value(days_left) AS days_left, {_UNIT_AGG},
                CASE WHEN any_value(is_record) THEN dash_rate(sum(done), sum(expected)) END AS records_rate,
                any_value(sort_order) AS sort_order
-        FROM dash_units WHERE {cond}
-        GROUP BY requirement_id ORDER BY sort_order""", params)
+        FROM dash_units WHERE {{cond}}
+        GROUP BY {{group_key}} requirement_id""", "sort_order")
 
 
 def deadline_cards(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
@@ -250,15 +282,13 @@ def deadline_cards(viewer: Viewer, snapshot_id: str | None = None, filters: Filt
     previous snapshot: prev_as_of, prev_completion_rate, prev_on_time_rate (NULL when there is
     no earlier snapshot); ordered by due (no due date last)."""
     def cards(sid):
-        ev = evaluation(sid, store)
-        cond, params = _where(viewer, filters)
-        return _df(ev, f"""
-            SELECT due, any_value(days_left) AS days_left,
+        return _in_scope(evaluation(sid, store), viewer, filters, "deadline_cards", f"""
+            SELECT {{key}} due, any_value(days_left) AS days_left,
                    count(DISTINCT requirement_id) AS n_requirements,
                    list(DISTINCT requirement_id ORDER BY requirement_id) AS requirement_ids,
                    {_UNIT_AGG}, min(sort_order) AS first_order
-            FROM dash_units WHERE {cond}
-            GROUP BY due ORDER BY due NULLS LAST, first_order""", params)
+            FROM dash_units WHERE {{cond}}
+            GROUP BY {{group_key}} due""", "due NULLS LAST, first_order")
 
     cur = cards(snapshot_id)
     ev = evaluation(snapshot_id, store)
@@ -277,12 +307,11 @@ def deadline_cards(viewer: Viewer, snapshot_id: str | None = None, filters: Filt
         # Match deadlines by due time (NaT with NaT).
         def _k(d):
             return "none" if pd.isna(d) else pd.Timestamp(d).isoformat()
-        pkey = prev["due"].map(_k)
-        pmap = dict(zip(pkey, zip(prev["completion_rate"], prev["on_time_rate"])))
-        for i, k in enumerate(cur["due"].map(_k)):
-            if k in pmap:
-                cur.loc[cur.index[i], "prev_completion_rate"] = pmap[k][0]
-                cur.loc[cur.index[i], "prev_on_time_rate"] = pmap[k][1]
+        pmap = {_k(d): (c, o) for d, c, o in zip(prev["due"].tolist(), prev["completion_rate"].tolist(),
+                                                     prev["on_time_rate"].tolist())}
+        matched = [pmap.get(_k(d), (float("nan"), float("nan"))) for d in cur["due"].tolist()]
+        cur["prev_completion_rate"] = pd.array([m[0] for m in matched], dtype="float64")
+        cur["prev_on_time_rate"] = pd.array([m[1] for m in matched], dtype="float64")
         cur["prev_as_of"] = pev.as_of
     return cur.drop(columns=["first_order"])
 
@@ -294,9 +323,8 @@ def progress_over_time(viewer: Viewer, snapshot_id: str | None = None, filters: 
     units_expected, units_done, completion_rate, records_expected, records_done, records_rate
     (record requirements). Done at a snapshot = done by the engine's rule at that snapshot."""
     ev = evaluation(snapshot_id, store)
-    cond, params = _where(viewer, filters)
-    return _df(ev, f"""
-        SELECT h.as_of, h.requirement_id, r.name, h.due, h.sort_order,
+    return _in_scope(ev, viewer, filters, "progress_over_time", """
+        SELECT {key} h.as_of, h.requirement_id, r.name, h.due, h.sort_order,
                count(*) AS units_expected,
                count(*) FILTER (WHERE h.is_done) AS units_done,
                dash_rate(count(*) FILTER (WHERE h.is_done), count(*)) AS completion_rate,
@@ -306,8 +334,8 @@ def progress_over_time(viewer: Viewer, snapshot_id: str | None = None, filters: 
                     THEN dash_rate(sum(h.done), sum(h.expected)) END AS records_rate
         FROM dash_history h JOIN cfg_requirements r USING (requirement_id)
         WHERE {cond}
-        GROUP BY h.as_of, h.requirement_id, r.name, h.due, h.sort_order, h.kind
-        ORDER BY h.sort_order, h.as_of""", params)
+        GROUP BY {group_key} h.as_of, h.requirement_id, r.name, h.due, h.sort_order, h.kind""",
+                     "h.sort_order, h.as_of")
 
 
 def at_risk_units(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,
@@ -415,13 +443,11 @@ def school_matrix(viewer: Viewer, snapshot_id: str | None = None, filters: Filte
     sort_order, status, percent, expected, done, days_late, at_risk, completed_at;
     Vietnamese name order, then the letter's order."""
     ev = evaluation(snapshot_id, store)
-    cond, params = _where(viewer, filters)
-    return _df(ev, f"""
-        SELECT school_code, school_name, district_code, district_name, level_group, ownership,
+    return _in_scope(ev, viewer, filters, "school_matrix", """
+        SELECT {key} school_code, school_name, district_code, district_name, level_group, ownership,
                requirement_id, requirement_name, sort_order, status, percent, expected, done,
                days_late, at_risk, completed_at
-        FROM dash_units WHERE {cond}
-        ORDER BY school_name COLLATE vi, school_code, sort_order""", params)
+        FROM dash_units WHERE {cond}""", "school_name COLLATE vi, school_code, sort_order")
 
 
 # ---- one institution -------------------------------------------------------------------------

@@ -86,3 +86,55 @@ def test_slice_equals_the_per_school_query(demo_store, schools, viewer, monkeypa
         ev._keyed.clear()
         ev._keyed.update(saved)
     assert n_nonempty >= (3 if viewer is SCHOOL else 20)   # the comparison saw real rows
+
+
+DISTRICT_FNS = ["deadline_cards", "requirement_summary", "progress_over_time", "school_matrix"]
+
+
+def _district_cases(demo_store):
+    ev = queries.evaluation(None, demo_store)
+    ds = ev.df("SELECT DISTINCT district_code FROM cur_schools WHERE district_code IS NOT NULL "
+               "ORDER BY 1")["district_code"].tolist()
+    cases = []
+    for d in ds + ["999"]:
+        cases.append((Viewer("a", "quan_tri"), queries.Filters(district=d)))             # ?district=
+        cases.append((Viewer("p", "phong_gd", district_code=d), queries.Filters()))        # the office
+        cases.append((Viewer("p", "phong_gd", district_code=d), queries.Filters(district=d)))
+    cases += [(Q1, queries.Filters(district="764")),                          # another district: none
+              (ADMIN, queries.Filters(district="760", level_group="thpt")),   # more than a district
+              (ADMIN, queries.Filters()), (SCHOOL, queries.Filters())]         # not one district
+    return cases
+
+
+def test_district_slices_equal_the_queries(demo_store, monkeypatch):
+    """A district's views (the office's own, a city role's ?district=) are slices of the whole
+    city's result by district: exactly what the query with its condition returns."""
+    cases = _district_cases(demo_store)
+    got = {(fn, i): getattr(queries, fn)(v, filters=f, store=demo_store)
+           for fn in DISTRICT_FNS for i, (v, f) in enumerate(cases)}
+    ev = queries.evaluation(None, demo_store)
+    assert all(ev._keyed.get(fn) is not None for fn in DISTRICT_FNS)
+    monkeypatch.setenv("TIENDO_KEYED_MAX_ROWS", "0")
+    saved = dict(ev._keyed)
+    prev = queries.evaluation(queries.previous_snapshot_id(None, demo_store), demo_store)
+    saved_prev = dict(prev._keyed)
+    ev._keyed.clear()
+    prev._keyed.clear()
+    try:
+        nonempty = 0
+        for (fn, i), df in got.items():
+            v, f = cases[i]
+            want = getattr(queries, fn)(v, filters=f, store=demo_store)
+            label = f"{fn}({v.role}, {f})"
+            if want.empty:
+                assert df.empty and list(df.columns) == list(want.columns), label
+            else:
+                assert_frame_equal(df, want, check_dtype=False, obj=label)
+                nonempty += 1
+        assert ev._keyed.get("school_matrix") is None          # the limit was honoured
+    finally:
+        for e, keep in ((ev, saved), (prev, saved_prev)):
+            e._keyed.clear()
+            e._keyed.update(keep)
+    assert nonempty >= len(DISTRICT_FNS) * 20
+    assert got[("school_matrix", len(cases) - 4)].empty        # phong_gd 760 asking for 764

@@ -39,6 +39,11 @@ def bump() -> None:
         _memo.clear()
 
 
+def generation() -> int:
+    """Bumped by every write of this process (``bump``): part of keys kept elsewhere."""
+    return _generation
+
+
 def file_key(paths: Iterable[str | Path]) -> tuple:
     """(size, mtime_ns, inode) of each path; None for a missing one."""
     out = []

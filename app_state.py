@@ -11,6 +11,7 @@ process by data_access.queries.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import threading
@@ -103,12 +104,15 @@ def long_work():
 @st.cache_data(show_spinner=False, max_entries=2000)
 def _cached(name: str, viewer_key: tuple, snapshot_id: str, store: str, filters_key: tuple,
             kwargs: tuple, fingerprints: tuple, _viewer: Viewer) -> pd.DataFrame:
-    fn = getattr(queries, name)
     kw = dict(kwargs)
-    sig = inspect.signature(fn).parameters
-    if "filters" in sig:
+    if _takes_filters(name):
         kw["filters"] = queries.Filters(*filters_key[:3], tuple(filters_key[3]))
-    return fn(_viewer, snapshot_id=snapshot_id, store=store, **kw)
+    return getattr(queries, name)(_viewer, snapshot_id=snapshot_id, store=store, **kw)
+
+
+@functools.lru_cache(maxsize=None)
+def _takes_filters(name: str) -> bool:
+    return "filters" in inspect.signature(getattr(queries, name)).parameters
 
 
 @st.cache_resource(show_spinner=False, max_entries=2000)
@@ -143,7 +147,11 @@ class Ctx:
     def q(self, name: str, *, filters: queries.Filters | None = None, **kwargs) -> pd.DataFrame:
         """A query of data_access.queries, cached. ``filters`` defaults to the global ones."""
         f = self.filters if filters is None else filters
-        return _cached(name, self.viewer_key, self.snapshot_id, self.store, f.key(),
+        # Key only on what the answer depends on: every district office then shares the
+        # requirements list, and a function without filters one entry per scope.
+        viewer_key = () if name in queries.UNSCOPED else self.viewer_key
+        filters_key = f.key() if _takes_filters(name) else ()
+        return _cached(name, viewer_key, self.snapshot_id, self.store, filters_key,
                        tuple(sorted(kwargs.items())), self.versions, self.viewer)   # a fresh copy (cache_data)
 
     def memo(self, name: str, build: Callable[[], T], *extra: Hashable) -> T:

@@ -234,9 +234,14 @@ _UNIT_AGG = """
 
 
 # ---- reference lists -------------------------------------------------------------------------
+# Query functions whose answer is the same for every viewer (they read the campaign or the
+# rules, no institution's data): callers may share one cached answer between all viewers.
+UNSCOPED = frozenset({"requirements"})
+
+
 def requirements(viewer: Viewer, snapshot_id: str | None = None, store=None) -> pd.DataFrame:
     """The campaign's requirements: requirement_id, name, kind, report_code, due (NaT = no due
-    date), letter_words, target_percent, sort_order; in the letter's order."""
+    date), letter_words, target_percent, sort_order; in the letter's order. (Not scoped.)"""
     ev = evaluation(snapshot_id, store)
     return _df(ev, """SELECT requirement_id, name, kind, report_code, due, letter_words,
                              target_percent, sort_order
@@ -247,12 +252,11 @@ def districts(viewer: Viewer, snapshot_id: str | None = None, store=None) -> pd.
     """District-level units in the viewer's scope: district_code, district_name, n_schools
     (institutions in the snapshot); in the official code order."""
     ev = evaluation(snapshot_id, store)
-    cond, params = scope_filter(viewer, "s.school_code", "d.district_code")
-    return _df(ev, f"""
-        SELECT d.district_code, d.district_name, count(s.school_code) AS n_schools
+    return _in_scope(ev, viewer, ALL, "districts", """
+        SELECT {key} district_code, d.district_name, count(s.school_code) AS n_schools
         FROM ref_districts d LEFT JOIN cur_schools s USING (district_code)
         WHERE {cond}
-        GROUP BY ALL ORDER BY d.district_code""", params)
+        GROUP BY ALL""", "district_code")
 
 
 # ---- overview --------------------------------------------------------------------------------

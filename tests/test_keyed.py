@@ -138,3 +138,24 @@ def test_district_slices_equal_the_queries(demo_store, monkeypatch):
             e._keyed.update(keep)
     assert nonempty >= len(DISTRICT_FNS) * 20
     assert got[("school_matrix", len(cases) - 4)].empty        # phong_gd 760 asking for 764
+
+
+def test_district_list_slices_equal_the_query(demo_store, monkeypatch):
+    """queries.districts for a district office is its district's slice (one row); other roles
+    run the query. Both give what the query with its scope condition gives."""
+    ev = queries.evaluation(None, demo_store)
+    ds = ev.df("SELECT district_code FROM ref_districts ORDER BY 1")["district_code"].tolist()
+    viewers = [Viewer("p", "phong_gd", district_code=d) for d in ds] + [ADMIN, SCHOOL]
+    got = [queries.districts(v, store=demo_store) for v in viewers]
+    assert ev._keyed.get("districts") is not None
+    monkeypatch.setenv("TIENDO_KEYED_MAX_ROWS", "0")
+    saved = dict(ev._keyed)
+    ev._keyed.clear()
+    try:
+        for v, df in zip(viewers, got):
+            assert_frame_equal(df, queries.districts(v, store=demo_store), check_dtype=False,
+                               obj=f"districts({v.role} {v.district_code})")
+    finally:
+        ev._keyed.clear()
+        ev._keyed.update(saved)
+    assert [len(df) for df in got[:-2]] == [1] * len(ds) and len(got[-2]) == len(ds)

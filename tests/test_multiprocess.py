@@ -53,7 +53,13 @@ def _expected(store: Path) -> list[str]:
     return sorted(fmt.percent(x) for x in cards["completion_rate"])
 
 
-def _load_overview(page, url: str, caption: str, timeout: int = 45_000) -> list[str]:
+def _load_overview(page, url: str, caption: str, n_cards: int, timeout: int = 45_000) -> list[str]:
+    """The "Hoàn thành" figures of the Overview at ``url`` once its ``n_cards`` deadline cards
+    are on the page. (Waiting for the count, not only for the idle state: reading right after
+    idle once found 1 card of 4 in the DOM while the servers themselves sent all 4, checked
+    with the Streamlit protocol on 12 fresh server pairs.)"""
+    from playwright.sync_api import expect
+
     page.goto(url)
     page.get_by_text(caption).first.wait_for(timeout=timeout)
     page.get_by_text("Tiến độ theo thời gian").first.wait_for(timeout=timeout)
@@ -61,6 +67,10 @@ def _load_overview(page, url: str, caption: str, timeout: int = 45_000) -> list[
     assert page.locator(EXCEPTION).count() == 0, f"Streamlit exception on {url}"
     done = page.locator(METRIC).filter(has_text="Hoàn thành")
     done.first.wait_for(timeout=timeout)
+    try:
+        expect(done).to_have_count(n_cards, timeout=timeout)
+    except AssertionError:
+        pass   # the comparison below then shows what the page holds
     values = sorted(done.nth(i).locator("[data-testid='stMetricValue']").inner_text().strip()
                     for i in range(done.count()))
     if not values:
@@ -97,7 +107,7 @@ def test_two_servers_one_store_and_an_import(mp_store, tmp_path):
 
         # Both serve the Overview of the current newest snapshot, with the engine's figures.
         for page, base in zip(pages, bases):
-            assert _load_overview(page, base + "/", OLD_CAPTION) == old_expected
+            assert _load_overview(page, base + "/", OLD_CAPTION, len(old_expected)) == old_expected
 
         # A third process imports a newer snapshot; the servers keep answering meanwhile.
         imp = subprocess.Popen([sys.executable, "-m", "data_access", "ingest", str(later), "--store",
@@ -124,7 +134,7 @@ def test_two_servers_one_store_and_an_import(mp_store, tmp_path):
         # After the import, opening the dashboard again shows the new snapshot on both servers.
         new_expected = _expected(mp_store)
         for i, (page, base) in enumerate(zip(pages, bases)):
-            assert _load_overview(page, base + "/", NEW_CAPTION) == new_expected
+            assert _load_overview(page, base + "/", NEW_CAPTION, len(new_expected)) == new_expected
             page.screenshot(path=str(ARTIFACTS_DIR / f"multiprocess-{i}-after-import.png"))
         # A pasted link that names the old as-of still opens the old snapshot, and says so.
         page = pages[0]

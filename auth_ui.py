@@ -9,7 +9,8 @@ import streamlit as st
 
 from data_access import accounts
 from data_access.access import ROLES, Viewer
-from data_access.current_user import K_NOTICE, K_TOKEN, K_VIEWER, bypass_viewer, sso_configured
+from data_access.current_user import (K_NOTICE, K_TOKEN, K_VIEWER, bypass_viewer, clear_session_state,
+                                      sso_configured)
 
 
 def scope_text(v: Viewer) -> str:
@@ -50,6 +51,9 @@ def login_page(store, demo: bool) -> None:
         # The password leaves memory with the widget: nothing keeps it.
         ss.pop("login_password", None)
         if res.ok:
+            # A new account starts with an empty session: nothing another login left (a built
+            # file, filters, cached context) may reach it (finding 2 of issue 13).
+            clear_session_state()
             ss[K_TOKEN] = res.token
             ss[K_VIEWER] = res.viewer
             st.rerun()
@@ -91,10 +95,8 @@ def sidebar_account(store, viewer: Viewer, demo: bool) -> None:
 
 
 def _forget(sso: bool = False) -> None:
-    ss = st.session_state
-    for k in (K_TOKEN, K_VIEWER):
-        ss.pop(k, None)
-    ss[K_NOTICE] = "Đã đăng xuất."
+    clear_session_state()
+    st.session_state[K_NOTICE] = "Đã đăng xuất."
     if sso and sso_configured():
         st.logout()
     st.rerun()

@@ -94,6 +94,20 @@ REASONS = {
 }
 
 
+def clear_session_state() -> None:
+    """Forget everything this browser session holds (token, viewer, built files, filters,
+    widget values): on logout, idle expiry, a session ended elsewhere and a change of account.
+    Why the whole state and not a list of keys: a page may keep anything there (a workbook of
+    unmasked rows), and a list would miss the next one (issue 13, finding 2)."""
+    import streamlit as st
+    ss = st.session_state
+    for k in list(ss.keys()):
+        try:
+            del ss[k]
+        except (KeyError, Exception):  # noqa: BLE001 - a widget key that cannot be deleted
+            pass
+
+
 def resolve(store) -> Viewer | None:
     """Check this browser session's login and return its viewer (None: show the login page;
     a reason for the user, if any, is in st.session_state[K_NOTICE])."""
@@ -118,15 +132,23 @@ def resolve(store) -> Viewer | None:
                       detail={"method": "sso"})
     token = ss.get(K_TOKEN)
     if not token:
-        ss.pop(K_VIEWER, None)
+        if K_VIEWER in ss:          # a viewer without a session: nothing of it is kept
+            clear_session_state()
         return None
     state = accounts.check_session(store, token)
     if state.viewer is None:
-        ss.pop(K_TOKEN, None)
-        ss.pop(K_VIEWER, None)
+        sso_refused = ss.get("_sso_refused")
+        clear_session_state()
+        if sso_refused:
+            ss["_sso_refused"] = sso_refused
         ss[K_NOTICE] = REASONS.get(state.reason, REASONS["ended"])
         if sso_configured() and getattr(st.user, "is_logged_in", False):
             st.logout()   # else the identity cookie would open a new session at once
         return None
+    old = ss.get(K_VIEWER)
+    if old is not None and old != state.viewer:
+        # The account changed under this session (role or scope edited): start afresh.
+        clear_session_state()
+        ss[K_TOKEN] = token
     ss[K_VIEWER] = state.viewer
     return state.viewer

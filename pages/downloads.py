@@ -52,6 +52,9 @@ if fmt_choice == "csv":
     table = st.selectbox("Bảng", opts, format_func=names.get, key="dl_table")
 
 request = (c.snapshot_id, kind, district, school, fmt_choice, table)
+# A built file belongs to the viewer that built it (account, role and scope): any other viewer
+# of this browser session is refused it, even if the state survived (issue 13, finding 2).
+built_for = (v.username, v.role, v.district_code, v.school_code)
 if st.button("Tạo tệp", type="primary", key="dl_build", icon=":material/build:",
              disabled=(kind == "school" and not school)):
     try:
@@ -63,12 +66,15 @@ if st.button("Tạo tệp", type="primary", key="dl_build", icon=":material/buil
         name = status_workbook.file_name(ev, district, school, fmt_choice)
         if table:
             name = name.replace(".csv", f"-{table}.csv")
-        ss["dl_file"] = {"request": request, "data": data, "rows": rows, "name": name}
+        ss["dl_file"] = {"request": request, "data": data, "rows": rows, "name": name, "built_for": built_for}
     except (LookupError, PermissionError, ValueError) as e:
         ss.pop("dl_file", None)
         st.error(str(e), icon=":material/error:")
 
 built = ss.get("dl_file")
+if built and built.get("built_for") != built_for:
+    ss.pop("dl_file", None)
+    built = None
 if built and built["request"] == request:
     mime = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt_choice == "xlsx"
             else "text/csv")

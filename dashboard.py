@@ -55,6 +55,8 @@ if app_state.queries.snapshots().empty:
         auth_ui.sidebar_account(store, viewer, demo)
     st.stop()
 if viewer is None:
+    if current_user.bypass_refused(store):
+        st.error(current_user.BYPASS_REFUSED_MESSAGE, icon=":material/gpp_bad:")
     # Every page's URL is known (hidden menu) so that, after login, the page and the query
     # parameters the URL asked for open; nothing but the login form runs before that.
     st.navigation([st.Page(p.file, title=p.title, url_path=p.url_path, default=(p.key == "overview"))

@@ -14,8 +14,9 @@ connection rules as ops.py) serves that.
   is stored. A session ends after ``idle_minutes()`` without activity (TIENDO_IDLE_MINUTES,
   default 30), on logout, on "logout everywhere", on a password reset and when the account is
   disabled.
-- Demo accounts (``ensure_demo_accounts``): created only when every snapshot of the store was
-  made by the sample-data generator; they stop working as soon as the store holds anything else.
+- Demo accounts (``ensure_demo_accounts``): created only when every snapshot of the store is
+  one of the generated demo series by its content hash (store_kind); they stop working as soon
+  as the store holds anything else.
 - The clock is ``now()``: tests replace ``accounts.clock`` to move time.
 """
 from __future__ import annotations
@@ -41,7 +42,6 @@ MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
 DEFAULT_IDLE_MINUTES = 30
 TOUCH_EVERY = dt.timedelta(seconds=60)   # last_seen is written at most once a minute
-SAMPLE_SOURCE_PREFIX = "sample_data.generate"
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("không-phải-mật-khẩu-" + secrets.token_hex(8))
@@ -445,31 +445,12 @@ def sso_account(store, email: str | None) -> LoginResult:
 
 # ---- demo accounts and the first administrator ---------------------------------------------
 
-_SAMPLE_CACHE: dict[tuple, bool] = {}
-
-
 def store_is_sample(store) -> bool:
-    """True when the store has snapshots and every one was made by sample_data.generate
-    (the manifest's ``source``, kept in each snapshot's _meta)."""
-    st = _st(store)
-    snaps = st.list_snapshots()
-    if snaps.empty:
-        return False
-    key = (str(st.root.resolve()), tuple(snaps["snapshot_id"]))
-    if key in _SAMPLE_CACHE:
-        return _SAMPLE_CACHE[key]
-    ok = True
-    for sid in snaps["snapshot_id"]:
-        try:
-            src = st.read_meta(sid).get("source") or ""
-        except (OSError, FileNotFoundError):
-            ok = False
-            break
-        if not str(src).startswith(SAMPLE_SOURCE_PREFIX):
-            ok = False
-            break
-    _SAMPLE_CACHE[key] = ok
-    return ok
+    """True when every snapshot of the store (hidden ones included) is one of the generated
+    demo series, proven by its content hash (store_kind.is_demo_store), never by the
+    manifest's self-declared ``source`` (issue 13, finding 4)."""
+    from .store_kind import is_demo_store
+    return is_demo_store(_st(store))
 
 
 SYSTEM_ACTOR = Viewer("system", "quan_tri", display_name="Hệ thống")

@@ -29,10 +29,34 @@ def set_viewer(viewer: Viewer | None) -> None:
     _override = viewer
 
 
+def _env_spec() -> str:
+    return os.environ.get("TIENDO_VIEWER", "").strip()
+
+
+def bypass_refused(store=None) -> bool:
+    """TIENDO_VIEWER is set but the store is neither a test store nor the generated demo store:
+    the bypass is ignored (login as usual) and the login page says so (issue 13, finding 10:
+    a variable left in an operator's shell must not turn login off on real data)."""
+    if not _env_spec():
+        return False
+    from .store_kind import bypass_allowed
+    if store is None:
+        from .queries import store_path
+        store = store_path()
+    return not bypass_allowed(store)
+
+
+BYPASS_REFUSED_MESSAGE = ("Biến môi trường TIENDO_VIEWER (bỏ qua đăng nhập, chỉ dành cho kiểm thử) đang được "
+                          "đặt nhưng kho dữ liệu này không phải kho kiểm thử hay kho dữ liệu mẫu: biến này bị "
+                          "bỏ qua, hãy đăng nhập. Người quản trị máy chủ nên xóa biến này (unset TIENDO_VIEWER) "
+                          "rồi khởi động lại.")
+
+
 def env_viewer() -> Viewer | None:
-    """The viewer named by TIENDO_VIEWER (tests and benches run in a subprocess), or None."""
-    spec = os.environ.get("TIENDO_VIEWER", "").strip()
-    if not spec:
+    """The viewer named by TIENDO_VIEWER (tests and benches run in a subprocess), or None.
+    Only on a test store or the generated demo store (store_kind.bypass_allowed)."""
+    spec = _env_spec()
+    if not spec or bypass_refused():
         return None
     role, _, scope = spec.partition(":")
     if scope == "*" and role in ("phong_gd", "truong"):

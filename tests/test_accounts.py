@@ -189,12 +189,15 @@ def test_demo_accounts_only_on_generated_sample_data(sample_store, tmp_path):
     for u, role, d, sc, _, pw in accounts.DEMO_ACCOUNTS:
         r = accounts.authenticate(s, u, pw)
         assert r.ok and r.viewer.role == role and r.viewer.district_code == d and r.viewer.school_code == sc
-    # the same extract with another source (a real export) is not sample data
+    # other content (a real export) is not sample data, whatever its manifest says; the
+    # decision rests on content hashes (store_kind), tested in tests/security/test_demo_accounts.py
     real = tmp_path / "real"
     extract = tmp_path / "extract"
     shutil.copytree(SAMPLE, extract)
     m = extract / "manifest.toml"
     m.write_text(m.read_text(encoding="utf-8").replace("sample_data.generate", "CSDL HCM"), encoding="utf-8")
+    b = extract / "bao_cao.csv"
+    b.write_bytes(b.read_bytes() + b"\n")
     subprocess.run([sys.executable, "-m", "data_access", "ingest", str(extract), "--store", str(real),
                     "--no-precompute"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     assert not accounts.store_is_sample(real)

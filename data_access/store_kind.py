@@ -1,0 +1,90 @@
+"""What kind of store this is: the generated demo store, a store a test marked, or a real one.
+
+Why: two conveniences are dangerous on real data of minors: the demo accounts (their passwords
+are published in the README and on the login page) and the TIENDO_VIEWER login bypass of tests
+and benches. Before issue 13 the demo decision rested on the manifest's self-declared
+``source``, which a real extract with a copied manifest also carries. Now:
+
+- a **demo store** holds snapshots (hidden ones included) whose content hashes are all among
+  ``DEMO_CONTENT_HASHES``: the hashes the importer computes over the raw bytes of the files
+  of ``python -m sample_data.generate --scale demo --seed 20220425`` (the default seed; the
+  generator is deterministic, byte for byte). A real extract cannot have one of these hashes
+  without being byte-identical to the generated files. tests/security/test_demo_accounts.py
+  regenerates the series and checks these values; if the generator changes on purpose,
+  regenerate, import, and record the new values here (same commit).
+- a **test store** carries the marker file ``TEST_MARKER`` in its root, written by the test
+  and bench helpers (tests/browser_helpers.streamlit_server when it passes TIENDO_VIEWER) with
+  ``mark_test_store``. It is an explicit act on the server's disk, never a property of data.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .store import Store
+
+# sha256 content hashes (data_access.ingest) of the 9 extracts of the generated demo series,
+# recorded 07/12/2026 from `python -m sample_data.generate --scale demo --out DIR` imported with
+# `python -m data_access ingest`. 2022-04-27T17:00 is also the committed sample_data/extract.
+DEMO_CONTENT_HASHES = frozenset({
+    "4bc562f9b066fbf03210bcb7a87c6fec789a65a41ab82d4835459f1fbd1235b7",   # 20/04/2022 17:00
+    "05ac9206ed186d15ba919e2c724bba2e0bdca2c96720d5138dae103857e4b57a",   # 25/04/2022 17:00
+    "525a293726041ee86ca377ebb78a5b8721d2327310f1e06e86915cf72f44eeeb",   # 26/04/2022 17:00
+    "de2b28add4979dbdefc533b9f831188a384d409427c203446688d9af73c719ae",   # 27/04/2022 17:00
+    "60e0d68c8cf8c862c8364442a00eadb0d97f00ee0b2ba389dd58d9e292ab8f77",   # 29/04/2022 08:00
+    "9110f5294b0cdb7da264c8022239f347e31810ba0c950cb95ed9ad0c4e5d02bd",   # 16/05/2022 17:00
+    "0a6a2fa1fb32c57e276704c60585a1000a8f96e7875d1064827aff50b609ff2d",   # 15/06/2022 17:00
+    "64b9aa158f8ebb25c7f4b1000c9e8ec5bf7018df622ae70801645a8ae193fcca",   # 29/06/2022 17:00
+    "87e57df0274b600f441da7f9b71d1cf0864bd00bbe19696c82f0729a03684783",   # 05/07/2022 17:00
+})
+
+TEST_MARKER = ".tiendo-test-store"
+_MARKER_TEXT = "Kho dùng cho kiểm thử: TIENDO_VIEWER (bỏ qua đăng nhập) được phép trên kho này.\n"
+
+_DEMO_CACHE: dict[tuple, bool] = {}
+
+
+def _st(store) -> Store:
+    return store if isinstance(store, Store) else Store(Path(store))
+
+
+def is_demo_store(store) -> bool:
+    """True when the store has snapshots and every one of them, hidden ones included, is one of
+    the generated demo series (its content hash and the hash in its id are known ones)."""
+    st = _st(store)
+    try:
+        snaps = st.list_snapshots(include_hidden=True)
+    except Exception:  # noqa: BLE001 - no store: nothing to trust
+        return False
+    if snaps.empty:
+        return False
+    key = (str(st.root.resolve()), tuple(snaps["snapshot_id"]))
+    if key in _DEMO_CACHE:
+        return _DEMO_CACHE[key]
+    ok = True
+    for sid in snaps["snapshot_id"]:
+        try:
+            h = str(st.read_meta(sid).get("content_hash") or "")
+        except Exception:  # noqa: BLE001 - an unreadable snapshot is not a demo snapshot
+            ok = False
+            break
+        if h not in DEMO_CONTENT_HASHES or not str(sid).endswith("-" + h[:12]):
+            ok = False
+            break
+    _DEMO_CACHE[key] = ok
+    return ok
+
+
+def is_test_store(store) -> bool:
+    return (_st(store).root / TEST_MARKER).is_file()
+
+
+def mark_test_store(store) -> None:
+    """Mark a store as a test store (tests and benches only: it allows TIENDO_VIEWER)."""
+    root = _st(store).root
+    root.mkdir(parents=True, exist_ok=True)
+    (root / TEST_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+
+
+def bypass_allowed(store) -> bool:
+    """May TIENDO_VIEWER skip the login on this store? Only on a test or demo store."""
+    return is_test_store(store) or is_demo_store(store)

@@ -47,7 +47,7 @@ def login_page(store, demo: bool) -> None:
                            autocomplete="current-password")
         sent = st.form_submit_button("Đăng nhập", type="primary", icon=":material/login:")
     if sent:
-        res = accounts.authenticate(store, user, pw)
+        res = accounts.authenticate(store, user, pw, client=_client_address())
         # The password leaves memory with the widget: nothing keeps it.
         ss.pop("login_password", None)
         if res.ok:
@@ -72,6 +72,15 @@ def login_page(store, demo: bool) -> None:
                 f"```sh\npython -m data_access users init-admin --store {store}\n```\n\n"
                 "Mật khẩu được in ra một lần; sau đó đăng nhập tại đây và tạo các tài khoản khác ở trang "
                 "«Tài khoản».", icon=":material/admin_panel_settings:")
+
+
+def _client_address() -> str | None:
+    """The browser's IP address, for throttling login attempts per client (behind a reverse
+    proxy this is the proxy's: see SECURITY.md)."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - AppTest, or an older Streamlit
+        return None
 
 
 def sidebar_account(store, viewer: Viewer, demo: bool) -> None:

@@ -5,6 +5,8 @@ Access control (issue 6): nobody sees a page before logging in (auth_ui.login_pa
 holds only the pages the viewer's role may use (navigation.page_specs); on generated sample
 data the demo accounts are created on the first run (data_access.accounts).
 """
+import logging
+import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -15,6 +17,23 @@ import navigation
 from data_access import accounts, current_user
 
 ROOT = Path(__file__).resolve().parent
+_LOG = logging.getLogger("tiendo.incident")
+
+
+def run_page(pg, before=None) -> None:
+    """Run a page; an error shows a short Vietnamese message with an incident id, and the
+    traceback goes to the server's log under that id, never to the browser (issue 13,
+    finding 9; also .streamlit/config.toml: showErrorDetails = "none"). Streamlit's own
+    control flow (st.stop, st.rerun, st.switch_page) are BaseExceptions and pass through."""
+    try:
+        if before is not None:
+            before()
+        pg.run()
+    except Exception:  # noqa: BLE001 - every error of a page, shown the same way
+        incident = uuid.uuid4().hex[:8]
+        _LOG.exception("Sự cố %s trên trang %s", incident, getattr(pg, "url_path", "?"))
+        st.error(f"Đã xảy ra lỗi khi hiển thị trang này. Mã sự cố: {incident}. Hãy tải lại trang; "
+                 "nếu lỗi lặp lại, báo mã sự cố này cho quản trị hệ thống.", icon=":material/error:")
 
 st.set_page_config(page_title="Tiến độ CSDL", page_icon=":material/fact_check:", layout="wide")
 
@@ -47,7 +66,7 @@ if app_state.queries.snapshots().empty:
     if viewer is not None and navigation.allowed(viewer.role, "imports") and (ROOT / imp.file).exists():
         pages.append(st.Page(imp.file, title=imp.title, icon=imp.icon, url_path=imp.url_path))
     pg = st.navigation(pages)
-    pg.run()
+    run_page(pg)
     if viewer is None and not accounts.needs_first_admin(store):
         with st.expander("Đăng nhập (quản trị, để nhập dữ liệu từ trình duyệt)"):
             auth_ui.login_page(store, False)
@@ -65,6 +84,7 @@ if viewer is None:
 else:
     pg = st.navigation(role_navigation(viewer))
     with app_state.run_slot():
-        app_state.setup(pg.url_path)
-        auth_ui.sidebar_account(store, viewer, demo)
-        pg.run()
+        def before():
+            app_state.setup(pg.url_path)
+            auth_ui.sidebar_account(store, viewer, demo)
+        run_page(pg, before)

@@ -7,8 +7,11 @@ connection rules as ops.py) serves that.
 - Passwords are hashed with argon2id (argon2-cffi ``PasswordHasher``); a clear password is never
   written anywhere: ``add`` and ``reset_password`` return a generated one for the caller to show
   once. Audit lines for accounts carry the username, never the password.
-- Login (``authenticate``): after ``MAX_FAILURES`` (5) failed attempts in a row an account waits
-  ``LOCKOUT`` (15 minutes); the message says until when. A disabled account cannot log in, and
+- Login (``authenticate``): the argon2 check runs outside any write transaction; a client (IP) with
+  ``CLIENT_MAX_FAILURES`` failures in ``CLIENT_WINDOW`` waits; after ``MAX_FAILURES`` (5) failures in a
+  row a username gets one try per ``ACCOUNT_SLOW_STEP`` (slowed, never locked out); same message
+  for unknown and known usernames. (Before issue 13 the account itself was locked ``LOCKOUT``,
+  15 minutes, which anyone could renew.) A disabled account cannot log in, and
   disabling it ends its sessions.
 - Sessions (``sessions`` table): a random token given to the browser session; only its SHA-256
   is stored. A session ends after ``idle_minutes()`` without activity (TIENDO_IDLE_MINUTES,
@@ -24,9 +27,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import os
 import secrets
 import string
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -271,77 +276,173 @@ def _actor(username: str, role: str | None = None) -> Viewer:
                   else "lanh_dao")
 
 
-def _audit_login(con, username, acc, action, reason):
-    # Written with the account's own role and scope when it exists; never the password.
+UNKNOWN_ACCOUNT = "(tài khoản không có)"
+
+# Throttling (issue 13, findings 5 and 6). Kept in this process's memory (each dashboard process
+# counts its own attempts); times come from now() so tests can move the clock.
+CLIENT_MAX_FAILURES = 10                      # failures of one client (IP address) ...
+CLIENT_WINDOW = dt.timedelta(minutes=15)      # ... within this window: the client waits
+ACCOUNT_SLOW_STEP = dt.timedelta(seconds=30)  # after MAX_FAILURES in a row on a username: one try per step
+_THROTTLE_LOCK = threading.Lock()
+_CLIENT_FAILS: dict[tuple, list] = {}         # (store, client) -> failure times in the window
+_NAME_FAILS: dict[tuple, list] = {}           # (store, username) -> [failures in a row, last failure]
+_MAX_TRACKED = 20_000
+# At most two argon2 checks at once per process: a flood of attempts queues here, without
+# holding any lock of ops.sqlite, instead of taking every core from the people at work.
+_HASH_SLOTS = threading.BoundedSemaphore(2)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    """argon2id check of a password, outside any transaction (finding 5)."""
+    with _HASH_SLOTS:
+        try:
+            return _HASHER.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+
+def _throttled(skey: str, username: str, client: str, t: dt.datetime) -> dt.datetime | None:
+    """Until when this attempt must wait, or None. The client's own failures block the client;
+    a username's failures in a row only space its attempts ACCOUNT_SLOW_STEP apart, so an
+    outsider cannot keep an administrator out for long (finding 6)."""
+    with _THROTTLE_LOCK:
+        fails = [x for x in _CLIENT_FAILS.get((skey, client), []) if t - x < CLIENT_WINDOW]
+        if fails:
+            _CLIENT_FAILS[(skey, client)] = fails
+        else:
+            _CLIENT_FAILS.pop((skey, client), None)
+        if len(fails) >= CLIENT_MAX_FAILURES:
+            return fails[0] + CLIENT_WINDOW
+        n, last = _NAME_FAILS.get((skey, username), (0, None))
+        if n >= MAX_FAILURES and last is not None and t - last < ACCOUNT_SLOW_STEP:
+            return last + ACCOUNT_SLOW_STEP
+    return None
+
+
+def _note_failure(skey: str, username: str, client: str, t: dt.datetime) -> None:
+    with _THROTTLE_LOCK:
+        if len(_CLIENT_FAILS) > _MAX_TRACKED or len(_NAME_FAILS) > _MAX_TRACKED:
+            _CLIENT_FAILS.clear()
+            _NAME_FAILS.clear()
+        _CLIENT_FAILS.setdefault((skey, client), []).append(t)
+        n, _ = _NAME_FAILS.get((skey, username), (0, None))
+        _NAME_FAILS[(skey, username)] = (n + 1, t)
+
+
+def _note_success(skey: str, username: str) -> None:
+    with _THROTTLE_LOCK:
+        _NAME_FAILS.pop((skey, username), None)
+
+
+_KEYS_SCHEMA = "CREATE TABLE IF NOT EXISTS secret_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+_AUDIT_KEYS: dict[str, str] = {}
+
+
+def _audit_key(store) -> str:
+    """The store's own key for hashing unknown usernames in the audit log (finding 8): made at
+    random on first use and kept in ops.sqlite, never in the code."""
+    path = str(_st(store).ops_path.resolve())
+    k = _AUDIT_KEYS.get(path)
+    if k:
+        return k
+    ops.ensure_tables(store, _KEYS_SCHEMA)
+    with ops.transaction(store) as con:
+        con.execute("INSERT OR IGNORE INTO secret_keys (name, value) VALUES ('audit_username', ?)",
+                    [secrets.token_hex(32)])
+        k = con.execute("SELECT value FROM secret_keys WHERE name = 'audit_username'").fetchone()[0]
+    _AUDIT_KEYS[path] = k
+    return k
+
+
+def _name_tag(store, username: str) -> str:
+    return hmac.new(_audit_key(store).encode(), username.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def _audit_login(con, username, acc, action, reason, extra=None):
+    # Written with the account's own role and scope when it exists; never the password. An
+    # unknown username may be a password typed in the wrong field: only the fixed
+    # UNKNOWN_ACCOUNT entry and a keyed hash of it are kept (finding 8).
+    detail = {"reason": reason} if reason else {}
+    detail.update(extra or {})
     if acc is not None:
         try:
             v = viewer_of(acc)
         except ValueError:
             v = _actor(username)
+        name, obj = v.username, f"account:{v.username}"
     else:
-        v = Viewer(username[:64] or "?", "lanh_dao")
+        v, name, obj = None, UNKNOWN_ACCOUNT, "account:?"
     con.execute("INSERT INTO audit_log (at, username, role, action, object, scope, rows, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [now().isoformat(), v.username, acc["role"] if acc else None, action,
-                 f"account:{v.username}", ops._scope_text(v) if acc else None, None,
-                 ops._clean_detail({"reason": reason} if reason else None)])
+                [now().isoformat(), name, acc["role"] if acc else None, action,
+                 obj, ops._scope_text(v) if acc else None, None,
+                 ops._clean_detail(detail or None)])
 
 
-def authenticate(store, username: str, password: str) -> LoginResult:
+def authenticate(store, username: str, password: str, client: str | None = None) -> LoginResult:
     """Check a username and password; on success open a session (``token``). Every attempt is
-    audited (login.success / login.failure with the reason)."""
+    audited (login.success / login.failure with the reason). ``client``: the browser's address
+    (st.context.ip_address), for throttling.
+
+    Why in this order: the argon2 check (~50 ms of a core, by design) runs outside any write
+    transaction on ops.sqlite, so a flood of bogus logins never holds the lock that every
+    follow-up, receipt and audit line needs (finding 5); the transaction after it is short.
+    Unknown and known usernames get the same message, the same hashing work and the same
+    throttling (finding 6)."""
     username = (username or "").strip()
+    password = password or ""
+    client = (client or "?").strip() or "?"
     t = now()
-    demo_ok = store_is_sample(store)
+    skey = str(_st(store).root.resolve())
+    _ensure(store)
+    wait = _throttled(skey, username, client, t)
+    if wait is not None:
+        acc = get(store, username)
+        with _tx(store) as con:
+            _audit_login(con, username, acc, "login.failure", "throttled",
+                         {"client": client} if acc is not None else None)
+        return LoginResult(False, f"Đã đăng nhập sai nhiều lần: hãy thử lại sau {_fmt_clock(wait)}.")
+    rows = _rows(store, "SELECT * FROM accounts WHERE username = ?", [username])
+    acc = rows[0] if rows else None
+    ok = _verify((acc or {}).get("password_hash") or _DUMMY_HASH, password)
+    if acc is None:
+        ok = False
+    demo_ok = store_is_sample(store) if ok and acc and acc["is_demo"] else True
+    if acc is None:
+        extra = {"name_hash": _name_tag(store, username)} if username else None
+    else:
+        extra = None
     with _tx(store) as con:
-        cur = con.execute("SELECT * FROM accounts WHERE username = ?", [username])
-        row = cur.fetchone()
-        acc = dict(zip([d[0] for d in cur.description], row)) if row else None
-        result = _check_login(con, acc, username, password or "", t, demo_ok)
+        if not ok:
+            if acc is not None:
+                con.execute("UPDATE accounts SET failed_count = failed_count + 1 WHERE username = ?", [username])
+            _audit_login(con, username, acc, "login.failure",
+                         "unknown_user" if acc is None else "wrong_password", extra)
+            result = LoginResult(False, _WRONG)
+        else:
+            result = _finish_login(con, acc, username, password, t, demo_ok)
+    if result.ok:
+        _note_success(skey, username)
+    elif not ok:
+        _note_failure(skey, username, client, t)
     return result
 
 
 _WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
 
 
-def _check_login(con, acc, username, password, t, demo_ok) -> LoginResult:
-    if acc is None:
-        try:
-            _HASHER.verify(_DUMMY_HASH, password)   # same work as a real check
-        except VerificationError:
-            pass
-        _audit_login(con, username, None, "login.failure", "unknown_user")
-        return LoginResult(False, _WRONG)
-    if acc["locked_until"]:
-        until = dt.datetime.fromisoformat(acc["locked_until"])
-        if t < until:
-            _audit_login(con, username, acc, "login.failure", "locked")
-            return LoginResult(False, f"Tài khoản tạm khóa do đăng nhập sai {MAX_FAILURES} lần liên tiếp. "
-                                      f"Hãy thử lại sau {_fmt_time(until)}.")
-    try:
-        ok = _HASHER.verify(acc["password_hash"] or _DUMMY_HASH, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
-    if not ok:
-        fails = (0 if acc["locked_until"] else int(acc["failed_count"])) + 1
-        locked = (t + LOCKOUT) if fails >= MAX_FAILURES else None
-        con.execute("UPDATE accounts SET failed_count = ?, locked_until = ? WHERE username = ?",
-                    [0 if locked else fails, locked.isoformat() if locked else None, username])
-        _audit_login(con, username, acc, "login.failure", "locked_now" if locked else "wrong_password")
-        if locked:
-            return LoginResult(False, f"Sai mật khẩu {MAX_FAILURES} lần liên tiếp: tài khoản tạm khóa đến "
-                                      f"{_fmt_time(locked)}.")
-        left = MAX_FAILURES - fails
-        return LoginResult(False, f"{_WRONG} Còn {left} lần thử trước khi tài khoản bị tạm khóa 15 phút.")
+def _fmt_clock(t: dt.datetime) -> str:
+    return t.astimezone(TZ).strftime("%H:%M:%S ngày %d/%m/%Y")
+
+
+def _finish_login(con, acc, username, password, t, demo_ok) -> LoginResult:
+    """After a right password: disabled or demo-on-real-data refusals, else a new session."""
     if acc["disabled"]:
         _audit_login(con, username, acc, "login.failure", "disabled")
         return LoginResult(False, "Tài khoản đã bị vô hiệu hóa. Liên hệ quản trị hệ thống.")
     if acc["is_demo"] and not demo_ok:
         _audit_login(con, username, acc, "login.failure", "demo_on_real_data")
         return LoginResult(False, "Tài khoản trình diễn chỉ dùng được với dữ liệu mẫu.")
-    if _HASHER.check_needs_rehash(acc["password_hash"]):
-        con.execute("UPDATE accounts SET password_hash = ? WHERE username = ?",
-                    [_HASHER.hash(password), username])
     token = secrets.token_urlsafe(32)
     con.execute("UPDATE accounts SET failed_count = 0, locked_until = NULL WHERE username = ?", [username])
     con.execute("INSERT INTO sessions (token_hash, username, created_at, last_seen) VALUES (?, ?, ?, ?)",

@@ -242,6 +242,13 @@ class Extract:
 # NotImplementedError (Deflate64 of Windows Explorer for big files, other methods), zlib.error
 # and BadZipFile (damaged data, wrong CRC), EOFError/OSError (cut file).
 ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError)
+# Bounds of a .zip, checked from its directory before anything is expanded (issue 13, finding 5:
+# a zip bomb must be refused before it fills the disk). The whole city's extract is ~0.75 GB of
+# CSV (estimated from the demo scale: hoc_sinh × 373, diem_mon_hoc × 159), its files compress
+# 5-11 times; the bounds leave a wide margin above both. zipfile never expands an entry beyond
+# the size its directory declares, so the declared sizes bound what is written.
+MAX_ZIP_UNCOMPRESSED = 8 * 1024 ** 3
+MAX_ZIP_RATIO = 200            # uncompressed / compressed, for entries above 1 MB
 ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
@@ -343,7 +350,19 @@ def open_extract(path: str | Path) -> Extract:
             raise refuse(f"không mở được tệp nén ({e}). Hãy nén lại bản trích xuất rồi nhập lại.",
                          f"cannot open the zip file ({e}); zip the extract again and import again.",
                          src.name)
+        total = 0
         for info in infos:
+            total += info.file_size
+            if (info.file_size > 1024 ** 2 and info.file_size > MAX_ZIP_RATIO * max(1, info.compress_size)) \
+                    or total > MAX_ZIP_UNCOMPRESSED:
+                zf.close()
+                raise refuse(
+                    f'mục "{info.filename}" của tệp nén khi giải nén quá lớn ({info.file_size:,} byte từ '
+                    f"{info.compress_size:,} byte nén; tổng {total:,} byte, giới hạn {MAX_ZIP_UNCOMPRESSED:,} byte, "
+                    f"tỉ lệ nén tối đa {MAX_ZIP_RATIO}): không giống một bản trích xuất, nên không nhập gì. "
+                    f"Hãy nén lại đúng các tệp của bản trích xuất rồi nhập lại.",
+                    f'entry "{info.filename}" would expand too far ({info.file_size} bytes from '
+                    f"{info.compress_size}; total {total}): refused before expanding.", src.name)
             if _unsafe_zip_name(info.filename):
                 zf.close()
                 raise refuse(

@@ -1,0 +1,88 @@
+"""Finding 6: unknown and known usernames got different messages ("Còn 4 lần thử") and anyone
+could lock `quantri` for 15 minutes again and again. Now: the same message (and similar time)
+for both; an outsider's client is throttled, the account itself is only slowed."""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+
+import pytest
+
+from data_access import accounts
+from data_access.access import SYSTEM
+from data_access.store import TZ
+
+ADMIN_PW = "mat-khau-quan-tri-dai-1"
+
+
+class Clock:
+    def __init__(self):
+        self.t = dt.datetime(2022, 4, 27, 9, 0, tzinfo=TZ)
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    c = Clock()
+    monkeypatch.setattr(accounts, "clock", c)
+    return c
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = tmp_path / "store"
+    accounts.add(s, SYSTEM, "quantri", "quan_tri", password=ADMIN_PW)
+    return s
+
+
+def test_unknown_and_known_usernames_get_the_same_messages(store, clock):
+    known, unknown = [], []
+    for i in range(8):
+        clock.t += dt.timedelta(seconds=1)
+        known.append(accounts.authenticate(store, "quantri", f"sai-{i}", client="192.0.2.1").message)
+        unknown.append(accounts.authenticate(store, "quantri2", f"sai-{i}", client="192.0.2.2").message)
+    assert known == unknown
+    assert all(not m.startswith("Còn") and "Còn" not in m for m in known)
+
+
+def test_unknown_and_known_usernames_take_similar_time(store, clock):
+    def timed(user, i):
+        t0 = time.perf_counter()
+        accounts.authenticate(store, user, "sai", client=f"192.0.2.{i}")
+        return time.perf_counter() - t0
+    k = [timed("quantri", 10 + i) for i in range(4)]
+    u = [timed("ai-do", 20 + i) for i in range(4)]
+    mk, mu = statistics.median(k), statistics.median(u)
+    assert abs(mk - mu) < 0.5 * max(mk, mu), (k, u)
+
+
+def test_an_outsider_cannot_keep_the_administrator_out(store, clock):
+    for i in range(40):                     # an outsider hammers quantri from one client
+        clock.t += dt.timedelta(seconds=2)
+        r = accounts.authenticate(store, "quantri", f"doan-{i}", client="203.0.113.9")
+        assert not r.ok
+    # the outsider's own client is throttled, even with the right password
+    assert not accounts.authenticate(store, "quantri", ADMIN_PW, client="203.0.113.9").ok
+    # the administrator, from their own machine, gets in after at most a short wait
+    r = accounts.authenticate(store, "quantri", ADMIN_PW, client="10.1.1.1")
+    if not r.ok:
+        clock.t += accounts.ACCOUNT_SLOW_STEP + dt.timedelta(seconds=1)
+        r = accounts.authenticate(store, "quantri", ADMIN_PW, client="10.1.1.1")
+    assert r.ok, r.message
+    assert accounts.ACCOUNT_SLOW_STEP <= dt.timedelta(minutes=1)
+
+
+def test_guessing_from_one_client_is_throttled_without_hashing(store, clock, monkeypatch):
+    for i in range(accounts.CLIENT_MAX_FAILURES):
+        clock.t += dt.timedelta(seconds=1)
+        accounts.authenticate(store, f"user{i}", "sai", client="203.0.113.7")
+    calls = []
+    real = accounts._verify
+    monkeypatch.setattr(accounts, "_verify", lambda h, p: calls.append(1) or real(h, p))
+    r = accounts.authenticate(store, "quantri", ADMIN_PW, client="203.0.113.7")
+    assert not r.ok and "thử lại" in r.message and calls == []
+    clock.t += accounts.CLIENT_WINDOW + dt.timedelta(seconds=1)
+    assert accounts.authenticate(store, "quantri", ADMIN_PW, client="203.0.113.7").ok

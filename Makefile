@@ -34,8 +34,9 @@ $(STORE)/.demo-built: $(VENV)/.installed
 demo-store: $(STORE)/.demo-built
 
 # env -u TIENDO_VIEWER: the test hook that skips login never reaches a server started here.
+# serve.py = streamlit run dashboard.py, with the pages/ folder routing off (pasted links).
 run: $(STORE)/.demo-built
-	env -u TIENDO_VIEWER TIENDO_STORE=$(STORE) $(VPY) -m streamlit run dashboard.py --server.headless true \
+	env -u TIENDO_VIEWER TIENDO_STORE=$(STORE) $(VPY) serve.py --server.headless true \
 	  --server.port $(PORT) --server.address 127.0.0.1 --browser.gatherUsageStats false \
 	  --server.fileWatcherType none
 

@@ -47,8 +47,12 @@ def health(base: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def streamlit_cmd(port: int, extra_args: tuple[str, ...] = ()) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+def streamlit_cmd(port: int, extra_args: tuple[str, ...] = (), app_dir: str | Path = ROOT) -> list[str]:
+    # serve.py = `streamlit run dashboard.py` with the pages/ folder routing off before the
+    # first session (a pasted link's first session otherwise gets "Page not found"); an older
+    # checkout without it (bench/load_test.py --app-dir) runs as before.
+    start = ["serve.py"] if (Path(app_dir) / "serve.py").exists() else ["-m", "streamlit", "run", "dashboard.py"]
+    return [sys.executable, *start, "--server.headless", "true",
             "--server.port", str(port), "--server.address", "127.0.0.1",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra_args]
 
@@ -69,7 +73,7 @@ def streamlit_server(store: str | Path, log: IO | None = None, start_timeout: fl
     out = log if log is not None else subprocess.DEVNULL
     full_env = {**os.environ, **(env or {}), "TIENDO_STORE": str(store)}
     full_env = {k: v for k, v in full_env.items() if v is not None}
-    proc = subprocess.Popen(streamlit_cmd(port, extra_args), cwd=app_dir, stdout=out, stderr=out,
+    proc = subprocess.Popen(streamlit_cmd(port, extra_args, app_dir), cwd=app_dir, stdout=out, stderr=out,
                             env=full_env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -64,6 +64,6 @@ def test_bypass_works_on_a_marked_test_store_and_on_the_demo_store(real_store, d
 def test_make_run_never_passes_tiendo_viewer():
     p = subprocess.run(["make", "-n", "run", "VENV=/nonexistent-venv"], cwd=ROOT, capture_output=True,
                        text=True, env={"PATH": "/usr/bin:/bin", "TIENDO_VIEWER": "quan_tri"})
-    line = [x for x in p.stdout.splitlines() if "streamlit run dashboard.py" in x]
+    line = [x for x in p.stdout.splitlines() if "serve.py" in x or "streamlit run dashboard.py" in x]
     assert line, p.stdout + p.stderr
     assert "env -u TIENDO_VIEWER" in line[0]

@@ -7,7 +7,9 @@ and pages show the same masked values.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 ROLES = {
@@ -78,33 +80,74 @@ def scope_rows(viewer: Viewer, df, school_col: str = "school_code",
     return df
 
 
-_DIGITS = re.compile(r"\d")
+# Masking works by construction: a value is first PARSED against the rule of its field; only a
+# value that parsed shows the part the rule allows, anything else shows MASK. Why: the records
+# the pages list are exactly the badly entered ones (15062004, an Excel serial 38153, an address
+# without ward and district), and "keep the last parts" on such a value reveals what it was
+# meant to hide (issue 13, finding 1; Decree 13/2023/NĐ-CP).
+MASK = "••••"
+_ID12 = re.compile(r"\d{12}")
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?")
+_WARD = re.compile(r"((phuong|xa|thi tran|tt) |(p|x)\. ?)\S.*")
+_DISTRICT = re.compile(r"((quan|huyen|thi xa|thanh pho|tp) |(q|h|tp)\. ?)\S.*")
+
+
+def _missing(value) -> bool:
+    return value is None or value != value or (isinstance(value, str) and not value.strip())
 
 
 def mask_id(value: str | None) -> str | None:
-    """CCCD/CMND: the first four and last two digits, the rest as dots: 0792••••••34."""
-    if value is None or value != value:
-        return value
-    s = str(value)
-    if len(s) <= 6:
-        return "•" * len(s)
-    return s[:4] + "•" * (len(s) - 6) + s[-2:]
+    """CCCD: a 12-digit number shows its first four and last two digits (0792••••••34); any
+    other value (letters, 9 or 10 digits, a lost leading zero, 7.92e+10) shows ••••."""
+    if _missing(value):
+        return None if value is None or value != value else MASK
+    s = str(value).strip()
+    if _ID12.fullmatch(s):
+        return s[:4] + "•" * 6 + s[-2:]
+    return MASK
 
 
-def mask_birth_date(value: str | None) -> str | None:
-    """Year only: 15/03/2004 → ••/••/2004 (or the year of an ISO date)."""
-    if value is None or value != value:
-        return value
-    s = str(value)
-    m = re.search(r"(\d{4})", s)
-    return f"••/••/{m.group(1)}" if m else "••"
+def _valid_year(d: str, m: str, y: str) -> str | None:
+    try:
+        dt.date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+    return y if 1900 <= int(y) <= 2100 else None
+
+
+def mask_birth_date(value) -> str | None:
+    """Year only, of a valid date: 15/03/2004 or 2004-03-15 → ••/••/2004. A value that is not a
+    valid date (15062004, the Excel serial 38153, 31/02/2004, 2004) shows ••••."""
+    if _missing(value):
+        return None if value is None or value != value else MASK
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"••/••/{value.year:04d}"
+    s = str(value).strip()
+    m = _DMY.fullmatch(s)
+    year = _valid_year(*m.groups()) if m else None
+    if year is None:
+        m = _ISO.fullmatch(s)
+        year = _valid_year(m.group(3), m.group(2), m.group(1)) if m else None
+    return f"••/••/{year}" if year else MASK
+
+
+def _fold(text: str) -> str:
+    t = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    return re.sub(r"\s+", " ", "".join(c for c in t if not unicodedata.combining(c))).strip().lower()
 
 
 def mask_address(value: str | None) -> str | None:
-    """Ward and district only: drop the house and street (the parts before the ward)."""
-    if value is None or value != value:
-        return value
-    parts = [p.strip() for p in str(value).split(",") if p.strip()]
-    if len(parts) >= 3:
-        return ", ".join(parts[-3:-1])
-    return "•••"
+    """Ward and district only, of an address whose last three comma-separated parts are a ward
+    (Phường/Xã/Thị trấn …), a district (Quận/Huyện/Thành phố/Thị xã …) and a province, the
+    rule ADDRESS_INCOMPLETE accepts. Anything else (558/58 Đường Số 28, Xã Hưng Long) shows
+    ••••: which part is the house and street cannot be told."""
+    if _missing(value):
+        return None if value is None or value != value else MASK
+    parts = [p.strip() for p in str(value).split(",")]
+    if len(parts) >= 3 and all(parts[-3:]):
+        ward, district = parts[-3], parts[-2]
+        if (_WARD.fullmatch(_fold(ward)) and _DISTRICT.fullmatch(_fold(district))
+                and not re.search(r"\d+/\d+", ward + district)):
+            return f"{ward}, {district}"
+    return MASK

@@ -130,18 +130,30 @@ def _display_len(v) -> int:
     return max((len(s) for s in str(v).split("\n")), default=0)
 
 
+def put(ws, row: int, column: int, value) -> Cell:
+    """The one writer of every cell of every workbook: the value made storable (``_py``) and,
+    when it could be read as a formula (exports.safety), stored as text with the quote prefix.
+    Why one writer: a subtitle written beside the check let a school named =HYPERLINK(...)
+    become a formula (issue 13, finding 7)."""
+    v = _py(value)
+    c = Cell(ws, row=row, column=column, value=v)
+    ws._cells[(row, column)] = c    # made directly: ws.cell() looks each one up first
+    if is_dangerous(v):
+        c.data_type = "s"            # text, never a formula
+        c.quotePrefix = True
+    return c
+
+
 def write_table(ws, table: T.Table, title: str, subtitle: str, styles: _Styles) -> None:
     df = table.df
     cols = list(df.columns)
     ncol = max(len(cols), 1)
     last = get_column_letter(ncol)
 
-    ws["A1"] = title
-    ws["A1"].font = TITLE_FONT
-    ws["A2"] = subtitle
-    ws["A2"].font = Font(italic=True)
+    put(ws, 1, 1, title).font = TITLE_FONT
+    put(ws, 2, 1, subtitle).font = Font(italic=True)
     for j, h in enumerate(cols, start=1):
-        c = ws.cell(row=HEADER_ROW, column=j, value=h)
+        c = put(ws, HEADER_ROW, j, h)
         c.font, c.fill, c.alignment, c.border = HEADER_FONT, HEADER_FILL, HEADER_ALIGN, BORDER
 
     status_idx = {cols.index(c) for c in table.status_cols if c in cols}
@@ -153,20 +165,15 @@ def write_table(ws, table: T.Table, title: str, subtitle: str, styles: _Styles) 
 
     values = df.to_numpy(dtype=object) if len(df) else np.empty((0, ncol), dtype=object)
     fills = table.fills
-    cells = ws._cells
     for i, row in enumerate(values):
         r = HEADER_ROW + 1 + i
         for j, raw in enumerate(row):
-            v = _py(raw)
-            # Cells are made directly (ws.cell() looks each one up first: a third of the time).
-            c = Cell(ws, row=r, column=j + 1, value=v)
-            cells[(r, j + 1)] = c
+            c = put(ws, r, j + 1, raw)
+            v = c.value
             fmt = fill = align = None
             quote = False
             if isinstance(v, str):
-                if is_dangerous(v):
-                    c.data_type = "s"        # text, never a formula
-                    quote = True
+                quote = c.data_type == "s" and is_dangerous(v)   # keep put()'s quote prefix
                 if j in status_idx and v in fills:
                     fill, align = fills[v], "center"
                 elif j in wide_idx:
@@ -234,7 +241,7 @@ def _legend(ws, entries, styles: _Styles) -> None:
         while width < need:
             width += ws.column_dimensions[get_column_letter(col + span)].width or 8.43
             span += 1
-        c = ws.cell(row=3, column=col, value=label)
+        c = put(ws, 3, col, label)
         if colour:
             fill, font = styles.fill(colour)
             c.fill, c.font = fill, font

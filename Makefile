@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (Python 3.11 with pip and venv):
 #   make run   - dashboard on the generated demo data (builds it first if missing)
-#   make test  - the test suite
+#   make test  - the test suite (installs the Debian packages the tests need when missing:
+#                .ci/install-system-deps, with sudo when not root)
 PY ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ STORE ?= data/store
 DEMO_EXTRACTS ?= data/demo_extracts
 PORT ?= 8501
 
-.PHONY: run test venv test-deps demo-store bench clean
+.PHONY: run test venv test-deps system-deps demo-store bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PY) -m venv $(VENV)
@@ -40,7 +41,12 @@ run: $(STORE)/.demo-built
 	  --server.port $(PORT) --server.address 127.0.0.1 --browser.gatherUsageStats false \
 	  --server.fileWatcherType none
 
-test: $(VENV)/.installed-test
+# chromium, LibreOffice Calc, poppler, fonts: for the browser and spreadsheet tests only
+# (`make run` needs none of them). Installs only what is missing; one clear line when it cannot.
+system-deps:
+	@.ci/install-system-deps
+
+test: system-deps $(VENV)/.installed-test
 	$(VPY) -m pytest -q tests
 
 bench: $(VENV)/.installed

@@ -627,7 +627,9 @@ def _units(tables: dict, campaign: Campaign) -> pd.DataFrame:
     exp = out["expected"].to_numpy(dtype=np.int64)
     out["tenths"] = np.where(exp > 0, round1_tenths(100 * out["done"].to_numpy(dtype=np.int64), np.maximum(exp, 1)), 0)
     target = out["requirement_id"].map({r.id: r.target_percent for r in campaign.requirements})
-    out["is_done"] = (exp > 0) & (out["tenths"] / 10 >= target - 1e-9)
+    # Done compares the counts, never the rounded percent (1,999 of 2,000 shows 100.0 % and is
+    # not done); with the default target 100 this is done = expected.
+    out["is_done"] = (exp > 0) & (100 * out["done"].to_numpy(dtype=np.int64) >= target.to_numpy(dtype=float) * exp)
     return _sort(out, campaign)
 
 

@@ -197,3 +197,31 @@ def test_rollups_count_institutions(tmp_path):
     lv = rollup(store, "level")
     assert lv.loc[("TH", "RPT_EQMS")].units_expected == 1
     assert (rollup(store, "district")["completion_rate"] <= 100).all()
+
+
+def _two_thousand(bad: int) -> list[dict]:
+    """2,000 valid grade-12 students (distinct CCCD 079204000000..), `bad` of them without a gender."""
+    return [student(f"HS{i:04d}", cccd=f"079204{i:06d}", **({"gender": None} if i < bad else {}))
+            for i in range(2000)]
+
+
+@pytest.mark.parametrize("as_of, status, days_late", [
+    ("2022-04-26T17:00:00+07:00", "in_progress", 0),
+    ("2022-04-27T17:00:00+07:00", "overdue", 1),
+])
+def test_1999_of_2000_is_not_done_though_percent_rounds_to_100(tmp_path, as_of, status, days_late):
+    """Issue 12 point 2: 1,999/2,000 = 99.95 % is shown as 100.0 (half up) but is NOT done:
+    done means done = expected, the percent is for display only."""
+    store = write_store(tmp_path, [(as_of, thpt_snapshot(_two_thousand(1), scores=False))])
+    row = one(store, "S1", "G12_INFO")
+    assert (row.expected, row.done, row.percent) == (2000, 1999, 100.0)
+    assert (row.status, row.days_late) == (status, days_late)
+    assert pd.isna(row.completed_at)
+    city = rollup(store, "city").loc[("city", "G12_INFO")]
+    assert (city.units_done, city.records_done, city.records_expected) == (0, 1999, 2000)
+
+
+def test_2000_of_2000_is_done(tmp_path):
+    store = write_store(tmp_path, [("2022-04-26T17:00:00+07:00", thpt_snapshot(_two_thousand(0), scores=False))])
+    row = one(store, "S1", "G12_INFO")
+    assert (row.expected, row.done, row.percent, row.status) == (2000, 2000, 100.0, "done_on_time")

@@ -565,3 +565,14 @@ def test_settled_details_apostrophe_name_and_trailing_zero_score():
     from tests.reference_pandas import _score_tenths
     import pandas as pd
     assert list(_score_tenths(pd.Series(["8.50", "8.25", "10.0", "8,5"], dtype="str"))) == [85, -1, 100, 85]
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 12 point 2: done means done = expected (1,999 of 2,000 rounds to 100.0 % but is not done)
+@pytest.mark.parametrize("bad, status", [(1, "in_progress"), (0, "done_on_time")])
+def test_done_means_every_expected_record(tmp_path, bad, status):
+    studs = [student(f"n{i:04d}", "S1", personal_id=f"079204{i:06d}", **({"gender": None} if i < bad else {}))
+             for i in range(2000)]
+    s = _one(tmp_path, "2022-04-26T17:00:00+07:00", studs)
+    r = row(_prog([s]), "S1", "G12_INFO")
+    assert (r.expected, r.done, r.percent, r.status) == (2000, 2000 - bad, 100.0, status)

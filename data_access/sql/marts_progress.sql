@@ -18,8 +18,10 @@ SELECT h.snapshot_id, h.as_of, h.school_code, h.requirement_id, h.expected, h.do
 FROM hist_progress h
 JOIN cfg_requirements r USING (requirement_id);
 
+-- Done compares the counts themselves, never the rounded percent: 1,999 of 2,000 shows 100.0 %
+-- but is not done (with the default target 100 this is done = expected).
 CREATE OR REPLACE VIEW progress_history_done AS
-SELECT *, (expected > 0 AND percent >= target_percent) AS is_done
+SELECT *, (expected > 0 AND 100 * done >= target_percent * expected) AS is_done
 FROM progress_history;
 
 -- For each institution × requirement of the evaluated snapshot: the as_of of the last snapshot

@@ -416,6 +416,23 @@ def _year_rank(s: pd.Series) -> np.ndarray:
     return _codes(s, rank)
 
 
+def _year_counts(years: pd.Series, grade_idx: np.ndarray, grades: list, campaign: Campaign) -> np.ndarray:
+    """Per results row: may its school year count for its grade? The population's grade only
+    from the campaign's results year ([cohort_years], 2021-2022), lower grades only from a
+    well-formed earlier year ('yyyy-yyyy', second = first + 1). Rows with grade_idx < 0: False."""
+    cur = campaign.results_year
+
+    def flags(u: pd.Series) -> np.ndarray:
+        m = u.str.fullmatch(r"\d{4}-\d{4}")
+        ok = m & (pd.to_numeric(u.str[5:9], errors="coerce") == pd.to_numeric(u.str[0:4], errors="coerce") + 1)
+        ok = ok.fillna(False).to_numpy(dtype=bool)
+        return np.where(ok & (u.to_numpy() == cur), 1, np.where(ok & (u.to_numpy() < cur), 2, 0))
+
+    code = _codes(years, flags)                          # 1 current, 2 earlier, 0 / -1 neither
+    is_pop = np.array([g == campaign.population_grade for g in grades] + [False])[grade_idx]
+    return np.where(grade_idx >= 0, np.where(is_pop, code == 1, code == 2), False)
+
+
 def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str, np.ndarray]:
     """Per results requirement: bool array over pop, True when the student has no error finding of
     entity score/term_summary in the requirement's (grade, term) set."""
@@ -463,7 +480,8 @@ def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str
         ti = _codes(_col(sc, "term"), term_idx)
         scodes, suniq = pd.factorize(_col(sc, "subject"))
         lut = subject_lut(pd.Series(suniq, dtype="str"))
-        ok_row = (sid >= 0) & (gi >= 0) & (ti >= 0) & (scodes >= 0)
+        ok_row = ((sid >= 0) & (gi >= 0) & (ti >= 0) & (scodes >= 0)
+                  & _year_counts(_col(sc, "school_year"), gi, grades, campaign))
         idx = np.flatnonzero(ok_row)
         pr = prog[sid[idx]]
         slot = lut[pr, scodes[idx]] if len(suniq) else np.full(len(idx), -1)
@@ -497,7 +515,8 @@ def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str
         sid = _codes(_col(ts, "student_id"), sid_index.get_indexer)
         gi = _codes(_col(ts, "grade"), grade_idx)
         ti = _codes(_col(ts, "term"), term_idx)
-        idx = np.flatnonzero((sid >= 0) & (gi >= 0) & (ti >= 0))
+        idx = np.flatnonzero((sid >= 0) & (gi >= 0) & (ti >= 0)
+                             & _year_counts(_col(ts, "school_year"), gi, grades, campaign))
         key = (sid[idx].astype(np.int64) * G + gi[idx]) * T + ti[idx]
         pick = _latest(key, _year_rank(_col(ts, "school_year"))[idx], ts["_row"].to_numpy()[idx])
         idx, key = idx[pick], key[pick]

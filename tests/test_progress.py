@@ -225,3 +225,17 @@ def test_2000_of_2000_is_done(tmp_path):
     store = write_store(tmp_path, [("2022-04-26T17:00:00+07:00", thpt_snapshot(_two_thousand(0), scores=False))])
     row = one(store, "S1", "G12_INFO")
     assert (row.expected, row.done, row.percent, row.status) == (2000, 2000, 100.0, "done_on_time")
+
+
+@pytest.mark.parametrize("year, done", [("2021-2022", 1), ("2020-2021", 0)])
+def test_grade12_final_results_count_only_from_the_campaign_year(tmp_path, year, done):
+    """Issue 12 point 1: a grade-12 HK2/CN of 2020-2021 (a repeater's old year or a typo) does
+    not satisfy G12_RESULTS_FINAL of the 2021-2022 campaign."""
+    st = student("HS1")
+    sc, su = results_rows("HS1", terms=((12, "HK2"), (12, "CN")))
+    for r in sc + su:
+        r["school_year"] = year
+    snap = {"schools": [school("S1", "THPT")], "students": [st], "subject_scores": sc, "term_summaries": su}
+    store = write_store(tmp_path, [("2022-05-10T17:00:00+07:00", snap)])
+    row = one(store, "S1", "G12_RESULTS_FINAL")
+    assert (row.expected, row.done) == (1, done)

@@ -76,7 +76,7 @@ GENDERS = ("Nam", "Nữ")
 YES = "Có"
 
 PROGRESS_COLUMNS = ["school_code", "requirement_id", "expected", "done", "percent", "status",
-                    "completed_at", "days_late", "at_risk"]
+                    "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after"]
 ROLLUP_COLUMNS = ["group", "requirement_id", "units_expected", "units_done", "units_done_on_time",
                   "completion_rate", "on_time_rate", "records_expected", "records_done"]
 TS_DTYPE = "datetime64[us, Asia/Ho_Chi_Minh]"
@@ -677,7 +677,8 @@ def _empty_progress() -> pd.DataFrame:
         "expected": pd.Series([], dtype="int64"), "done": pd.Series([], dtype="int64"),
         "percent": pd.Series([], dtype="float64"), "status": pd.Series([], dtype="str"),
         "completed_at": pd.Series([], dtype=TS_DTYPE), "days_late": pd.Series([], dtype="int64"),
-        "at_risk": pd.Series([], dtype="bool")})
+        "at_risk": pd.Series([], dtype="bool"), "timing_uncertain": pd.Series([], dtype="bool"),
+        "completed_after": pd.Series([], dtype=TS_DTYPE)})
 
 
 def _ms(ts) -> np.ndarray:
@@ -708,13 +709,16 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
     is_record = kind.isin(RECORD_KINDS).to_numpy()
 
     # completed_at of record requirements: start of the unbroken run of done snapshots ending at t.
+    # prev: the last snapshot before the run (where it did not hold), the window's start.
     NONE = np.iinfo(np.int64).min
     run = np.full(len(cur), NONE, dtype=np.int64)
+    prev = np.full(len(cur), NONE, dtype=np.int64)
     for a, u in hist:
         d = u.set_index(["school_code", "requirement_id"])["is_done"].reindex(key, fill_value=False)
         d = d.to_numpy(dtype=bool)
         a_ns = a.value
         run = np.where(d, np.where(run == NONE, a_ns, run), NONE)
+        prev = np.where(d, prev, a_ns)
     run_ts = pd.Series(pd.to_datetime(run.view("datetime64[ns]"), utc=True),  # NONE is NaT
                        index=cur.index).dt.tz_convert(TZ).astype(TS_DTYPE)
     done = cur["is_done"].to_numpy(dtype=bool)
@@ -727,7 +731,15 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
     t_ms = _ms([t])[0]
     due_ms = _ms(due)
     comp_ms = _ms(completed)
-    on_time = ~has_due | (comp_ms <= due_ms)
+    prev_ts = pd.Series(pd.to_datetime(prev.view("datetime64[ns]"), utc=True),
+                        index=cur.index).dt.tz_convert(TZ).astype(TS_DTYPE)
+    rec_done = pd.Series(is_record & done, index=cur.index)
+    after = prev_ts.where(rec_done).astype(TS_DTYPE)
+    after_ms = _ms(after)                                                      # NaT -> min int64
+    # Reached somewhere in (after, completed]: when that window holds the due time, nothing
+    # proves lateness -> on time, timing_uncertain.
+    uncertain = is_record & done & has_due & (comp_ms > due_ms) & (after_ms < due_ms)
+    on_time = ~has_due | (comp_ms <= due_ms) | uncertain
     overdue = ~done & has_due & (t_ms > due_ms)
     status = np.select(
         [done & on_time, done, overdue, cur["active"].to_numpy(dtype=bool)],
@@ -737,7 +749,8 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
     t_day = t.tz_localize(None).normalize()
     comp_day = completed.dt.tz_localize(None).dt.normalize()
     late_overdue = (t_day - due_day).dt.days
-    late_done = (comp_day - due_day).dt.days
+    start_day = after.where(after.notna(), completed).dt.tz_localize(None).dt.normalize()
+    late_done = (start_day - due_day).dt.days
     days_late = np.where(status == "overdue", late_overdue.fillna(0), np.where(
         status == "done_late", late_done.fillna(0), 0)).astype("int64")
 
@@ -768,6 +781,8 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
         "completed_at": completed,
         "days_late": days_late,
         "at_risk": at_risk.astype(bool),
+        "timing_uncertain": uncertain.astype(bool),
+        "completed_after": after,
     })
     return _sort(out, campaign)[PROGRESS_COLUMNS]
 

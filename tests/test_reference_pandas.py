@@ -295,7 +295,7 @@ def test_progress_columns_and_order(tmp_path):
              schools=[school("S2", "MN;TH"), school("S1")])
     p = _prog([s])
     assert list(p.columns) == ["school_code", "requirement_id", "expected", "done", "percent", "status",
-                               "completed_at", "days_late", "at_risk"]
+                               "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after"]
     assert list(p[p.school_code == "S1"].requirement_id) == [
         "G12_INFO", "G12_RESULTS_EARLY", "G12_RESULTS_FINAL", "RPT_EMIS", "RPT_NGOAI_NGU", "RPT_CSVC",
         "RPT_SUC_KHOE", "PAPER_EMIS", "PAPER_NGOAI_NGU", "PAPER_CSVC", "PAPER_SUC_KHOE"]
@@ -307,17 +307,31 @@ def test_progress_columns_and_order(tmp_path):
     assert ref.progress([s], T("2022-04-20T00:00:00+07:00"), CAMPAIGN).empty   # nothing visible yet
 
 
-@pytest.mark.parametrize("as_of, status, days_late", [
-    ("2022-04-26T23:59:58+07:00", "done_on_time", 0),
-    ("2022-04-26T23:59:59+07:00", "done_on_time", 0),     # at the cut-off: on time
-    ("2022-04-27T00:00:00+07:00", "done_late", 1),
+@pytest.mark.parametrize("as_of, status, days_late, uncertain", [
+    ("2022-04-26T23:59:58+07:00", "done_on_time", 0, False),
+    ("2022-04-26T23:59:59+07:00", "done_on_time", 0, False),     # at the cut-off: on time
+    # first seen done after the cut-off, last seen not done before it: not provably late
+    ("2022-04-27T00:00:00+07:00", "done_on_time", 0, True),
 ])
-def test_g12_info_deadline_when_first_done(tmp_path, as_of, status, days_late):
+def test_g12_info_deadline_when_first_done(tmp_path, as_of, status, days_late, uncertain):
     s0 = _one(tmp_path, "2022-04-25T17:00:00+07:00", [student("a", "S1", gender=None)])
     s1 = _one(tmp_path, as_of, [student("a", "S1")])
     r = row(_prog([s0, s1]), "S1", "G12_INFO")
     assert (r.status, r.days_late, r.percent, r.completed_at) == (status, days_late, 100.0, T(as_of))
+    assert (bool(r.timing_uncertain), r.completed_after) == (uncertain, T("2022-04-25T17:00:00+07:00"))
     assert not r.at_risk
+
+
+def test_g12_info_certainly_late_counts_days_from_the_window_start(tmp_path):
+    s0 = _one(tmp_path, "2022-04-25T17:00:00+07:00", [student("a", "S1", gender=None)])
+    s1 = _one(tmp_path, "2022-04-28T09:00:00+07:00", [student("a", "S1", gender=None)])
+    s2 = _one(tmp_path, "2022-04-30T09:00:00+07:00", [student("a", "S1")])
+    r = row(_prog([s0, s1, s2]), "S1", "G12_INFO")
+    assert (r.status, r.days_late, bool(r.timing_uncertain)) == ("done_late", 2, False)   # 28/04 − 26/04
+    assert (r.completed_after, r.completed_at) == (T("2022-04-28T09:00:00+07:00"), T("2022-04-30T09:00:00+07:00"))
+    r = row(_prog([s2]), "S1", "G12_INFO")      # only the late snapshot kept: nothing proves lateness
+    assert (r.status, r.days_late, bool(r.timing_uncertain)) == ("done_on_time", 0, True)
+    assert pd.isna(r.completed_after)
 
 
 @pytest.mark.parametrize("as_of, status, days_late, at_risk", [
@@ -444,12 +458,14 @@ def test_history_unbroken_run(tmp_path):
     c = _one(tmp_path, "2022-04-28T17:00:00+07:00", ok)
     r = row(_prog([c, a, b]), "S1", "G12_INFO")                  # order of the list does not matter
     assert (r.status, r.completed_at, r.days_late) == ("done_on_time", a[0], 0)
-    # undone until after the due time, then done twice: done late from the first done snapshot
+    # undone at 26/04 17:00 (before the 26/04 23:59:59 due time), then done twice: completed in
+    # (26/04 17:00, 28/04 09:00], a window holding the due time: on time, timing uncertain
     x = _one(tmp_path, "2022-04-26T17:00:00+07:00", bad)
     y = _one(tmp_path, "2022-04-28T09:00:00+07:00", ok)
     z = _one(tmp_path, "2022-04-30T09:00:00+07:00", ok)
     r = row(_prog([x, y, z]), "S1", "G12_INFO")
-    assert (r.status, r.completed_at, r.days_late) == ("done_late", y[0], 2)
+    assert (r.status, r.completed_at, r.days_late) == ("done_on_time", y[0], 0)
+    assert (bool(r.timing_uncertain), r.completed_after) == (True, x[0])
 
 
 def _four(done, n=4):
@@ -501,7 +517,10 @@ def test_results_requirement_without_due_is_done_on_time_and_never_overdue(tmp_p
     p = _prog([s, s2])
     assert row(p, "S1", "G12_RESULTS_EARLY").status == "done_on_time"
     r = row(p, "S1", "G12_RESULTS_FINAL")
-    assert (r.status, r.completed_at, r.days_late) == ("done_late", s2[0], 17)
+    # not done at 15/07 (after the 29/06 due time), done at 16/07: certainly late; days from the
+    # due date to the window's start: 15/07 − 29/06 = 16
+    assert (r.status, r.completed_at, r.days_late) == ("done_late", s2[0], 16)
+    assert (bool(r.timing_uncertain), r.completed_after) == (False, s[0])
 
 
 # ------------------------------------------------------------------------------------------

@@ -56,15 +56,24 @@ cur AS (
     FROM progress_history_done h
     WHERE h.as_of = (SELECT t FROM t)
 ),
+-- A record requirement is only observed at snapshots: it was reached in the window
+-- (completed_after, completed_at] = (the last snapshot where it did not hold, the first of the
+-- unbroken run where it holds]; no earlier snapshot: the window is open to the left. When the
+-- window contains the due time, nobody knows whether it was reached on time: on time, with
+-- timing_uncertain (RULES.md "Status"). Reports and paper copies carry their own time.
 done_at AS (
-    SELECT c.school_code, c.requirement_id,
-           CASE WHEN NOT c.is_done THEN NULL
-                WHEN c.kind IN ('report', 'paper') THEN c.event_at
-                ELSE (SELECT min(s.as_of) FROM hist_snapshots s
-                      WHERE lb.last_break IS NULL OR s.as_of > lb.last_break)
-           END AS completed_at
+    SELECT c.school_code, c.requirement_id, w.completed_at,
+           CASE WHEN c.is_done AND c.kind NOT IN ('report', 'paper') THEN lb.last_break END AS completed_after,
+           (c.is_done AND c.kind NOT IN ('report', 'paper') AND c.due IS NOT NULL
+            AND w.completed_at > c.due AND (lb.last_break IS NULL OR lb.last_break < c.due)) AS timing_uncertain
     FROM cur c
     JOIN progress_last_break lb USING (school_code, requirement_id)
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN NOT c.is_done THEN NULL
+                    WHEN c.kind IN ('report', 'paper') THEN c.event_at
+                    ELSE (SELECT min(s.as_of) FROM hist_snapshots s
+                          WHERE lb.last_break IS NULL OR s.as_of > lb.last_break)
+               END AS completed_at) w
 ),
 pace AS (
     SELECT c.school_code, c.requirement_id,
@@ -76,14 +85,15 @@ pace AS (
           AND h0.requirement_id = c.requirement_id
 )
 SELECT c.school_code, c.requirement_id, c.expected, c.done, c.percent,
-       CASE WHEN c.is_done AND (c.due IS NULL OR d.completed_at <= c.due) THEN 'done_on_time'
+       CASE WHEN c.is_done AND (c.due IS NULL OR d.completed_at <= c.due OR d.timing_uncertain)
+                 THEN 'done_on_time'
             WHEN c.is_done THEN 'done_late'
             WHEN c.due IS NOT NULL AND t.t > c.due THEN 'overdue'
             WHEN c.started OR c.done > 0 THEN 'in_progress'
             ELSE 'not_started' END AS status,
        d.completed_at,
-       CASE WHEN c.is_done AND c.due IS NOT NULL AND d.completed_at > c.due
-                 THEN date_diff('day', c.due::DATE, d.completed_at::DATE)
+       CASE WHEN c.is_done AND c.due IS NOT NULL AND d.completed_at > c.due AND NOT d.timing_uncertain
+                 THEN date_diff('day', c.due::DATE, coalesce(d.completed_after, d.completed_at)::DATE)
             WHEN NOT c.is_done AND c.due IS NOT NULL AND t.t > c.due
                  THEN date_diff('day', c.due::DATE, t.t::DATE)
             ELSE 0 END::BIGINT AS days_late,
@@ -94,6 +104,7 @@ SELECT c.school_code, c.requirement_id, c.expected, c.done, c.percent,
                                       / (epoch(t.t) - epoch(p.s0)) END)
               * (epoch(c.due) - epoch(t.t))
             < c.target_percent) AS at_risk,
+       coalesce(d.timing_uncertain, FALSE) AS timing_uncertain, d.completed_after,
        c.kind, c.due, c.target_percent, c.sort_order
 FROM cur c
 CROSS JOIN t

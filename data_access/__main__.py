@@ -14,7 +14,7 @@ import pandas as pd
 from .campaign import TZ, CampaignError
 
 PROGRESS_COLUMNS = ["school_code", "requirement_id", "expected", "done", "percent", "status",
-                    "completed_at", "days_late", "at_risk"]
+                    "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after"]
 FINDINGS_COLUMNS = ["school_code", "rule_id", "severity", "entity", "record_key", "field", "message"]
 ROLLUP_COLUMNS = ["group", "requirement_id", "units_expected", "units_done", "units_done_on_time",
                   "completion_rate", "on_time_rate", "records_expected", "records_done"]
@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name, helptext in (("progress", "tiến độ từng trường × yêu cầu"),
                            ("findings", "các lỗi dữ liệu (bản ghi không hợp lệ)")):
         _add_eval_args(sub.add_parser(name, help=helptext))
+    p = sub.add_parser("explain", help="vì sao một trường có trạng thái này ở một yêu cầu")
+    _add_eval_args(p)
+    p.add_argument("--school", required=True)
+    p.add_argument("--requirement", required=True)
     p = sub.add_parser("rollup", help="tổng hợp theo thành phố, quận/huyện hoặc cấp học")
     _add_eval_args(p)
     p.add_argument("--by", choices=("city", "district", "level"), default="city")
@@ -184,7 +188,15 @@ def cmd_eval(args) -> int:
     from .evaluate import evaluate
     ev = evaluate(args.store, args.as_of, args.campaign)
     try:
-        if args.command == "progress":
+        if args.command == "explain":
+            from . import explain
+            from .access import Viewer
+            try:
+                e = explain.explain_at(ev, Viewer("system", "quan_tri"), args.school, args.requirement)
+            except LookupError as err:
+                raise ValueError(str(err)) from err
+            print(explain.render(e))
+        elif args.command == "progress":
             df = ev.df("SELECT * FROM progress ORDER BY school_code, sort_order")
             write_table(df, PROGRESS_COLUMNS, args.format)
         elif args.command == "findings":

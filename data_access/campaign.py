@@ -77,6 +77,13 @@ class Campaign:
     def school_year_start(self) -> int:
         return int(self.school_year[:4])
 
+    @property
+    def results_year(self) -> str:
+        """The school year of the population's own grade (grade 12 of the cohort): its results
+        count only from this year, lower grades only from an earlier one (RULES.md). From
+        `[cohort_years]`, else the campaign's school year."""
+        return str(self.cohort_years.get(self.population_grade, self.school_year))
+
     # -- tables for DuckDB ------------------------------------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:
         """The cfg_* tables. Columns are documented in data_access/RULES.md terms."""
@@ -110,6 +117,7 @@ class Campaign:
         params = pd.DataFrame([{
             "campaign_id": self.id, "school_year": self.school_year,
             "school_year_start": self.school_year_start,
+            "results_year": self.results_year,
             "population_grade": self.population_grade,
             "population_status": self.population_status,
             "at_risk_window_days": float(self.at_risk_window_days),

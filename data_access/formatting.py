@@ -205,3 +205,27 @@ def plotly_layout(fig, *, height: int | None = None, legend_title: str | None = 
 
 def today_local() -> dt.date:
     return pd.Timestamp.now(tz="Asia/Ho_Chi_Minh").date()
+
+
+def _hm_dm(x) -> str:
+    t = _ts(x)
+    return "–" if t is None else t.strftime("%H:%M %d/%m")
+
+
+def completion_window(completed_after, completed_at) -> str:
+    """The snapshot window a record requirement was reached in (RULES.md "Status"): 'hoàn thành
+    trong khoảng 17:00 26/04 – 17:00 27/04'; without an earlier snapshot 'hoàn thành trước
+    17:00 27/04'. Why: the data show only that it held at one snapshot and not at the previous
+    one, so the page must not claim more than that."""
+    if _ts(completed_after) is None:
+        return f"hoàn thành trước {_hm_dm(completed_at)}"
+    return f"hoàn thành trong khoảng {_hm_dm(completed_after)} – {_hm_dm(completed_at)}"
+
+
+def uncertain_units_note(n) -> str:
+    """The deadline card's line for units whose on-time status rests on such a window ('' when none)."""
+    if _missing(n) or int(n) == 0:
+        return ""
+    return (f"{number(int(n))} đơn vị được tính đúng hạn vì dữ liệu không chứng minh được là trễ: "
+            "lần trích xuất trước hạn chưa đạt, lần sau hạn đã đạt. Hãy nhập một lần trích xuất "
+            "lấy đúng lúc hết hạn để có kết luận chính xác.")

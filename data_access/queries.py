@@ -229,6 +229,7 @@ _UNIT_AGG = """
     dash_rate(count(*) FILTER (WHERE is_on_time), count(*)) AS on_time_rate,
     count(*) FILTER (WHERE status = 'overdue') AS units_overdue,
     count(*) FILTER (WHERE at_risk) AS units_at_risk,
+    count(*) FILTER (WHERE timing_uncertain) AS units_timing_uncertain,
     sum(expected) FILTER (WHERE is_record)::BIGINT AS records_expected,
     sum(done) FILTER (WHERE is_record)::BIGINT AS records_done"""
 
@@ -302,7 +303,8 @@ def deadline_cards(viewer: Viewer, snapshot_id: str | None = None, filters: Filt
     """One row per deadline (due time; NaT = requirements without a due date): due,
     days_left, n_requirements, requirement_ids (list), requirement_names (list),
     units_expected, units_done, units_done_on_time, completion_rate, on_time_rate,
-    units_overdue, units_at_risk, records_expected, records_done, and the same deadline at the
+    units_overdue, units_at_risk, units_timing_uncertain (done on time only by a snapshot window
+    holding the due time), records_expected, records_done, and the same deadline at the
     previous snapshot: prev_as_of, prev_completion_rate, prev_on_time_rate (NULL when there is
     no earlier snapshot); ordered by due (no due date last)."""
     def cards(sid):
@@ -532,20 +534,22 @@ def school_profile(viewer: Viewer, school_code: str, snapshot_id: str | None = N
 
 CHECKLIST_COLUMNS = ["requirement_id", "requirement_name", "kind", "letter_words", "due", "days_left",
                      "status", "expected", "done", "percent", "completed_at", "days_late", "at_risk",
-                     "n_blocking_findings"]
+                     "n_blocking_findings", "timing_uncertain", "completed_after"]
 
 
 def school_checklist(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
                      store=None) -> pd.DataFrame:
     """The institution's requirements: requirement_id, requirement_name, kind, letter_words,
     due, days_left, status, expected, done, percent, completed_at, days_late, at_risk,
-    n_blocking_findings (error findings that keep it from done); letter's order."""
+    n_blocking_findings (error findings that keep it from done), timing_uncertain and
+    completed_after (the snapshot window a record requirement was reached in, RULES.md);
+    letter's order."""
     ev = evaluation(snapshot_id, store)
     df = _one_school(ev, viewer, "school_checklist", """
         SELECT u.school_code, u.district_code, u.requirement_id, u.requirement_name, u.kind,
                u.letter_words, u.due, u.days_left, u.status, u.expected, u.done, u.percent,
                u.completed_at, u.days_late, u.at_risk,
-               coalesce(b.n, 0) AS n_blocking_findings
+               coalesce(b.n, 0) AS n_blocking_findings, u.timing_uncertain, u.completed_after
         FROM dash_units u
         LEFT JOIN (SELECT school_code, requirement_id, count(*) AS n FROM dash_findings
                    WHERE blocks GROUP BY ALL) b USING (school_code, requirement_id)

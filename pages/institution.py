@@ -80,6 +80,8 @@ if chk.empty:
     st.info("Không có yêu cầu nào áp dụng cho trường này.")
 else:
     def note(r):
+        if r.status == "done_on_time" and r.timing_uncertain:
+            return f"Đúng hạn (không chứng minh được là trễ): {fmt.completion_window(r.completed_after, r.completed_at)}"
         if r.status == "done_on_time":
             return f"Xong lúc {fmt.date_time(r.completed_at)}"
         if r.status == "done_late":

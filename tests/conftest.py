@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory) -> Path:
-    """A store holding the whole generated demo series (9 snapshots), derived facts precomputed."""
+    """A store holding the whole generated demo series (11 snapshots: 9 regular and one at each record cut-off), derived facts precomputed."""
     base = tmp_path_factory.mktemp("demo")
     extracts, store = base / "extracts", base / "store"
     subprocess.run([sys.executable, "-m", "sample_data.generate", "--scale", "demo", "--out", str(extracts),

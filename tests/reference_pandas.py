@@ -76,7 +76,7 @@ GENDERS = ("Nam", "Nữ")
 YES = "Có"
 
 PROGRESS_COLUMNS = ["school_code", "requirement_id", "expected", "done", "percent", "status",
-                    "completed_at", "days_late", "at_risk"]
+                    "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after"]
 ROLLUP_COLUMNS = ["group", "requirement_id", "units_expected", "units_done", "units_done_on_time",
                   "completion_rate", "on_time_rate", "records_expected", "records_done"]
 TS_DTYPE = "datetime64[us, Asia/Ho_Chi_Minh]"
@@ -416,6 +416,23 @@ def _year_rank(s: pd.Series) -> np.ndarray:
     return _codes(s, rank)
 
 
+def _year_counts(years: pd.Series, grade_idx: np.ndarray, grades: list, campaign: Campaign) -> np.ndarray:
+    """Per results row: may its school year count for its grade? The population's grade only
+    from the campaign's results year ([cohort_years], 2021-2022), lower grades only from a
+    well-formed earlier year ('yyyy-yyyy', second = first + 1). Rows with grade_idx < 0: False."""
+    cur = campaign.results_year
+
+    def flags(u: pd.Series) -> np.ndarray:
+        m = u.str.fullmatch(r"\d{4}-\d{4}")
+        ok = m & (pd.to_numeric(u.str[5:9], errors="coerce") == pd.to_numeric(u.str[0:4], errors="coerce") + 1)
+        ok = ok.fillna(False).to_numpy(dtype=bool)
+        return np.where(ok & (u.to_numpy() == cur), 1, np.where(ok & (u.to_numpy() < cur), 2, 0))
+
+    code = _codes(years, flags)                          # 1 current, 2 earlier, 0 / -1 neither
+    is_pop = np.array([g == campaign.population_grade for g in grades] + [False])[grade_idx]
+    return np.where(grade_idx >= 0, np.where(is_pop, code == 1, code == 2), False)
+
+
 def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str, np.ndarray]:
     """Per results requirement: bool array over pop, True when the student has no error finding of
     entity score/term_summary in the requirement's (grade, term) set."""
@@ -463,7 +480,8 @@ def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str
         ti = _codes(_col(sc, "term"), term_idx)
         scodes, suniq = pd.factorize(_col(sc, "subject"))
         lut = subject_lut(pd.Series(suniq, dtype="str"))
-        ok_row = (sid >= 0) & (gi >= 0) & (ti >= 0) & (scodes >= 0)
+        ok_row = ((sid >= 0) & (gi >= 0) & (ti >= 0) & (scodes >= 0)
+                  & _year_counts(_col(sc, "school_year"), gi, grades, campaign))
         idx = np.flatnonzero(ok_row)
         pr = prog[sid[idx]]
         slot = lut[pr, scodes[idx]] if len(suniq) else np.full(len(idx), -1)
@@ -497,7 +515,8 @@ def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str
         sid = _codes(_col(ts, "student_id"), sid_index.get_indexer)
         gi = _codes(_col(ts, "grade"), grade_idx)
         ti = _codes(_col(ts, "term"), term_idx)
-        idx = np.flatnonzero((sid >= 0) & (gi >= 0) & (ti >= 0))
+        idx = np.flatnonzero((sid >= 0) & (gi >= 0) & (ti >= 0)
+                             & _year_counts(_col(ts, "school_year"), gi, grades, campaign))
         key = (sid[idx].astype(np.int64) * G + gi[idx]) * T + ti[idx]
         pick = _latest(key, _year_rank(_col(ts, "school_year"))[idx], ts["_row"].to_numpy()[idx])
         idx, key = idx[pick], key[pick]
@@ -627,7 +646,9 @@ def _units(tables: dict, campaign: Campaign) -> pd.DataFrame:
     exp = out["expected"].to_numpy(dtype=np.int64)
     out["tenths"] = np.where(exp > 0, round1_tenths(100 * out["done"].to_numpy(dtype=np.int64), np.maximum(exp, 1)), 0)
     target = out["requirement_id"].map({r.id: r.target_percent for r in campaign.requirements})
-    out["is_done"] = (exp > 0) & (out["tenths"] / 10 >= target - 1e-9)
+    # Done compares the counts, never the rounded percent (1,999 of 2,000 shows 100.0 % and is
+    # not done); with the default target 100 this is done = expected.
+    out["is_done"] = (exp > 0) & (100 * out["done"].to_numpy(dtype=np.int64) >= target.to_numpy(dtype=float) * exp)
     return _sort(out, campaign)
 
 
@@ -656,7 +677,8 @@ def _empty_progress() -> pd.DataFrame:
         "expected": pd.Series([], dtype="int64"), "done": pd.Series([], dtype="int64"),
         "percent": pd.Series([], dtype="float64"), "status": pd.Series([], dtype="str"),
         "completed_at": pd.Series([], dtype=TS_DTYPE), "days_late": pd.Series([], dtype="int64"),
-        "at_risk": pd.Series([], dtype="bool")})
+        "at_risk": pd.Series([], dtype="bool"), "timing_uncertain": pd.Series([], dtype="bool"),
+        "completed_after": pd.Series([], dtype=TS_DTYPE)})
 
 
 def _ms(ts) -> np.ndarray:
@@ -687,13 +709,16 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
     is_record = kind.isin(RECORD_KINDS).to_numpy()
 
     # completed_at of record requirements: start of the unbroken run of done snapshots ending at t.
+    # prev: the last snapshot before the run (where it did not hold), the window's start.
     NONE = np.iinfo(np.int64).min
     run = np.full(len(cur), NONE, dtype=np.int64)
+    prev = np.full(len(cur), NONE, dtype=np.int64)
     for a, u in hist:
         d = u.set_index(["school_code", "requirement_id"])["is_done"].reindex(key, fill_value=False)
         d = d.to_numpy(dtype=bool)
         a_ns = a.value
         run = np.where(d, np.where(run == NONE, a_ns, run), NONE)
+        prev = np.where(d, prev, a_ns)
     run_ts = pd.Series(pd.to_datetime(run.view("datetime64[ns]"), utc=True),  # NONE is NaT
                        index=cur.index).dt.tz_convert(TZ).astype(TS_DTYPE)
     done = cur["is_done"].to_numpy(dtype=bool)
@@ -706,7 +731,15 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
     t_ms = _ms([t])[0]
     due_ms = _ms(due)
     comp_ms = _ms(completed)
-    on_time = ~has_due | (comp_ms <= due_ms)
+    prev_ts = pd.Series(pd.to_datetime(prev.view("datetime64[ns]"), utc=True),
+                        index=cur.index).dt.tz_convert(TZ).astype(TS_DTYPE)
+    rec_done = pd.Series(is_record & done, index=cur.index)
+    after = prev_ts.where(rec_done).astype(TS_DTYPE)
+    after_ms = _ms(after)                                                      # NaT -> min int64
+    # Reached somewhere in (after, completed]: when that window holds the due time, nothing
+    # proves lateness -> on time, timing_uncertain.
+    uncertain = is_record & done & has_due & (comp_ms > due_ms) & (after_ms < due_ms)
+    on_time = ~has_due | (comp_ms <= due_ms) | uncertain
     overdue = ~done & has_due & (t_ms > due_ms)
     status = np.select(
         [done & on_time, done, overdue, cur["active"].to_numpy(dtype=bool)],
@@ -716,7 +749,8 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
     t_day = t.tz_localize(None).normalize()
     comp_day = completed.dt.tz_localize(None).dt.normalize()
     late_overdue = (t_day - due_day).dt.days
-    late_done = (comp_day - due_day).dt.days
+    start_day = after.where(after.notna(), completed).dt.tz_localize(None).dt.normalize()
+    late_done = (start_day - due_day).dt.days
     days_late = np.where(status == "overdue", late_overdue.fillna(0), np.where(
         status == "done_late", late_done.fillna(0), 0)).astype("int64")
 
@@ -747,6 +781,8 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
         "completed_at": completed,
         "days_late": days_late,
         "at_risk": at_risk.astype(bool),
+        "timing_uncertain": uncertain.astype(bool),
+        "completed_after": after,
     })
     return _sort(out, campaign)[PROGRESS_COLUMNS]
 

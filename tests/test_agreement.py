@@ -12,7 +12,8 @@ from data_access.store import Store
 from tests import reference_pandas as ref
 
 KEYS = ["school_code", "requirement_id"]
-COLS = ["expected", "done", "percent", "status", "completed_at", "days_late", "at_risk"]
+COLS = ["expected", "done", "percent", "status", "completed_at", "days_late", "at_risk",
+        "timing_uncertain", "completed_after"]
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,8 @@ def _normalise(df: pd.DataFrame) -> pd.DataFrame:
     out["at_risk"] = out["at_risk"].astype(bool)
     out["percent"] = out["percent"].astype(float).round(1)
     out["completed_at"] = pd.to_datetime(out["completed_at"], utc=True)
+    out["completed_after"] = pd.to_datetime(out["completed_after"], utc=True)
+    out["timing_uncertain"] = out["timing_uncertain"].astype(bool)
     out["status"] = out["status"].astype(str)
     out["school_code"] = out["school_code"].astype(str)
     out["requirement_id"] = out["requirement_id"].astype(str)
@@ -37,7 +40,7 @@ def _normalise(df: pd.DataFrame) -> pd.DataFrame:
 
 def test_series_is_realistic(series):
     _, snaps, _ = series
-    assert len(snaps) == 9
+    assert len(snaps) == 11   # 9 regular exports + one taken at each record cut-off (26/04, 29/06)
 
 
 @pytest.mark.parametrize("index", range(9))

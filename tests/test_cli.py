@@ -32,7 +32,7 @@ def rows(text: str) -> tuple[list[str], list[dict]]:
 def test_progress_csv_contract(demo_store):
     header, data = rows(cli("progress", "--store", demo_store, "--format", "csv").stdout)
     assert header == ["school_code", "requirement_id", "expected", "done", "percent", "status",
-                      "completed_at", "days_late", "at_risk"]
+                      "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after"]
     assert len(data) > 2000
     iso = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$")
     for r in data:
@@ -44,6 +44,10 @@ def test_progress_csv_contract(demo_store):
         if r["completed_at"]:
             assert iso.match(r["completed_at"]), r["completed_at"]
         assert int(r["days_late"]) >= 0
+        assert r["timing_uncertain"] in ("true", "false")
+        assert r["timing_uncertain"] == "false" or r["status"] == "done_on_time"
+        if r["completed_after"]:
+            assert iso.match(r["completed_after"]) and r["completed_after"] < r["completed_at"]
         assert (int(r["days_late"]) > 0) <= (r["status"] in ("done_late", "overdue"))
 
 

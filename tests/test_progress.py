@@ -74,17 +74,45 @@ def test_one_invalid_student_in_progress_then_overdue(tmp_path):
     assert pd.isna(after.completed_at) and not after.at_risk
 
 
-@pytest.mark.parametrize("as_of, status", [
-    ("2022-04-26T23:59:59+07:00", "done_on_time"),   # one second before the cut-off ends: on time
-    ("2022-04-27T00:00:00+07:00", "done_late"),      # one second after
+@pytest.mark.parametrize("as_of, uncertain", [
+    ("2022-04-26T23:59:59+07:00", False),   # first seen done at the cut-off: certainly on time
+    # first seen done one second after the cut-off, last seen not done at 08:00 that day: it may
+    # have been reached before the cut-off, so it is on time with the window (issue 12 point 3)
+    ("2022-04-27T00:00:00+07:00", True),
 ])
-def test_g12_info_cutoff_edges(tmp_path, as_of, status):
+def test_g12_info_cutoff_edges(tmp_path, as_of, uncertain):
     never = thpt_snapshot([student("HS1", ethnicity=None)])
     store = write_store(tmp_path, [("2022-04-26T08:00:00+07:00", never), (as_of, thpt_snapshot([student("HS1")]))])
     row = one(store, "S1", "G12_INFO")
-    assert row.status == status
+    assert row.status == "done_on_time"
     assert row.completed_at == pd.Timestamp(as_of)
-    assert row.days_late == (1 if status == "done_late" else 0)
+    assert row.completed_after == pd.Timestamp("2022-04-26T08:00:00+07:00")
+    assert bool(row.timing_uncertain) is uncertain
+    assert row.days_late == 0
+
+
+def test_done_late_only_when_certainly_after_the_cut_off(tmp_path):
+    """Not done at 26/04 08:00 and at 27/04 17:00 (after the 26/04 23:59:59 cut-off), done at
+    28/04 17:00: certainly late; days_late from the due date to the window's start (27/04) = 1."""
+    never = thpt_snapshot([student("HS1", ethnicity=None)])
+    store = write_store(tmp_path, [("2022-04-26T08:00:00+07:00", never), ("2022-04-27T17:00:00+07:00", never),
+                                   ("2022-04-28T17:00:00+07:00", thpt_snapshot([student("HS1")]))])
+    row = one(store, "S1", "G12_INFO")
+    assert (row.status, row.days_late, bool(row.timing_uncertain)) == ("done_late", 1, False)
+    assert row.completed_after == pd.Timestamp("2022-04-27T17:00:00+07:00")
+    assert row.completed_at == pd.Timestamp("2022-04-28T17:00:00+07:00")
+
+
+def test_done_in_the_first_snapshot_after_the_cut_off_is_not_provably_late(tmp_path):
+    store = write_store(tmp_path, [("2022-04-27T17:00:00+07:00", thpt_snapshot([student("HS1")]))])
+    row = one(store, "S1", "G12_INFO")
+    assert (row.status, row.days_late, bool(row.timing_uncertain)) == ("done_on_time", 0, True)
+    assert pd.isna(row.completed_after)
+    rep = [{"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "29/04/2022 10:00"}]
+    store = write_store(tmp_path / "r", [("2022-04-30T17:00:00+07:00", thpt_snapshot(reports=rep))])
+    row = one(store, "S1", "RPT_EMIS")   # a report's log gives the time itself: no window
+    assert (row.status, row.days_late, bool(row.timing_uncertain)) == ("done_late", 1, False)
+    assert pd.isna(row.completed_after)
 
 
 @pytest.mark.parametrize("sent, status, days", [
@@ -152,12 +180,21 @@ def test_institution_without_grade12_students_is_zero_not_hidden(tmp_path):
 def test_history_unbroken_run_and_done_late(tmp_path):
     good = thpt_snapshot([student("HS1")])
     bad = thpt_snapshot([student("HS1", gender="X")])
-    # done 25/4, broken 26/4, done again 27/4 and 28/4: completed at 27/4 → one day late
+    # done 25/4, broken 26/4 17:00 and 27/4 08:00 (after the 26/4 23:59:59 cut-off), done again
+    # 27/4 17:00 and 28/4: completed in (27/4 08:00, 27/4 17:00] → certainly late, one day
     store = write_store(tmp_path, [("2022-04-25T17:00:00+07:00", good), ("2022-04-26T17:00:00+07:00", bad),
+                                   ("2022-04-27T08:00:00+07:00", bad),
                                    ("2022-04-27T17:00:00+07:00", good), ("2022-04-28T17:00:00+07:00", good)])
     row = one(store, "S1", "G12_INFO")
     assert row.completed_at == pd.Timestamp("2022-04-27T17:00:00+07:00")
-    assert (row.status, row.days_late) == ("done_late", 1)
+    assert row.completed_after == pd.Timestamp("2022-04-27T08:00:00+07:00")
+    assert (row.status, row.days_late, bool(row.timing_uncertain)) == ("done_late", 1, False)
+    # without the 27/4 08:00 snapshot the window (26/4 17:00, 27/4 17:00] holds the cut-off:
+    # not provably late
+    store2 = write_store(tmp_path / "b", [("2022-04-25T17:00:00+07:00", good), ("2022-04-26T17:00:00+07:00", bad),
+                                          ("2022-04-27T17:00:00+07:00", good)])
+    row = one(store2, "S1", "G12_INFO")
+    assert (row.status, row.days_late, bool(row.timing_uncertain)) == ("done_on_time", 0, True)
     # evaluated at the first snapshot: done then, on time
     first = one(store, "S1", "G12_INFO", "2022-04-25T20:00:00+07:00")
     assert (first.status, first.completed_at) == ("done_on_time", pd.Timestamp("2022-04-25T17:00:00+07:00"))
@@ -197,3 +234,45 @@ def test_rollups_count_institutions(tmp_path):
     lv = rollup(store, "level")
     assert lv.loc[("TH", "RPT_EQMS")].units_expected == 1
     assert (rollup(store, "district")["completion_rate"] <= 100).all()
+
+
+def _two_thousand(bad: int) -> list[dict]:
+    """2,000 valid grade-12 students (distinct CCCD 079204000000..), `bad` of them without a gender."""
+    return [student(f"HS{i:04d}", cccd=f"079204{i:06d}", **({"gender": None} if i < bad else {}))
+            for i in range(2000)]
+
+
+@pytest.mark.parametrize("as_of, status, days_late", [
+    ("2022-04-26T17:00:00+07:00", "in_progress", 0),
+    ("2022-04-27T17:00:00+07:00", "overdue", 1),
+])
+def test_1999_of_2000_is_not_done_though_percent_rounds_to_100(tmp_path, as_of, status, days_late):
+    """Issue 12 point 2: 1,999/2,000 = 99.95 % is shown as 100.0 (half up) but is NOT done:
+    done means done = expected, the percent is for display only."""
+    store = write_store(tmp_path, [(as_of, thpt_snapshot(_two_thousand(1), scores=False))])
+    row = one(store, "S1", "G12_INFO")
+    assert (row.expected, row.done, row.percent) == (2000, 1999, 100.0)
+    assert (row.status, row.days_late) == (status, days_late)
+    assert pd.isna(row.completed_at)
+    city = rollup(store, "city").loc[("city", "G12_INFO")]
+    assert (city.units_done, city.records_done, city.records_expected) == (0, 1999, 2000)
+
+
+def test_2000_of_2000_is_done(tmp_path):
+    store = write_store(tmp_path, [("2022-04-26T17:00:00+07:00", thpt_snapshot(_two_thousand(0), scores=False))])
+    row = one(store, "S1", "G12_INFO")
+    assert (row.expected, row.done, row.percent, row.status) == (2000, 2000, 100.0, "done_on_time")
+
+
+@pytest.mark.parametrize("year, done", [("2021-2022", 1), ("2020-2021", 0)])
+def test_grade12_final_results_count_only_from_the_campaign_year(tmp_path, year, done):
+    """Issue 12 point 1: a grade-12 HK2/CN of 2020-2021 (a repeater's old year or a typo) does
+    not satisfy G12_RESULTS_FINAL of the 2021-2022 campaign."""
+    st = student("HS1")
+    sc, su = results_rows("HS1", terms=((12, "HK2"), (12, "CN")))
+    for r in sc + su:
+        r["school_year"] = year
+    snap = {"schools": [school("S1", "THPT")], "students": [st], "subject_scores": sc, "term_summaries": su}
+    store = write_store(tmp_path, [("2022-05-10T17:00:00+07:00", snap)])
+    row = one(store, "S1", "G12_RESULTS_FINAL")
+    assert (row.expected, row.done) == (1, done)

@@ -228,6 +228,17 @@ RESULT_CASES = {
                                                 "score": "99"}], ts), (1, 1)),
     "newer_year_used": (lambda s, ts: (s + [{**_c(10, "HK1", "Toán"), "student_id": "X", "school_year": "2020-2021",
                                              "score": "99"}], ts), (0, 1)),
+    # Issue 12 point 1: grade 12 only of 2021-2022; grades 10/11 only of an earlier year (latest).
+    "g12_final_of_last_year": (lambda s, ts: (edit(edit(s, _c(12, "HK2"), school_year="2020-2021"),
+                                                   _c(12, "CN"), school_year="2020-2021"),
+                                              edit(edit(ts, _c(12, "HK2"), school_year="2020-2021"),
+                                                   _c(12, "CN"), school_year="2020-2021")), (1, 0)),
+    "g10_row_of_campaign_year_ignored": (lambda s, ts: (s + [{**_c(10, "HK1", "Toán"), "student_id": "X",
+                                                              "school_year": "2021-2022", "score": "99"}], ts), (1, 1)),
+    "later_year_ignored": (lambda s, ts: (s, ts + [{**_c(11, "HK1"), "student_id": "X", "school_year": "2022-2023",
+                                                    "overall_average": "x", "academic_rank": "x", "conduct": "x"}]), (1, 1)),
+    "malformed_year_not_counted": (lambda s, ts: (edit(s, _c(10, "HK1", "Toán"), school_year="2019-20"), ts), (0, 1)),
+    "empty_year_not_counted": (lambda s, ts: (s, edit(ts, _c(12, "CN"), school_year=None)), (1, 0)),
     "grade_with_leading_zero": (lambda s, ts: (edit(s, {"grade": "10"}, grade="010"), ts), (1, 1)),
     "extra_subject_ignored": (lambda s, ts: (s + [{**_c(12, "HK2", "Âm nhạc"), "student_id": "X",
                                                    "school_year": "2021-2022", "score": "xx"}], ts), (1, 1)),
@@ -284,7 +295,7 @@ def test_progress_columns_and_order(tmp_path):
              schools=[school("S2", "MN;TH"), school("S1")])
     p = _prog([s])
     assert list(p.columns) == ["school_code", "requirement_id", "expected", "done", "percent", "status",
-                               "completed_at", "days_late", "at_risk"]
+                               "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after"]
     assert list(p[p.school_code == "S1"].requirement_id) == [
         "G12_INFO", "G12_RESULTS_EARLY", "G12_RESULTS_FINAL", "RPT_EMIS", "RPT_NGOAI_NGU", "RPT_CSVC",
         "RPT_SUC_KHOE", "PAPER_EMIS", "PAPER_NGOAI_NGU", "PAPER_CSVC", "PAPER_SUC_KHOE"]
@@ -296,17 +307,31 @@ def test_progress_columns_and_order(tmp_path):
     assert ref.progress([s], T("2022-04-20T00:00:00+07:00"), CAMPAIGN).empty   # nothing visible yet
 
 
-@pytest.mark.parametrize("as_of, status, days_late", [
-    ("2022-04-26T23:59:58+07:00", "done_on_time", 0),
-    ("2022-04-26T23:59:59+07:00", "done_on_time", 0),     # at the cut-off: on time
-    ("2022-04-27T00:00:00+07:00", "done_late", 1),
+@pytest.mark.parametrize("as_of, status, days_late, uncertain", [
+    ("2022-04-26T23:59:58+07:00", "done_on_time", 0, False),
+    ("2022-04-26T23:59:59+07:00", "done_on_time", 0, False),     # at the cut-off: on time
+    # first seen done after the cut-off, last seen not done before it: not provably late
+    ("2022-04-27T00:00:00+07:00", "done_on_time", 0, True),
 ])
-def test_g12_info_deadline_when_first_done(tmp_path, as_of, status, days_late):
+def test_g12_info_deadline_when_first_done(tmp_path, as_of, status, days_late, uncertain):
     s0 = _one(tmp_path, "2022-04-25T17:00:00+07:00", [student("a", "S1", gender=None)])
     s1 = _one(tmp_path, as_of, [student("a", "S1")])
     r = row(_prog([s0, s1]), "S1", "G12_INFO")
     assert (r.status, r.days_late, r.percent, r.completed_at) == (status, days_late, 100.0, T(as_of))
+    assert (bool(r.timing_uncertain), r.completed_after) == (uncertain, T("2022-04-25T17:00:00+07:00"))
     assert not r.at_risk
+
+
+def test_g12_info_certainly_late_counts_days_from_the_window_start(tmp_path):
+    s0 = _one(tmp_path, "2022-04-25T17:00:00+07:00", [student("a", "S1", gender=None)])
+    s1 = _one(tmp_path, "2022-04-28T09:00:00+07:00", [student("a", "S1", gender=None)])
+    s2 = _one(tmp_path, "2022-04-30T09:00:00+07:00", [student("a", "S1")])
+    r = row(_prog([s0, s1, s2]), "S1", "G12_INFO")
+    assert (r.status, r.days_late, bool(r.timing_uncertain)) == ("done_late", 2, False)   # 28/04 − 26/04
+    assert (r.completed_after, r.completed_at) == (T("2022-04-28T09:00:00+07:00"), T("2022-04-30T09:00:00+07:00"))
+    r = row(_prog([s2]), "S1", "G12_INFO")      # only the late snapshot kept: nothing proves lateness
+    assert (r.status, r.days_late, bool(r.timing_uncertain)) == ("done_on_time", 0, True)
+    assert pd.isna(r.completed_after)
 
 
 @pytest.mark.parametrize("as_of, status, days_late, at_risk", [
@@ -433,12 +458,14 @@ def test_history_unbroken_run(tmp_path):
     c = _one(tmp_path, "2022-04-28T17:00:00+07:00", ok)
     r = row(_prog([c, a, b]), "S1", "G12_INFO")                  # order of the list does not matter
     assert (r.status, r.completed_at, r.days_late) == ("done_on_time", a[0], 0)
-    # undone until after the due time, then done twice: done late from the first done snapshot
+    # undone at 26/04 17:00 (before the 26/04 23:59:59 due time), then done twice: completed in
+    # (26/04 17:00, 28/04 09:00], a window holding the due time: on time, timing uncertain
     x = _one(tmp_path, "2022-04-26T17:00:00+07:00", bad)
     y = _one(tmp_path, "2022-04-28T09:00:00+07:00", ok)
     z = _one(tmp_path, "2022-04-30T09:00:00+07:00", ok)
     r = row(_prog([x, y, z]), "S1", "G12_INFO")
-    assert (r.status, r.completed_at, r.days_late) == ("done_late", y[0], 2)
+    assert (r.status, r.completed_at, r.days_late) == ("done_on_time", y[0], 0)
+    assert (bool(r.timing_uncertain), r.completed_after) == (True, x[0])
 
 
 def _four(done, n=4):
@@ -490,7 +517,10 @@ def test_results_requirement_without_due_is_done_on_time_and_never_overdue(tmp_p
     p = _prog([s, s2])
     assert row(p, "S1", "G12_RESULTS_EARLY").status == "done_on_time"
     r = row(p, "S1", "G12_RESULTS_FINAL")
-    assert (r.status, r.completed_at, r.days_late) == ("done_late", s2[0], 17)
+    # not done at 15/07 (after the 29/06 due time), done at 16/07: certainly late; days from the
+    # due date to the window's start: 15/07 − 29/06 = 16
+    assert (r.status, r.completed_at, r.days_late) == ("done_late", s2[0], 16)
+    assert (bool(r.timing_uncertain), r.completed_after) == (False, s[0])
 
 
 # ------------------------------------------------------------------------------------------
@@ -565,3 +595,14 @@ def test_settled_details_apostrophe_name_and_trailing_zero_score():
     from tests.reference_pandas import _score_tenths
     import pandas as pd
     assert list(_score_tenths(pd.Series(["8.50", "8.25", "10.0", "8,5"], dtype="str"))) == [85, -1, 100, 85]
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 12 point 2: done means done = expected (1,999 of 2,000 rounds to 100.0 % but is not done)
+@pytest.mark.parametrize("bad, status", [(1, "in_progress"), (0, "done_on_time")])
+def test_done_means_every_expected_record(tmp_path, bad, status):
+    studs = [student(f"n{i:04d}", "S1", personal_id=f"079204{i:06d}", **({"gender": None} if i < bad else {}))
+             for i in range(2000)]
+    s = _one(tmp_path, "2022-04-26T17:00:00+07:00", studs)
+    r = row(_prog([s]), "S1", "G12_INFO")
+    assert (r.expected, r.done, r.percent, r.status) == (2000, 2000 - bad, 100.0, status)

@@ -280,6 +280,25 @@ def build_world() -> dict[str, list[dict]]:
             sco[(12, "HK1", "Thể dục")] = td
             add(student(cid + suffix), results(cid + suffix, scores=sco, summary_over={
                 (12, "HK1"): {"overall_average": avg, "academic_rank": stated}}))
+    # Issue 12 point 1: results belong to the right school year (campaign 2021-2022).
+    res = results("R_YEAR_OLD12")       # grade-12 HK2 and CN typed with last year's year
+    for r in res[0] + res[1]:
+        if r["grade"] == "12" and r["term"] in ("HK2", "CN"):
+            r["school_year"] = "2020-2021"
+    add(student("R_YEAR_OLD12"), res)
+    res = results("R_YEAR_BAD")         # one grade-10 row with a malformed year: not counted
+    for r in res[0]:
+        if (r["grade"], r["term"], r["subject"]) == ("10", "HK1", "Toán"):
+            r["school_year"] = "2019-20"
+    add(student("R_YEAR_BAD"), res)
+    res = results("R_YEAR_LATER")       # an extra summary of a later year: not counted
+    res[1].append({"student_id": "R_YEAR_LATER", "school_year": "2022-2023", "grade": "11", "term": "HK1",
+                   "overall_average": "1.0", "academic_rank": "X", "conduct": "X"})
+    add(student("R_YEAR_LATER"), res)
+    res = results("R_YEAR_G10_NOW")     # a grade-10 row of the campaign's year: not counted, no finding
+    res[0].append({"student_id": "R_YEAR_G10_NOW", "school_year": "2021-2022", "grade": "10", "term": "HK1",
+                   "subject": "Toán", "score": "12"})
+    add(student("R_YEAR_G10_NOW"), res)
     # GDTX programme (no rated subject)
     add(student("G_OK", school="S3"), results("G_OK", programme="GDTX"))
     add(student("G_RANK", school="S3"), results("G_RANK", programme="GDTX",
@@ -597,6 +616,23 @@ def test_latest_school_year_is_used(world):
     f = of(world, "R_REPEAT_BAD")
     assert "SCORE_OUT_OF_RANGE" in set(f["rule_id"])
     assert set(f[f["rule_id"] == "SCORE_OUT_OF_RANGE"]["record_key"]) == {"R_REPEAT_BAD|2020-2021|11|HK1|Toán"}
+
+
+def test_results_of_the_right_school_year(world):
+    """Grade 12 counts only rows of 2021-2022; grades 10/11 only earlier years (latest);
+    a malformed or later year is SCHOOL_YEAR_INVALID (warning) on that row, which is not used."""
+    f = of(world, "R_YEAR_OLD12")
+    assert sorted(zip(f["rule_id"], f["grade"], f["term"])) == [
+        ("TERM_SUMMARY_MISSING", 12, "CN"), ("TERM_SUMMARY_MISSING", 12, "HK2")]
+    f = of(world, "R_YEAR_BAD")
+    assert sorted(zip(f["rule_id"], f["severity"], f["entity"], f["record_key"], f["field"].fillna(""))) == [
+        ("SCHOOL_YEAR_INVALID", "warning", "score", "R_YEAR_BAD|2019-20|10|HK1|Toán", "school_year"),
+        ("SUBJECT_MISSING", "error", "score", "R_YEAR_BAD|2019-2020|10|HK1|Toán", "score")]
+    f = of(world, "R_YEAR_LATER")
+    assert list(zip(f["rule_id"], f["severity"], f["entity"], f["record_key"])) == [
+        ("SCHOOL_YEAR_INVALID", "warning", "term_summary", "R_YEAR_LATER|2022-2023|11|HK1")]
+    assert "2022-2023" in f["message"].iloc[0] and "2021-2022" in f["message"].iloc[0]
+    assert rules_of(world, "R_YEAR_G10_NOW") == set()
 
 
 @pytest.mark.parametrize("case", RANK_CASES, ids=[c[0] for c in RANK_CASES])

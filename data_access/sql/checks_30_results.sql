@@ -277,4 +277,15 @@ SELECT school_code, 'RANK_INCONSISTENT', 'warning', 'term_summary',
        || computed_rank || '». Hãy kiểm tra lại học lực và điểm các môn.',
        student_id, grade, term, source_row
 FROM rc
-WHERE academic_rank IN ('Giỏi', 'Khá', 'Trung bình', 'Yếu', 'Kém') AND academic_rank <> computed_rank;
+WHERE academic_rank IN ('Giỏi', 'Khá', 'Trung bình', 'Yếu', 'Kém') AND academic_rank <> computed_rank
+UNION ALL
+SELECT school_code, 'SCHOOL_YEAR_INVALID', 'warning', entity,
+       concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject), 'school_year',
+       CASE WHEN entity = 'score' THEN 'Dòng điểm môn ' || subject ELSE 'Dòng kết quả tổng kết' END
+       || ', lớp ' || grade || ', ' || term_vi(term) || ' có năm học '
+       || coalesce('«' || school_year || '»', 'để trống')
+       || ' không hợp lệ: năm học phải có dạng 2021-2022 và không sau năm học '
+       || (SELECT results_year FROM cfg_params)
+       || '. Dòng này không được tính vào kết quả học tập; hãy sửa lại năm học.',
+       student_id, grade, term, source_row
+FROM stg_year_invalid_rows;

@@ -18,8 +18,10 @@ SELECT h.snapshot_id, h.as_of, h.school_code, h.requirement_id, h.expected, h.do
 FROM hist_progress h
 JOIN cfg_requirements r USING (requirement_id);
 
+-- Done compares the counts themselves, never the rounded percent: 1,999 of 2,000 shows 100.0 %
+-- but is not done (with the default target 100 this is done = expected).
 CREATE OR REPLACE VIEW progress_history_done AS
-SELECT *, (expected > 0 AND percent >= target_percent) AS is_done
+SELECT *, (expected > 0 AND 100 * done >= target_percent * expected) AS is_done
 FROM progress_history;
 
 -- For each institution × requirement of the evaluated snapshot: the as_of of the last snapshot
@@ -54,15 +56,24 @@ cur AS (
     FROM progress_history_done h
     WHERE h.as_of = (SELECT t FROM t)
 ),
+-- A record requirement is only observed at snapshots: it was reached in the window
+-- (completed_after, completed_at] = (the last snapshot where it did not hold, the first of the
+-- unbroken run where it holds]; no earlier snapshot: the window is open to the left. When the
+-- window contains the due time, nobody knows whether it was reached on time: on time, with
+-- timing_uncertain (RULES.md "Status"). Reports and paper copies carry their own time.
 done_at AS (
-    SELECT c.school_code, c.requirement_id,
-           CASE WHEN NOT c.is_done THEN NULL
-                WHEN c.kind IN ('report', 'paper') THEN c.event_at
-                ELSE (SELECT min(s.as_of) FROM hist_snapshots s
-                      WHERE lb.last_break IS NULL OR s.as_of > lb.last_break)
-           END AS completed_at
+    SELECT c.school_code, c.requirement_id, w.completed_at,
+           CASE WHEN c.is_done AND c.kind NOT IN ('report', 'paper') THEN lb.last_break END AS completed_after,
+           (c.is_done AND c.kind NOT IN ('report', 'paper') AND c.due IS NOT NULL
+            AND w.completed_at > c.due AND (lb.last_break IS NULL OR lb.last_break < c.due)) AS timing_uncertain
     FROM cur c
     JOIN progress_last_break lb USING (school_code, requirement_id)
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN NOT c.is_done THEN NULL
+                    WHEN c.kind IN ('report', 'paper') THEN c.event_at
+                    ELSE (SELECT min(s.as_of) FROM hist_snapshots s
+                          WHERE lb.last_break IS NULL OR s.as_of > lb.last_break)
+               END AS completed_at) w
 ),
 pace AS (
     SELECT c.school_code, c.requirement_id,
@@ -74,14 +85,15 @@ pace AS (
           AND h0.requirement_id = c.requirement_id
 )
 SELECT c.school_code, c.requirement_id, c.expected, c.done, c.percent,
-       CASE WHEN c.is_done AND (c.due IS NULL OR d.completed_at <= c.due) THEN 'done_on_time'
+       CASE WHEN c.is_done AND (c.due IS NULL OR d.completed_at <= c.due OR d.timing_uncertain)
+                 THEN 'done_on_time'
             WHEN c.is_done THEN 'done_late'
             WHEN c.due IS NOT NULL AND t.t > c.due THEN 'overdue'
             WHEN c.started OR c.done > 0 THEN 'in_progress'
             ELSE 'not_started' END AS status,
        d.completed_at,
-       CASE WHEN c.is_done AND c.due IS NOT NULL AND d.completed_at > c.due
-                 THEN date_diff('day', c.due::DATE, d.completed_at::DATE)
+       CASE WHEN c.is_done AND c.due IS NOT NULL AND d.completed_at > c.due AND NOT d.timing_uncertain
+                 THEN date_diff('day', c.due::DATE, coalesce(d.completed_after, d.completed_at)::DATE)
             WHEN NOT c.is_done AND c.due IS NOT NULL AND t.t > c.due
                  THEN date_diff('day', c.due::DATE, t.t::DATE)
             ELSE 0 END::BIGINT AS days_late,
@@ -92,6 +104,7 @@ SELECT c.school_code, c.requirement_id, c.expected, c.done, c.percent,
                                       / (epoch(t.t) - epoch(p.s0)) END)
               * (epoch(c.due) - epoch(t.t))
             < c.target_percent) AS at_risk,
+       coalesce(d.timing_uncertain, FALSE) AS timing_uncertain, d.completed_after,
        c.kind, c.due, c.target_percent, c.sort_order
 FROM cur c
 CROSS JOIN t

@@ -34,6 +34,7 @@ FROM stg_population_keys p JOIN stg_required_term_keys rt USING (school_code);
 -- Every (grade, term) required somewhere, numbered 0..n-1: its bit in the term masks below.
 CREATE OR REPLACE VIEW stg_term_bits AS
 SELECT grade, grade_txt, term, term_code,
+       grade = (SELECT population_grade FROM cfg_params) AS current_grade,
        CASE WHEN n < 63 THEN n
             ELSE error('at most 63 required (grade, term) pairs are supported') END AS bit
 FROM (SELECT *, CAST(row_number() OVER (ORDER BY grade, term) - 1 AS INTEGER) AS n
@@ -66,6 +67,25 @@ FROM (SELECT score,
              try_cast(replace(score, ',', '.') AS DECIMAL(38, 10)) AS num
       FROM (SELECT DISTINCT score FROM src_subject_scores WHERE score IS NOT NULL));
 
+-- Which school year a results row may come from (RULES.md "Results"): a row of the population's
+-- grade (12) counts only when its year is the campaign's results year (cfg_params.results_year,
+-- 2021-2022 from [cohort_years]); a row of a lower grade only when its year is earlier (the
+-- latest such year is then used). A year not of the form 'yyyy-yyyy' (second = first + 1),
+-- empty, or later than the results year is SCHOOL_YEAR_INVALID on its row; the row is not used.
+-- One row per distinct year text of either results table ('' stands for an empty cell).
+CREATE OR REPLACE VIEW stg_result_years AS
+SELECT y.school_year,
+       y.well_formed AND y.school_year = p.results_year AS is_current,
+       y.well_formed AND y.school_year < p.results_year AS is_earlier,
+       NOT y.well_formed OR y.school_year > p.results_year AS is_invalid
+FROM (SELECT school_year,
+             regexp_full_match(school_year, '\d{4}-\d{4}')
+             AND CAST(substr(school_year, 6, 4) AS INTEGER) = CAST(substr(school_year, 1, 4) AS INTEGER) + 1
+             AS well_formed
+      FROM (SELECT DISTINCT coalesce(school_year, '') AS school_year FROM src_subject_scores
+            UNION SELECT DISTINCT coalesce(school_year, '') FROM src_term_summaries)) y
+CROSS JOIN cfg_params p;
+
 -- School years of the score rows, numbered in text order (max(sy) = the latest school year).
 CREATE OR REPLACE VIEW stg_score_years AS
 SELECT school_year, CAST(dense_rank() OVER (ORDER BY school_year) AS INTEGER) AS sy
@@ -92,6 +112,9 @@ FROM src_subject_scores s
 JOIN stg_term_bits b ON b.grade_txt = ltrim(s.grade, '0') AND b.term = s.term
 JOIN stg_population_term_masks pk ON pk.student_id = s.student_id
 LEFT JOIN stg_programme_subjects ps ON ps.programme_id = pk.programme_id AND ps.subject = s.subject
+JOIN stg_result_years ry
+  ON ry.school_year = coalesce(s.school_year, '')
+ AND CASE WHEN b.current_grade THEN ry.is_current ELSE ry.is_earlier END
 LEFT JOIN stg_score_values v ON v.score = s.score
 LEFT JOIN stg_score_years y ON y.school_year = s.school_year
 WHERE (pk.term_mask >> b.bit) & 1 = 1;
@@ -111,6 +134,9 @@ WITH s AS MATERIALIZED (
     FROM src_term_summaries s
     JOIN stg_term_bits b ON b.grade_txt = ltrim(s.grade, '0') AND b.term = s.term
     JOIN stg_population_term_masks pk ON pk.student_id = s.student_id
+    JOIN stg_result_years ry
+      ON ry.school_year = coalesce(s.school_year, '')
+     AND CASE WHEN b.current_grade THEN ry.is_current ELSE ry.is_earlier END
     WHERE (pk.term_mask >> b.bit) & 1 = 1
 ),
 dup AS (
@@ -120,3 +146,23 @@ SELECT * FROM s ANTI JOIN dup USING (gkey)
 UNION ALL
 SELECT * FROM s SEMI JOIN dup USING (gkey)
 QUALIFY row_number() OVER (PARTITION BY gkey ORDER BY school_year DESC NULLS LAST, source_row DESC) = 1;
+
+-- Results rows of the population's required (grade, term) whose school year is malformed, empty
+-- or later than the results year (SCHOOL_YEAR_INVALID). Only the few distinct bad year texts
+-- are joined against, so the large tables are probed, not regrouped.
+CREATE OR REPLACE VIEW stg_year_invalid_rows AS
+WITH bad AS (SELECT school_year FROM stg_result_years WHERE is_invalid)
+SELECT 'score' AS entity, s.student_id, pk.school_code, b.grade, b.term, s.school_year, s.subject,
+       s._row AS source_row
+FROM src_subject_scores s
+JOIN bad ON bad.school_year = coalesce(s.school_year, '')
+JOIN stg_term_bits b ON b.grade_txt = ltrim(s.grade, '0') AND b.term = s.term
+JOIN stg_population_term_masks pk ON pk.student_id = s.student_id
+WHERE (pk.term_mask >> b.bit) & 1 = 1
+UNION ALL
+SELECT 'term_summary', s.student_id, pk.school_code, b.grade, b.term, s.school_year, NULL, s._row
+FROM src_term_summaries s
+JOIN bad ON bad.school_year = coalesce(s.school_year, '')
+JOIN stg_term_bits b ON b.grade_txt = ltrim(s.grade, '0') AND b.term = s.term
+JOIN stg_population_term_masks pk ON pk.student_id = s.student_id
+WHERE (pk.term_mask >> b.bit) & 1 = 1;

@@ -179,6 +179,9 @@ def cmd_ingest(args) -> int:
             store = Store(args.store)
             row = store.list_snapshots().set_index("snapshot_id").loc[result.snapshot_id]
             ensure_derived(store, result.snapshot_id, row["path"], row["as_of"], campaign)
+            # Issue 12 point 9: say how many student rows are outside the population, and why.
+            from .population import exclusion_lines, exclusion_summary
+            print("\n".join(exclusion_lines(exclusion_summary(row["path"], campaign))), flush=True)
             print(f"Đã tính sẵn tiến độ và lỗi dữ liệu cho snapshot này ({time.perf_counter() - t0:.1f} giây).",
                   flush=True)
     return 0

@@ -41,6 +41,9 @@ class Requirement:
     report_code: str | None = None
     terms: tuple[tuple[int, str], ...] = ()
     order: int = 0
+    # Rule ids whose error findings at the institution keep this requirement from done
+    # (RPT_CSVC: ROOM_MULTI_LEVEL, the letter puts "one level per room" inside the report).
+    blocked_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ class Campaign:
     programmes: tuple[Programme, ...]
     requirements: tuple[Requirement, ...]
     cohort_years: dict = field(default_factory=dict)
+    # Statuses a student row may carry (others are STATUS_INVALID); the first day of the school
+    # year and the youngest possible age then (younger: BIRTH_DATE_IMPOSSIBLE).
+    known_statuses: tuple[str, ...] = ("Đang học", "Đã chuyển trường", "Thôi học", "Đã tốt nghiệp")
+    school_year_start_date: dt.date | None = None
+    min_age_at_start: int = 14
     path: str = ""
     fingerprint: str = ""
 
@@ -72,6 +80,10 @@ class Campaign:
             if r.id == rid:
                 return r
         raise KeyError(rid)
+
+    @property
+    def start_date(self) -> dt.date:
+        return self.school_year_start_date or dt.date(self.school_year_start, 9, 5)
 
     @property
     def school_year_start(self) -> int:
@@ -94,6 +106,7 @@ class Campaign:
                 "due": pd.Timestamp(r.due) if r.due else pd.NaT,
                 "letter_words": r.letter_words, "target_percent": float(r.target_percent),
                 "applies_levels": list(r.applies_to_levels_any), "sort_order": r.order,
+                "blocked_by": list(r.blocked_by),
             }
             for r in self.requirements
         ])
@@ -121,6 +134,9 @@ class Campaign:
             "population_grade": self.population_grade,
             "population_status": self.population_status,
             "at_risk_window_days": float(self.at_risk_window_days),
+            "known_statuses": list(self.known_statuses),
+            "school_year_start_date": self.start_date,
+            "min_age_at_start": int(self.min_age_at_start),
         }])
         return {"cfg_requirements": req, "cfg_requirement_terms": terms,
                 "cfg_programmes": prog, "cfg_programme_subjects": subj, "cfg_params": params}
@@ -212,6 +228,7 @@ def _load_campaign(path: Path) -> Campaign:
                 due=_due(r["due"], w + "due") if "due" in r else None,
                 letter_words=str(r.get("letter_words", "")), target_percent=float(target),
                 report_code=report_code, terms=tuple(terms), order=i,
+                blocked_by=tuple(str(x) for x in r.get("blocked_by", [])),
             ))
         if not progs and any(r.kind == "student_results" for r in reqs):
             raise CampaignError("thiếu `programmes` cho yêu cầu kết quả học tập [missing programmes]")
@@ -226,6 +243,9 @@ def _load_campaign(path: Path) -> Campaign:
             population_status=_need(pop, "status", "population.", str),
             programmes=tuple(progs), requirements=tuple(reqs),
             cohort_years={int(k): v for k, v in data.get("cohort_years", {}).items()},
+            known_statuses=tuple(pop.get("known_statuses", Campaign.known_statuses)),
+            school_year_start_date=pop.get("school_year_start_date"),
+            min_age_at_start=int(pop.get("min_age_at_school_year_start", 14)),
             path=str(path), fingerprint=hashlib.sha256(raw_bytes).hexdigest()[:12],
         )
     except CampaignError as e:

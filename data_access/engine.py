@@ -97,6 +97,12 @@ def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: str | Path, a
     con.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
     for t in schema.TABLES:
         con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT * FROM {alias}.main.{t.name}")
+    # The snapshot's as-of (BIRTH_DATE_IMPOSSIBLE: a birth date after it); NULL when absent.
+    has_meta = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
+                           "AND table_name = '_meta'", [alias]).fetchone()[0]
+    con.execute("CREATE OR REPLACE VIEW src_as_of AS SELECT "
+                + (f"try_cast((SELECT max(value) FROM {alias}.main._meta WHERE key = 'as_of') AS TIMESTAMPTZ)"
+                   if has_meta else "CAST(NULL AS TIMESTAMPTZ)") + " AS as_of")
 
 
 def _materialize(con: duckdb.DuckDBPyConnection, view: str) -> None:

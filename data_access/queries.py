@@ -534,7 +534,8 @@ def school_profile(viewer: Viewer, school_code: str, snapshot_id: str | None = N
 
 CHECKLIST_COLUMNS = ["requirement_id", "requirement_name", "kind", "letter_words", "due", "days_left",
                      "status", "expected", "done", "percent", "completed_at", "days_late", "at_risk",
-                     "n_blocking_findings", "timing_uncertain", "completed_after"]
+                     "n_blocking_findings", "blocked_reason", "timing_uncertain",
+                     "completed_after"]
 
 
 def school_checklist(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
@@ -542,14 +543,18 @@ def school_checklist(viewer: Viewer, school_code: str, snapshot_id: str | None =
     """The institution's requirements: requirement_id, requirement_name, kind, letter_words,
     due, days_left, status, expected, done, percent, completed_at, days_late, at_risk,
     n_blocking_findings (error findings that keep it from done), timing_uncertain and
-    completed_after (the snapshot window a record requirement was reached in, RULES.md);
-    letter's order."""
+    completed_after (the snapshot window a record requirement was reached in, RULES.md),
+    blocked_reason (why a sent report is still not done, e.g. RPT_CSVC with a room under two
+    levels; else empty). Rows in the letter's order."""
     ev = evaluation(snapshot_id, store)
     df = _one_school(ev, viewer, "school_checklist", """
         SELECT u.school_code, u.district_code, u.requirement_id, u.requirement_name, u.kind,
                u.letter_words, u.due, u.days_left, u.status, u.expected, u.done, u.percent,
                u.completed_at, u.days_late, u.at_risk,
-               coalesce(b.n, 0) AS n_blocking_findings, u.timing_uncertain, u.completed_after
+               coalesce(b.n, 0) AS n_blocking_findings,
+               (SELECT string_agg(br.blocked_reason, ' ') FROM dash_unit_block_reasons br
+                WHERE br.school_code = u.school_code AND br.requirement_id = u.requirement_id) AS blocked_reason,
+               u.timing_uncertain, u.completed_after
         FROM dash_units u
         LEFT JOIN (SELECT school_code, requirement_id, count(*) AS n FROM dash_findings
                    WHERE blocks GROUP BY ALL) b USING (school_code, requirement_id)

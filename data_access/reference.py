@@ -75,7 +75,7 @@ def _tables() -> dict[str, pd.DataFrame]:
     alias_rows = list(zip(ref_provinces["province_key"], ref_provinces["cccd_prefix"],
                           ref_provinces["province_name"]))
     hcm = ref_provinces.loc[ref_provinces["cccd_prefix"] == "079"].iloc[0]
-    for a in ("TP.HCM", "TP HCM", "TPHCM", "Hồ Chí Minh", "Sài Gòn"):
+    for a in ("TP.HCM", "TP. HCM", "TP HCM", "TPHCM", "Hồ Chí Minh", "Sài Gòn"):
         alias_rows.append((fold(a), hcm["cccd_prefix"], hcm["province_name"]))
     ref_province_alias = pd.DataFrame(alias_rows, columns=["alias_key", "cccd_prefix", "province_name"]
                                       ).drop_duplicates("alias_key")

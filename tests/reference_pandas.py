@@ -25,7 +25,8 @@ Public API (used by the agreement test):
 Readings of RULES.md where it leaves room (for the lead to settle; RULES.md is not edited here):
 - paper: any receipt, even one not signed or stamped, makes a paper copy not done "in_progress"
   (settled in RULES.md).
-- RPT_CSVC: ROOM_MULTI_LEVEL does not block the report (done = status and time only).
+- RPT_CSVC: a ROOM_MULTI_LEVEL at the institution keeps a sent report from done (campaign
+  `blocked_by`; issue 12 point 4).
 - addresses: "TP" and "TP." are one abbreviation (district and province); a word prefix
   (Quận, Phường, TT, TP ...) needs a space after it, a dotted one (Q., H., P., X., TP.) does not;
   "Q1"/"P5" are refused; province names are compared with their own spacing around hyphens.
@@ -124,6 +125,13 @@ def _table(tables: dict, name: str) -> pd.DataFrame:
     return df
 
 
+def _parse_grade(s: pd.Series) -> pd.Series:
+    """A student's grade as written: '12', '012', 'Khối 12', 'Lớp 12', 'K12' (case- and
+    accent-free); anything else NaN."""
+    m = _fold(s).str.extract(r"^(?:(?:khoi|lop) ?|k ?)?0*([0-9]{1,2})$")[0]
+    return pd.to_numeric(m, errors="coerce").astype("float64")
+
+
 def _parse_int(s: pd.Series) -> pd.Series:
     """Integer text ('12', '012'); anything else NaN (float Series)."""
     ok = s.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
@@ -209,7 +217,7 @@ def _ref() -> dict:
     # for the district); see the report of ambiguities.
     for pre in ("tinh ", "thanh pho ", "tp. ", "tp.", "tp "):
         provinces |= {pre + b for b in base}
-    provinces |= set(_fold(pd.Series(["TP.HCM", "TP HCM", "TPHCM", "Hồ Chí Minh", "Sài Gòn"], dtype="str")))
+    provinces |= set(_fold(pd.Series(["TP.HCM", "TP. HCM", "TP HCM", "TPHCM", "Hồ Chí Minh", "Sài Gòn"], dtype="str")))
     letters = set("abcdefghijklmnopqrstuvwxyzđ")
     for b in "aăâeêioôơuưy":
         for tone in ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"):
@@ -287,7 +295,7 @@ def _population(tables: dict, campaign: Campaign, sch: pd.DataFrame) -> pd.DataF
     """Students with the population status and grade at a known institution to which at least one
     record requirement applies; with the institution's programme and applies__ flags."""
     st = _table(tables, "students")
-    grade = _parse_int(_col(st, "grade"))
+    grade = _parse_grade(_col(st, "grade"))
     mask = (_col(st, "status") == campaign.population_status).fillna(False) & (grade == campaign.population_grade)
     st = st[mask.to_numpy()]
     rec = [r for r in campaign.requirements if r.kind in RECORD_KINDS]
@@ -301,7 +309,7 @@ def _population(tables: dict, campaign: Campaign, sch: pd.DataFrame) -> pd.DataF
 # Student rules (entity student): error findings that block G12_INFO
 # ------------------------------------------------------------------------------------------
 def _id_valid(v: pd.Series, year: pd.Series, female: pd.Series, gender_ok: pd.Series,
-              dup_values: set) -> pd.Series:
+              dup_values: set, sid: pd.Series | None = None, rightful: set = frozenset()) -> pd.Series:
     """True where the ID value passes every ID rule (9-digit CMND or 12-digit CCCD)."""
     ref = _ref()
     is9 = v.str.fullmatch(r"[0-9]{9}").fillna(False).astype(bool)
@@ -315,19 +323,42 @@ def _id_valid(v: pd.Series, year: pd.Series, female: pd.Series, gender_ok: pd.Se
     cg_ok = ~(gender_ok & yv) | (v.str.slice(3, 4) == want4).fillna(False)
     by_ok = ~yv | (v.str.slice(4, 6) == (yi % 100).astype("str").str.zfill(2)).fillna(False)
     dup = v.isin(dup_values)
+    if sid is not None and rightful:
+        # the one holder whose number agrees with their own birth year and gender keeps it
+        dup &= ~pd.Series([(a, b) in rightful for a, b in zip(sid, v)], index=v.index)
     ok12 = is12 & ~zero & prov_ok & cg_ok & by_ok & ~dup
     return ((is9 & ~zero) | ok12).astype(bool)
 
 
-def _duplicate_ids(students: pd.DataFrame) -> set:
-    """12-digit non-zero values held by more than one student_id (all rows, both ID columns)."""
-    sid = _col(students, "student_id")
-    both = pd.concat([pd.DataFrame({"sid": sid, "v": _col(students, "id_number")}),
-                      pd.DataFrame({"sid": sid, "v": _col(students, "personal_id")})])
+def _duplicate_ids(students: pd.DataFrame, status: str) -> tuple[set, set]:
+    """12-digit non-zero values held by more than one ENROLLED student_id (status = the
+    population's, any grade; both ID columns), and the rightful (student_id, value) pairs: the
+    only holder of a value whose digits 4-6 agree with their own birth year and gender."""
+    st = students[(_col(students, "status") == status).fillna(False).to_numpy(dtype=bool)]
+    sid = _col(st, "student_id")
+    p = _parse_datetime(_col(st, "birth_date"), time_required=False)
+    y = p["y"].where(p["valid"])
+    g = _col(st, "gender")
+    yi = y.fillna(0).astype("int64")
+    code = ((yi // 100 - 19) * 2 + (g == "Nữ").fillna(False).astype("int64")).astype("str")
+    yy = (yi % 100).astype("str").str.zfill(2)
+    agree_ok = y.between(1900, 2399) & g.isin(GENDERS)
+    parts = []
+    for col in ("id_number", "personal_id"):
+        v = _col(st, col)
+        ag = agree_ok & (v.str.slice(3, 4) == code).fillna(False) & (v.str.slice(4, 6) == yy).fillna(False)
+        parts.append(pd.DataFrame({"sid": sid, "v": v, "agree": ag.astype(bool)}))
+    both = pd.concat(parts)
     both = both[both["v"].str.fullmatch(r"[0-9]{12}").fillna(False).astype(bool)
                 & ~both["v"].str.fullmatch(r"0+").fillna(False).astype(bool)]
-    n = both.drop_duplicates().groupby("v")["sid"].nunique()
-    return set(n[n > 1].index)
+    h = both.groupby(["v", "sid"], as_index=False)["agree"].any()
+    n = h.groupby("v")["sid"].size()
+    dups = set(n[n > 1].index)
+    h = h[h["v"].isin(dups)]
+    n_agree = h.groupby("v")["agree"].sum()
+    one = set(n_agree[n_agree == 1].index)
+    r = h[h["agree"] & h["v"].isin(one)]
+    return dups, set(zip(r["sid"], r["v"]))
 
 
 def _address_ok(addr: pd.Series) -> pd.Series:
@@ -338,13 +369,14 @@ def _address_ok(addr: pd.Series) -> pd.Series:
     dist = _fold(parts.str[-2].astype("str"))
     ward = _fold(parts.str[-3].astype("str"))
     ok_p = prov.isin(ref["provinces_folded"])
-    ok_d = dist.str.fullmatch(r"(?:(?:quan|huyen|thi xa|thanh pho|tp) |(?:q|h|tp)\. ?)\S.*")
-    ok_w = ward.str.fullmatch(r"(?:(?:phuong|xa|thi tran|tt) |(?:p|x)\. ?)\S.*")
+    ok_d = dist.str.fullmatch(r"(?:(?:quan|huyen|thi xa|thanh pho|tp|tx) |(?:q|h|tp|tx)\. ?)\S.*")
+    ok_w = ward.str.fullmatch(r"(?:(?:phuong|xa|thi tran|tt) |(?:p|x|tt)\. ?)\S.*")
     ok = ok_p & ok_d.fillna(False).astype(bool) & ok_w.fillna(False).astype(bool)
     return (ok & parts.str.len().ge(3)).fillna(False).astype(bool)
 
 
-def _info_ok(pop: pd.DataFrame, all_students: pd.DataFrame) -> np.ndarray:
+def _info_ok(pop: pd.DataFrame, all_students: pd.DataFrame, campaign: Campaign | None = None,
+             as_of: pd.Timestamp | None = None) -> np.ndarray:
     """Per population student: True when it has no error finding of entity student."""
     ref = _ref()
     name, bd, gender = _col(pop, "full_name"), _col(pop, "birth_date"), _col(pop, "gender")
@@ -362,9 +394,22 @@ def _info_ok(pop: pd.DataFrame, all_students: pd.DataFrame) -> np.ndarray:
     eth_ok = _fold_ethnic(eth).isin(ref["ethnic_folded"])
     year = p["y"].where(birth_ok)
     female = (gender == "Nữ").fillna(False).astype(bool)
-    dups = _duplicate_ids(all_students)
-    id_ok = (_id_valid(idn, year, female, gender_ok, dups) & _present(idn)) | \
-            (_id_valid(pid, year, female, gender_ok, dups) & _present(pid))
+    status = campaign.population_status if campaign is not None else "Đang học"
+    dups, rightful = _duplicate_ids(all_students, status)
+    sid = _col(pop, "student_id")
+    id_ok = (_id_valid(idn, year, female, gender_ok, dups, sid, rightful) & _present(idn)) | \
+            (_id_valid(pid, year, female, gender_ok, dups, sid, rightful) & _present(pid))
+    # BIRTH_DATE_IMPOSSIBLE: after the snapshot's as-of date, or younger than the minimum age on
+    # the first day of the school year
+    if campaign is not None:
+        bdate = pd.to_datetime(pd.DataFrame({"year": p["y"].where(birth_ok, 2000), "month": p["m"].where(birth_ok, 1),
+                                             "day": p["d"].where(birth_ok, 1)}).astype("int64"), errors="coerce")
+        start = pd.Timestamp(campaign.start_date)
+        latest = start.replace(year=start.year - campaign.min_age_at_start)
+        impossible = birth_ok & (bdate > latest)
+        if as_of is not None:
+            impossible |= birth_ok & (bdate > pd.Timestamp(as_of.tz_convert(TZ).date()))
+        birth_ok = birth_ok & ~impossible
     addr_ok = _address_ok(addr)
     ok = present & name_ok & gender_ok & birth_ok & eth_ok & id_ok & addr_ok
     return ok.to_numpy(dtype=bool)
@@ -449,7 +494,9 @@ def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str
     required = np.zeros((P + 1, S), dtype=bool)
     for i, p in enumerate(progs):
         scored[i, :len(p.scored)] = True
-        required[i, :len(p.scored) + len(p.rated)] = True
+        # only scored subjects are required ("môn học có tính điểm"); a rated subject's rating,
+        # even an invalid one, is a warning at most
+        required[i, :len(p.scored)] = True
     n_scored = scored.sum(axis=1)
     prog = pop["prog"].to_numpy().astype(np.int64)
     prog = np.where(prog < 0, P, prog)
@@ -553,7 +600,7 @@ def _student_done(tables: dict, campaign: Campaign, sch: pd.DataFrame) -> pd.Dat
     pop = _population(tables, campaign, sch)
     flags = {}
     if any(r.kind == "student_info" for r in rec):
-        info = _info_ok(pop, _table(tables, "students"))
+        info = _info_ok(pop, _table(tables, "students"), campaign, tables.get("as_of"))
         flags.update({r.id: info for r in rec if r.kind == "student_info"})
     flags.update(_results_ok(pop, tables, campaign))
     parts = []
@@ -608,6 +655,18 @@ def _paper_rows(tables: dict) -> pd.DataFrame:
         ["school_code", "report_code"], as_index=False)["on"].min()
 
 
+def _multi_level_schools(tables: dict) -> set:
+    """Institutions of the snapshot with a room declared under two or more levels (levels
+    trimmed and upper-cased, empty ignored)."""
+    rm = _table(tables, "rooms")
+    df = pd.DataFrame({"s": _col(rm, "school_code"), "r": _col(rm, "room_code"),
+                       "l": _col(rm, "level").str.strip().str.upper()})
+    df = df[df["l"].notna() & (df["l"] != "") & df["r"].notna()]
+    n = df.drop_duplicates().groupby(["s", "r"])["l"].nunique()
+    known = set(_col(_table(tables, "schools"), "school_code").dropna())
+    return {s for (s, _), k in n.items() if k > 1 and s in known}
+
+
 def _units(tables: dict, campaign: Campaign) -> pd.DataFrame:
     """Every institution × applicable requirement of one snapshot: expected, done, tenths
     (percent in tenths), is_done, completed_at (reports/papers: from the data), active
@@ -629,6 +688,9 @@ def _units(tables: dict, campaign: Campaign) -> pd.DataFrame:
             u = u.merge(rows[["school_code", "ok", "at"]], on="school_code", how="left")
             u["active"] = u["ok"].notna()
             u["done"] = u["ok"].eq(True).astype("int64")
+            if "ROOM_MULTI_LEVEL" in r.blocked_by:
+                # a sent report is not done while a room is declared under two levels
+                u.loc[u["school_code"].isin(_multi_level_schools(tables)), "done"] = 0
             u["completed_at"] = u["at"].where(u["done"] == 1).astype(TS_DTYPE)
         else:
             rows = papers[papers["report_code"] == r.report_code]
@@ -662,7 +724,7 @@ def _units_cached(path: str, campaign: Campaign) -> pd.DataFrame:
         if len(_UNITS_CACHE) > 64:
             _UNITS_CACHE.clear()
         tables = load_snapshot(path, tables=("schools", "students", "subject_scores", "term_summaries",
-                                             "reports", "paper_copies"))
+                                             "reports", "paper_copies", "rooms"))
         _UNITS_CACHE[key] = _units(tables, campaign)
         del tables
     return _UNITS_CACHE[key]

@@ -211,8 +211,9 @@ RESULT_CASES = {
     "score_comma_ok": (lambda s, ts: (edit(s, _c(11, "HK2", "Toán"), score="7,0"), ts), (1, 1)),
     "score_precision": (lambda s, ts: (edit(s, _c(10, "HK1", "Toán"), score="8.05"), ts), (0, 1)),
     "trailing_zero_ok": (lambda s, ts: (edit(s, _c(10, "HK1", "Toán"), score="8.00"), ts), (1, 1)),
-    "rating_invalid": (lambda s, ts: (edit(s, _c(12, "HK2", "Thể dục"), rating="D"), ts), (1, 0)),
-    "rating_empty": (lambda s, ts: (edit(s, _c(12, "HK1", "Thể dục"), rating=None), ts), (0, 1)),
+    # issue 12 point 8: rated subjects are not required; an invalid rating is a warning only
+    "rating_invalid": (lambda s, ts: (edit(s, _c(12, "HK2", "Thể dục"), rating="D"), ts), (1, 1)),
+    "rating_empty": (lambda s, ts: (edit(s, _c(12, "HK1", "Thể dục"), rating=None), ts), (1, 1)),
     # CN 7.4 ≠ round1((8.0 + 2·7.0)/3) = 7.3; mean of 12 subjects still rounds to 7.3.
     "year_score_mismatch_12": (lambda s, ts: (edit(s, _c(12, "CN", "Toán"), score="7.4"), ts), (1, 0)),
     "year_score_mismatch_10": (lambda s, ts: (edit(s, _c(10, "CN", "Hóa học"), score="7.4"), ts), (0, 1)),

@@ -184,6 +184,10 @@ def build_world() -> dict[str, list[dict]]:
     add(student("ID_DUP_NP", school="S2", id_number="079204666666"))
     add(student("ID_DUP_OTHER", school="S2", grade="10", id_number="079204666666"))  # not population
     add(student("ID_SAME_TWICE", id_number="079204777777", personal_id="079204777777"))
+    # issue 12: rules of points 6 and 9 fire here too (the catalog test needs every id)
+    add(student("BD_FUTURE", birth_date="01/01/2023", id_number="079223000781"))
+    add(student("GRADE_UNREAD", grade="12A"))
+    add(student("STATUS_UNREAD", status="Dang hoc"))
     # ---- addresses
     for i, a in enumerate([
             "12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM",
@@ -490,7 +494,8 @@ def test_id_duplicate_across_schools(world):
     assert len(a) == 1 and len(b) == 1
     assert a["school_code"].iloc[0] == "S1" and b["school_code"].iloc[0] == "S2"
     assert b["field"].iloc[0] == "personal_id"
-    assert "S1, S2" in a["message"].iloc[0]
+    # the count of other holders, never another school's code (issue 12 point 5)
+    assert "1 học sinh khác" in a["message"].iloc[0] and "S2" not in a["message"].iloc[0]
     # held by a grade-10 student too: the population student gets the finding, the other none
     assert srules(world, "ID_DUP_NP") == {"ID_DUPLICATE"}
     assert srules(world, "ID_DUP_OTHER") == set()
@@ -596,14 +601,12 @@ def test_term_summary_missing(world):
 
 def test_subject_missing(world):
     f = of(world, "R_SUBJ", "SUBJECT_MISSING")
-    assert set(f["record_key"]) == {"R_SUBJ|2019-2020|10|HK1|Hóa học", "R_SUBJ|2019-2020|10|HK1|Thể dục",
-                                    "R_SUBJ|2019-2020|10|HK2|Toán"}
-    byk = dict(zip(f["record_key"], f["field"]))
-    assert byk["R_SUBJ|2019-2020|10|HK1|Thể dục"] == "rating"
+    # (Thể dục, a rated subject, is not required: issue 12 point 8)
+    assert set(f["record_key"]) == {"R_SUBJ|2019-2020|10|HK1|Hóa học", "R_SUBJ|2019-2020|10|HK2|Toán"}
     assert f[f["record_key"].str.endswith("HK2|Toán")]["source_row"].notna().all()
-    # a summary without any score row: every required subject is missing
+    # a summary without any score row: every required (scored) subject is missing
     f = of(world, "R_SUMONLY", "SUBJECT_MISSING")
-    assert len(f) == 13 and set(f["term"]) == {"HK1"} and set(f["grade"]) == {11}
+    assert len(f) == 12 and set(f["term"]) == {"HK1"} and set(f["grade"]) == {11}
 
 
 def test_term_text_must_be_exact(world):

@@ -7,7 +7,14 @@ SELECT p.student_id, p.school_code, p.grade,
        parse_vn_date(st.birth_date) IS NOT NULL AS birth_date_valid,
        st.birth_date AS birth_date_raw,
        st.gender, st.ethnicity, st.permanent_address, st.id_number, st.personal_id,
-       p.source_row, prm.school_year_start
+       p.source_row, prm.school_year_start,
+       -- BIRTH_DATE_IMPOSSIBLE: born after the snapshot's as-of date, or younger than
+       -- min_age_at_start on the first day of the school year (grade 12: 14 on 05/09/2021)
+       coalesce(parse_vn_date(st.birth_date) > (SELECT as_of FROM src_as_of)::DATE, false) AS born_future,
+       coalesce(parse_vn_date(st.birth_date)
+                > CAST(prm.school_year_start_date AS DATE) - to_years(CAST(prm.min_age_at_start AS INTEGER)),
+                false) AS too_young,
+       prm.min_age_at_start, prm.school_year_start_date
 FROM stg_population p
 JOIN src_students st USING (student_id)
 CROSS JOIN cfg_params prm;
@@ -62,8 +69,8 @@ addr_f AS (
 addr_ok AS (
     SELECT addr_f.*,
            n >= 3
-           AND regexp_full_match(ward_f, '((phuong|xa|thi tran|tt) |(p|x)\. ?)\S.*')
-           AND regexp_full_match(district_f, '((quan|huyen|thi xa|thanh pho|tp) |(q|h|tp)\. ?)\S.*')
+           AND regexp_full_match(ward_f, '((phuong|xa|thi tran|tt) |(p|x|tt)\. ?)\S.*')
+           AND regexp_full_match(district_f, '((quan|huyen|thi xa|thanh pho|tp|tx) |(q|h|tp|tx)\. ?)\S.*')
            AND (pa.alias_key IS NOT NULL OR pb.alias_key IS NOT NULL) AS ok
     FROM addr_f
     LEFT JOIN ref_province_alias pa ON pa.alias_key = addr_f.province_f
@@ -131,9 +138,18 @@ SELECT school_code, 'BIRTH_DATE_IMPLAUSIBLE', 'warning', 'student', student_id, 
        || '). Hãy kiểm tra lại ngày sinh, nhất là năm sinh.',
        student_id, grade, NULL, source_row
 FROM b
-WHERE birth_date_valid AND grade IS NOT NULL
+WHERE birth_date_valid AND grade IS NOT NULL AND NOT born_future AND NOT too_young
   AND (year(birth_date) < school_year_start - 5 - grade - 6
        OR year(birth_date) > school_year_start - 5 - grade + 1)
+UNION ALL
+SELECT school_code, 'BIRTH_DATE_IMPOSSIBLE', 'error', 'student', student_id, 'birth_date',
+       CASE WHEN born_future
+            THEN 'Ngày sinh sau ngày của bản dữ liệu: không thể có. Hãy kiểm tra lại ngày sinh (nhất là năm sinh).'
+            ELSE 'Theo ngày sinh, học sinh chưa đủ ' || min_age_at_start || ' tuổi vào đầu năm học ('
+                 || strftime(CAST(school_year_start_date AS DATE), '%d/%m/%Y') || '): không thể học khối ' || grade
+                 || '. Hãy kiểm tra lại ngày sinh, nhất là năm sinh.' END,
+       student_id, grade, NULL, source_row
+FROM b WHERE birth_date_valid AND (born_future OR too_young)
 UNION ALL
 SELECT school_code, 'ETHNICITY_UNKNOWN', 'error', 'student', student_id, 'ethnicity',
        CASE WHEN loose_name IS NOT NULL
@@ -166,4 +182,28 @@ FROM (SELECT student_id, school_code, parse_int(grade_raw) AS grade, source_row
 -- A known school whose code differs only by leading zeros (Excel dropped or added them).
 LEFT JOIN (SELECT ltrim(school_code, '0') AS k, min(school_code) AS near_code
            FROM src_schools GROUP BY 1) n
-       ON n.k = ltrim(st.school_code, '0') AND regexp_full_match(st.school_code, '[0-9]+');
+       ON n.k = ltrim(st.school_code, '0') AND regexp_full_match(st.school_code, '[0-9]+')
+UNION ALL
+-- A student row at an institution with a grade-12 requirement whose grade or status cannot be
+-- read: it cannot be placed in (or out of) the population, so the school is told
+-- (no student leaves the population silently; RULES.md).
+SELECT e.school_code, x.rule_id, 'error', 'student', e.student_id, x.field,
+       CASE x.rule_id
+            WHEN 'GRADE_INVALID' THEN 'Khối của học sinh ' || CASE WHEN e.grade_raw IS NULL THEN 'bị bỏ trống'
+                 ELSE '«' || e.grade_raw || '» không đọc được' END
+                 || ' nên học sinh chưa được tính vào danh sách lớp 12. Hãy ghi khối bằng số (ví dụ 12 hoặc «Khối 12»).'
+            ELSE 'Trạng thái của học sinh ' || CASE WHEN e.status IS NULL THEN 'bị bỏ trống'
+                 ELSE '«' || e.status || '» không đọc được' END
+                 || ' nên học sinh chưa được tính vào danh sách lớp 12. Hãy chọn một trạng thái của hệ thống: «'
+                 || array_to_string(e.known_statuses, '», «') || '».' END,
+       e.student_id, e.grade, NULL, e.source_row
+FROM (SELECT st.student_id, st.school_code, st.grade AS grade_raw, gv.grade, st.status, st._row AS source_row,
+             prm.known_statuses,
+             gv.grade IS NULL AS grade_bad,
+             st.status IS NULL OR NOT list_contains(prm.known_statuses, st.status) AS status_bad
+      FROM src_students st
+      SEMI JOIN stg_population_schools ps ON ps.school_code = st.school_code
+      CROSS JOIN cfg_params prm
+      LEFT JOIN stg_grade_values gv ON gv.grade_raw = st.grade) e
+JOIN (VALUES ('GRADE_INVALID', 'grade'), ('STATUS_INVALID', 'status')) x(rule_id, field)
+  ON (x.rule_id = 'GRADE_INVALID' AND e.grade_bad) OR (x.rule_id = 'STATUS_INVALID' AND e.status_bad);

@@ -2,25 +2,43 @@
 -- A student has a valid ID when one value passes every ID rule (a 9-digit CMND, or a 12-digit
 -- number with no finding); the findings on the other value are then warnings.
 
--- 12-digit non-zero values held by more than one student_id among ALL students.
-CREATE OR REPLACE VIEW chk_id_duplicates AS
+-- 12-digit non-zero values held by more than one ENROLLED student (status = the population's,
+-- any grade, city-wide; a transferred-out row is not a holder). agrees: the holder's number
+-- carries their own century/gender code and birth year (digits 4-6). When exactly one holder
+-- agrees, that one is the rightful holder (its ID_DUPLICATE is a warning, its number valid).
+CREATE OR REPLACE VIEW chk_id_holders AS
 WITH pv AS (   -- 12-digit values of the population (only these can produce a finding)
     SELECT id_number AS val FROM chk_student_base WHERE length(id_number) = 12
     UNION
     SELECT personal_id FROM chk_student_base WHERE length(personal_id) = 12
 ),
+enrolled AS (
+    SELECT s.* FROM src_students s JOIN cfg_params prm ON s.status = prm.population_status
+),
 v AS (
-    SELECT s.student_id, s.school_code, s.id_number AS val
-    FROM src_students s SEMI JOIN pv ON pv.val = s.id_number
+    SELECT s.student_id, s.school_code, s.id_number AS val, s.birth_date, s.gender
+    FROM enrolled s SEMI JOIN pv ON pv.val = s.id_number
     UNION
-    SELECT s.student_id, s.school_code, s.personal_id
-    FROM src_students s SEMI JOIN pv ON pv.val = s.personal_id
+    SELECT s.student_id, s.school_code, s.personal_id, s.birth_date, s.gender
+    FROM enrolled s SEMI JOIN pv ON pv.val = s.personal_id
+),
+a AS (
+    SELECT student_id, val, bool_or(
+               year(bd) BETWEEN 1900 AND 2399 AND gender IN ('Nam', 'Nữ')
+               AND substr(val, 4, 1) = CAST((year(bd) // 100 - 19) * 2 + CASE WHEN gender = 'Nữ' THEN 1 ELSE 0 END AS VARCHAR)
+               AND substr(val, 5, 2) = lpad(CAST(year(bd) % 100 AS VARCHAR), 2, '0')) AS agrees
+    FROM (SELECT *, parse_vn_date(birth_date) AS bd FROM v)
+    WHERE regexp_full_match(val, '\d{12}') AND val <> '000000000000'
+    GROUP BY student_id, val
 )
-SELECT val, count(DISTINCT student_id) AS n_students,
-       list(DISTINCT school_code ORDER BY school_code) AS schools
-FROM v
-WHERE regexp_full_match(val, '\d{12}') AND val <> '000000000000'
-GROUP BY val HAVING count(DISTINCT student_id) > 1;
+SELECT a.*, count(*) OVER (PARTITION BY val) AS n_students,
+       count(*) FILTER (WHERE coalesce(agrees, false)) OVER (PARTITION BY val) AS n_agree
+FROM a;
+
+CREATE OR REPLACE VIEW chk_id_duplicates AS
+SELECT val, any_value(n_students) AS n_students,
+       any_value(student_id) FILTER (WHERE coalesce(agrees, false) AND n_agree = 1) AS rightful
+FROM chk_id_holders WHERE n_students > 1 GROUP BY val;
 
 CREATE OR REPLACE VIEW chk_id_checked AS
 WITH b AS (SELECT * FROM chk_student_base),
@@ -50,7 +68,8 @@ c AS (
            v12 IS NULL OR NOT birth_date_valid
                OR substr(v12, 5, 2) = lpad(CAST(year(birth_date) % 100 AS VARCHAR), 2, '0') AS year_ok,
            d.val IS NOT NULL AND kind = 12 AS duplicate,
-           d.n_students, d.schools
+           coalesce(d.rightful = t.student_id, false) AS rightful_holder,
+           d.n_students
     FROM t
     LEFT JOIN ref_provinces pr ON pr.cccd_prefix = left(t.v12, 3)
     LEFT JOIN chk_id_duplicates d ON d.val = t.val
@@ -62,7 +81,8 @@ r AS (
 )
 SELECT r.*,
        (kind = 9 AND val <> '000000000')
-       OR (kind = 12 AND nonzero_ok AND province_ok AND century_ok AND year_ok AND NOT duplicate) AS valid
+       OR (kind = 12 AND nonzero_ok AND province_ok AND century_ok AND year_ok
+           AND (NOT duplicate OR rightful_holder)) AS valid
 FROM r;
 
 CREATE OR REPLACE VIEW chk_id_values AS
@@ -111,9 +131,14 @@ SELECT f.school_code, f.rule_id,
                  || 'Hãy kiểm tra lại số CCCD, giới tính và ngày sinh.'
             WHEN 'ID_BIRTH_YEAR_MISMATCH' THEN ': chữ số thứ 5–6 phải là hai số cuối của năm sinh nhưng không khớp '
                  || 'với ngày sinh đã khai. Hãy kiểm tra lại số CCCD và ngày sinh.'
-            WHEN 'ID_DUPLICATE' THEN ' trùng với số của ' || (f.n_students - 1) || ' học sinh khác (trường: '
-                 || array_to_string(f.schools, ', ') || '). Mỗi số chỉ thuộc về một học sinh: '
-                 || 'hãy đối chiếu thẻ CCCD và liên hệ trường còn lại để sửa số bị nhập sai.'
+            -- (Another institution is never named here: a school must not learn another
+            -- school's code from its own findings.)
+            WHEN 'ID_DUPLICATE' THEN ' trùng với số của ' || (f.n_students - 1) || ' học sinh khác đang học'
+                 || CASE WHEN f.rightful_holder
+                         THEN '. Số này khớp với năm sinh và giới tính của học sinh nên nhiều khả năng học sinh '
+                              || 'kia bị nhập nhầm; hãy đối chiếu thẻ CCCD để xác nhận.'
+                         ELSE '. Mỗi số chỉ thuộc về một học sinh: hãy đối chiếu thẻ CCCD hoặc giấy khai sinh '
+                              || 'và sửa số nếu bị nhập sai (nếu đúng, báo Sở để xử lý trùng).' END
           END AS message,
        f.student_id, f.grade, NULL AS term, f.source_row
 FROM iv f

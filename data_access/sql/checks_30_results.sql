@@ -60,8 +60,9 @@ g AS MATERIALIZED (
                  max(sy) AS sy,
                  bit_or(CAST(1 AS BIGINT) << sid) AS sid_mask,   -- programme subjects with a row
                  sum(CAST(kind = 1 AND score_t IS NOT NULL AS INTEGER)) AS n_sc_valid,
-                 sum(CAST(kind = 2 AND rating_code IN (1, 2) AS INTEGER)) AS n_rt_valid,
-                 sum(CAST(kind = 2 AND rating_code = 1 AS INTEGER)) AS n_rt_d,
+                 -- rated subjects are not required (RULES.md): only a present rating counts
+                 sum(CAST(kind = 2 AND rating_code = 0 AS INTEGER)) AS n_rt_bad,
+                 sum(CAST(kind = 2 AND rating_code = 2 AS INTEGER)) AS n_rt_cd,
                  sum(CASE WHEN kind = 1 THEN score_t END) AS sum_t,
                  min(CASE WHEN kind = 1 THEN score_t END) AS min_t,
                  max(CASE WHEN kind = 1 AND is_key THEN score_t END) AS key_max_t,
@@ -88,7 +89,7 @@ incomplete AS (
 no_row AS (
     SELECT i.*, ps.subject, ps.assessed, ps.sid
     FROM incomplete i
-    JOIN stg_programme_subjects ps ON ps.programme_id = i.programme_id
+    JOIN stg_programme_subjects ps ON ps.programme_id = i.programme_id AND ps.assessed = 'score'
     WHERE coalesce((i.sid_mask >> ps.sid) & 1, 0) = 0
 ),
 -- score rows with a finding of their own, with names
@@ -100,14 +101,15 @@ bad AS (
     JOIN stg_population_keys p ON p.k_student = sc.k_student
     JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.sid = sc.sid
     LEFT JOIN stg_score_years y ON y.sy = sc.sy
-    WHERE (sc.kind = 1 AND sc.score_t IS NULL) OR (sc.kind = 2 AND coalesce(sc.rating_code, 0) = 0)
+    WHERE (sc.kind = 1 AND sc.score_t IS NULL) OR (sc.kind = 2 AND sc.rating_code = 0)
 ),
 -- summaries with the score aggregates, the computed rank
 r AS (
-    SELECT sm.*, g.n_sc_valid, g.n_rt_valid, g.n_rt_d, g.sum_t, g.min_t, g.key_max_t,
+    SELECT sm.*, g.n_sc_valid, g.n_rt_bad, g.n_rt_cd, g.sum_t, g.min_t, g.key_max_t,
            g.n_below65, g.n_below50, pc.n_scored, pc.n_rated, pc.n_key,
            CASE WHEN pc.n_scored > 0 THEN round1_div(g.sum_t, pc.n_scored) END AS avg_t,
-           coalesce(g.n_rt_d, 0) = coalesce(pc.n_rated, 0) AS all_d,
+           -- "rated subjects all Đ": none rated CĐ/Chưa đạt (Miễn, exempt, does not count against)
+           coalesce(g.n_rt_cd, 0) = 0 AS all_d,
            coalesce(pc.n_key, 0) = 0 AS no_key
     FROM sm
     LEFT JOIN g ON g.gkey = sm.gkey
@@ -121,7 +123,7 @@ rk AS (
                 WHEN avg_t >= 35 AND min_t >= 20 THEN 'Yếu'
                 ELSE 'Kém' END AS raw_rank
     FROM r
-    WHERE n_scored > 0 AND n_sc_valid = n_scored AND coalesce(n_rt_valid, 0) = n_rated
+    WHERE n_scored > 0 AND n_sc_valid = n_scored AND coalesce(n_rt_bad, 0) = 0
 ),
 rc AS (
     SELECT rk.*,
@@ -182,13 +184,14 @@ SELECT school_code, 'SCORE_PRECISION', 'error', 'score',
 FROM bad
 WHERE assessed = 'score' AND score_err & 2 = 2
 UNION ALL
-SELECT school_code, 'RATING_INVALID', 'error', 'score',
+SELECT school_code, 'RATING_INVALID', 'warning', 'score',
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject), 'rating',
        'Đánh giá môn ' || subject || ', ' || ctx_vi(grade, term, school_year)
-       || ' không hợp lệ: chỉ được ghi «Đ» (Đạt) hoặc «CĐ» (Chưa đạt).',
+       || ' không hợp lệ: chỉ ghi «Đ»/«Đạt», «CĐ»/«Chưa đạt» hoặc «Miễn» (môn đánh giá bằng nhận xét '
+       || 'không bắt buộc cho đợt thu thập này, nhưng nếu ghi thì phải đúng).',
        student_id, grade, term, source_row
 FROM bad
-WHERE assessed = 'rating' AND rating_code IS NOT NULL
+WHERE assessed = 'rating' AND rating_code = 0
 UNION ALL
 SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject),
@@ -200,7 +203,7 @@ SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
                  || ': hãy nhập «Đ» hoặc «CĐ».' END,
        student_id, grade, term, source_row
 FROM bad
-WHERE (assessed = 'score' AND score_err IS NULL) OR (assessed = 'rating' AND rating_code IS NULL)
+WHERE assessed = 'score' AND score_err IS NULL
 UNION ALL
 SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
        concat_ws('|', student_id, coalesce(sm_year, sc_year, ''), grade, term, subject),

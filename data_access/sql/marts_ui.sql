@@ -57,7 +57,13 @@ WITH req AS (
     FROM findings f JOIN cfg_requirements r ON f.entity = 'paper_copy' AND r.kind = 'paper'
                                           AND r.report_code = split_part(f.record_key, '|', 1)
     UNION ALL
-    SELECT f.*, NULL::VARCHAR AS requirement_id FROM findings f WHERE f.entity = 'room'
+    -- a room finding blocks the requirements that list its rule in `blocked_by` (RPT_CSVC)
+    SELECT f.*, r.requirement_id
+    FROM findings f JOIN cfg_requirements r ON f.entity = 'room' AND list_contains(r.blocked_by, f.rule_id)
+    UNION ALL
+    SELECT f.*, NULL::VARCHAR AS requirement_id FROM findings f
+    WHERE f.entity = 'room'
+      AND NOT EXISTS (SELECT 1 FROM cfg_requirements r WHERE list_contains(r.blocked_by, f.rule_id))
 ),
 -- A finding counted under a requirement only where it applies to the institution.
 applied AS (
@@ -123,3 +129,16 @@ JOIN cfg_requirements r USING (requirement_id)
 LEFT JOIN cur_hist h USING (school_code, requirement_id)
 LEFT JOIN returned rt USING (school_code, requirement_id)
 WHERE u.kind IN ('report', 'paper');
+
+-- Why a requirement listing rules in `blocked_by` is held back at an institution (checklist):
+-- one Vietnamese sentence per institution × requirement with such error findings.
+CREATE OR REPLACE VIEW dash_unit_block_reasons AS
+SELECT f.school_code, f.requirement_id,
+       'Chưa tính là hoàn thành: ' || count(*) || CASE WHEN any_value(f.rule_id) = 'ROOM_MULTI_LEVEL'
+            THEN ' phòng được khai ở hai cấp học trở lên (' || f.rule_id
+                 || '), trong khi công văn yêu cầu mỗi phòng chỉ thuộc một cấp học. Hãy sửa khai báo phòng rồi gửi lại báo cáo.'
+            ELSE ' lỗi ' || f.rule_id || ' của đơn vị. Hãy sửa các lỗi này.' END AS blocked_reason
+FROM dash_findings f
+JOIN cfg_requirements r ON r.requirement_id = f.requirement_id AND list_contains(r.blocked_by, f.rule_id)
+WHERE f.blocks
+GROUP BY f.school_code, f.requirement_id, f.rule_id;

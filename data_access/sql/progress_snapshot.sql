@@ -39,6 +39,15 @@ SELECT school_code, report_code,
 FROM stg_paper_copies
 GROUP BY school_code, report_code;
 
+-- Requirements held back by an institution-level error finding of a rule listed in the
+-- requirement's `blocked_by` (RPT_CSVC while a room is declared under two levels: the letter
+-- puts "one level per room" inside the report). Such a report is not done, but started.
+CREATE OR REPLACE VIEW progress_unit_blocks AS
+SELECT DISTINCT f.school_code, r.requirement_id
+FROM findings f
+JOIN cfg_requirements r ON list_contains(r.blocked_by, f.rule_id)
+WHERE f.severity = 'error';
+
 CREATE OR REPLACE VIEW progress_snapshot AS
 SELECT a.school_code, a.requirement_id,
        CASE WHEN a.kind IN ('student_info', 'student_results') THEN coalesce(sc.expected, 0)
@@ -46,11 +55,13 @@ SELECT a.school_code, a.requirement_id,
        CASE WHEN a.kind IN ('student_info', 'student_results') THEN coalesce(sc.done, 0)
             WHEN a.kind = 'report' THEN
                  CASE WHEN rp.status IN ('Đã gửi', 'Đã duyệt') AND rp.submitted_at IS NOT NULL
+                           AND ub.school_code IS NULL
                       THEN 1 ELSE 0 END
             ELSE CASE WHEN pc.first_valid_on IS NOT NULL THEN 1 ELSE 0 END
        END::BIGINT AS done,
        -- When the unit was completed, for requirements whose log says so.
-       CASE WHEN a.kind = 'report' AND rp.status IN ('Đã gửi', 'Đã duyệt') THEN rp.submitted_at
+       CASE WHEN a.kind = 'report' AND rp.status IN ('Đã gửi', 'Đã duyệt') AND ub.school_code IS NULL
+            THEN rp.submitted_at
             WHEN a.kind = 'paper' THEN pc.first_valid_on::TIMESTAMPTZ
        END AS event_at,
        -- Something was started (a draft or returned report, any receipt, any record done).
@@ -64,4 +75,6 @@ LEFT JOIN progress_student_counts sc
 LEFT JOIN stg_reports rp
        ON a.kind = 'report' AND rp.school_code = a.school_code AND rp.report_code = a.report_code
 LEFT JOIN progress_paper_receipts pc
-       ON a.kind = 'paper' AND pc.school_code = a.school_code AND pc.report_code = a.report_code;
+       ON a.kind = 'paper' AND pc.school_code = a.school_code AND pc.report_code = a.report_code
+LEFT JOIN progress_unit_blocks ub
+       ON ub.school_code = a.school_code AND ub.requirement_id = a.requirement_id;

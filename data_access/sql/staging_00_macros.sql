@@ -18,6 +18,11 @@ CREATE OR REPLACE MACRO parse_vn_date(x) AS
          WHEN regexp_full_match(x, '\d{4}-\d{2}-\d{2}([ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?')
               AND NOT starts_with(x, '0000')
          THEN CAST(try_strptime(left(x, 10), '%Y-%m-%d') AS DATE) END;
+-- A grade as the system and people write it: '12', '012', 'Khối 12', 'Lớp 12', 'K12' (case-
+-- and accent-insensitive) -> INTEGER; anything else NULL (GRADE_INVALID where it matters).
+CREATE OR REPLACE MACRO parse_grade(x) AS
+    CAST(nullif(regexp_extract(trim(regexp_replace(replace(strip_accents(lower(x)), 'đ', 'd'), '\s+', ' ', 'g')),
+                               '^(?:(?:khoi|lop) ?|k ?)?0*(\d{1,2})$', 1), '') AS INTEGER);
 -- Integer text ('12', '012') -> INTEGER, anything else NULL.
 CREATE OR REPLACE MACRO parse_int(x) AS
     CASE WHEN regexp_full_match(x, '\d{1,9}') THEN CAST(x AS INTEGER) END;

@@ -1,8 +1,13 @@
+-- Each distinct grade text of the students, parsed once (parse_grade: 'Khối 12' is 12).
+CREATE OR REPLACE VIEW stg_grade_values AS
+SELECT grade AS grade_raw, parse_grade(grade) AS grade
+FROM (SELECT DISTINCT grade FROM src_students WHERE grade IS NOT NULL);
+
 -- Students, typed (all students of the snapshot). birth_date: see parse_vn_date; an impossible
 -- date (31/02/2004) or another form gives birth_date NULL and birth_date_valid false.
 CREATE OR REPLACE VIEW stg_students AS
 SELECT st.student_id, st.school_code,
-       st.grade AS grade_raw, parse_int(st.grade) AS grade,
+       st.grade AS grade_raw, gv.grade,
        st.class_name, st.full_name, st.full_name_raw, st.full_name_legacy,
        st.birth_date AS birth_date_raw,
        parse_vn_date(st.birth_date) AS birth_date,
@@ -10,7 +15,8 @@ SELECT st.student_id, st.school_code,
        st.gender, st.ethnicity, st.id_number, st.personal_id, st.permanent_address, st.status,
        (sch.school_code IS NOT NULL) AS school_known,
        st._row AS source_row
-FROM src_students st LEFT JOIN src_schools sch ON sch.school_code = st.school_code;
+FROM src_students st LEFT JOIN src_schools sch ON sch.school_code = st.school_code
+LEFT JOIN stg_grade_values gv ON gv.grade_raw = st.grade;
 
 -- Institutions to which a grade-12 requirement (student_info / student_results) applies.
 CREATE OR REPLACE VIEW stg_population_schools AS
@@ -19,15 +25,13 @@ WHERE kind IN ('student_info', 'student_results');
 
 -- Students with the status and grade of [population], at any school code (known or not): the
 -- population below, and the SCHOOL_UNKNOWN check (checks_10_students.sql) for the others.
--- The grade test `ltrim(grade, '0') = '12'` is parse_int(grade) = 12 without parsing every row.
+-- The grade is parse_grade ('12', '012', 'Khối 12', 'Lớp 12', 'K12'), read per distinct text.
 CREATE OR REPLACE VIEW stg_population_candidates AS
 SELECT st.student_id, st.school_code, st.grade AS grade_raw,
        CAST(prm.population_grade AS INTEGER) AS grade, st.class_name, st._row AS source_row
 FROM src_students st
-JOIN cfg_params prm
-    ON st.status = prm.population_status
-   AND ltrim(st.grade, '0') = CAST(prm.population_grade AS VARCHAR)
-   AND regexp_full_match(st.grade, '\d{1,9}');
+JOIN cfg_params prm ON st.status = prm.population_status
+JOIN stg_grade_values gv ON gv.grade_raw = st.grade AND gv.grade = prm.population_grade;
 
 -- The population of the grade-12 requirements: one row per student (status and grade of
 -- [population], at an institution to which such a requirement applies).
@@ -42,3 +46,26 @@ JOIN stg_schools sc ON sc.school_code = st.school_code;
 CREATE OR REPLACE VIEW stg_population_terms AS
 SELECT p.student_id, p.school_code, p.programme_id, rt.grade, rt.term
 FROM stg_population p JOIN stg_required_terms rt USING (school_code);
+
+-- Why each student row outside the population is outside it (first reason that holds):
+-- school_unknown (code not in truong), school_not_applicable (no grade-12 requirement applies),
+-- status_invalid (empty or not a known status), grade_invalid (empty or unreadable grade),
+-- status_other (a known status other than the population's), grade_other (another grade).
+-- Rows with status_invalid / grade_invalid at an institution with a grade-12 requirement are
+-- also findings (STATUS_INVALID / GRADE_INVALID, checks_10_students.sql).
+CREATE OR REPLACE VIEW stg_population_exclusions AS
+SELECT st.student_id, st.school_code, st.grade AS grade_raw, st.status, st._row AS source_row,
+       CASE WHEN sch.school_code IS NULL THEN 'school_unknown'
+            WHEN ps.school_code IS NULL THEN 'school_not_applicable'
+            WHEN st.status IS NULL OR NOT list_contains(prm.known_statuses, st.status) THEN 'status_invalid'
+            WHEN gv.grade IS NULL THEN 'grade_invalid'
+            WHEN st.status <> prm.population_status THEN 'status_other'
+            ELSE 'grade_other' END AS reason
+FROM src_students st
+CROSS JOIN cfg_params prm
+LEFT JOIN src_schools sch ON sch.school_code = st.school_code
+LEFT JOIN stg_population_schools ps ON ps.school_code = st.school_code
+LEFT JOIN stg_grade_values gv ON gv.grade_raw = st.grade
+WHERE NOT (coalesce(st.status = prm.population_status, false)
+           AND coalesce(gv.grade = prm.population_grade, false)
+           AND ps.school_code IS NOT NULL);

@@ -96,7 +96,7 @@ FROM (SELECT DISTINCT school_year FROM src_subject_scores WHERE school_year IS N
 -- NOT deduplicated: checks_30_results.sql removes the duplicates (rare) itself.
 --   kind: 1 scored subject, 2 rated subject, NULL for a subject outside the programme (sid NULL)
 --   score_t, score_err: see stg_score_values; score_err NULL when the score is empty
---   rating_code: NULL empty, 1 'Đ', 2 'CĐ', 0 anything else
+--   rating_code: NULL empty, 1 'Đ'/'Đạt', 2 'CĐ'/'Chưa đạt', 3 'Miễn' (exempt), 0 anything else
 CREATE OR REPLACE VIEW stg_score_rows AS
 SELECT CAST(pk.k_student AS INTEGER) AS k_student, CAST(b.grade AS SMALLINT) AS grade,
        CAST(b.term_code AS TINYINT) AS term_code,
@@ -105,7 +105,8 @@ SELECT CAST(pk.k_student AS INTEGER) AS k_student, CAST(b.grade AS SMALLINT) AS 
        coalesce(ps.is_key, false) AS is_key,
        y.sy, v.score_t,
        v.score_err,
-       CAST(CASE WHEN s.rating IS NULL THEN NULL WHEN s.rating = 'Đ' THEN 1 WHEN s.rating = 'CĐ' THEN 2
+       CAST(CASE WHEN s.rating IS NULL THEN NULL WHEN s.rating IN ('Đ', 'Đạt') THEN 1
+                 WHEN s.rating IN ('CĐ', 'Chưa đạt') THEN 2 WHEN s.rating = 'Miễn' THEN 3
                  ELSE 0 END AS TINYINT) AS rating_code,
        s._row AS source_row
 FROM src_subject_scores s

@@ -22,18 +22,20 @@ from pathlib import Path
 
 from .store import Store
 
-# sha256 content hashes (data_access.ingest) of the 9 extracts of the generated demo series,
+# sha256 content hashes (data_access.ingest) of the 11 extracts of the generated demo series,
 # recorded 07/12/2026 from `python -m sample_data.generate --scale demo --out DIR` imported with
 # `python -m data_access ingest`. 2022-04-27T17:00 is also the committed sample_data/extract.
 DEMO_CONTENT_HASHES = frozenset({
     "4bc562f9b066fbf03210bcb7a87c6fec789a65a41ab82d4835459f1fbd1235b7",   # 20/04/2022 17:00
     "05ac9206ed186d15ba919e2c724bba2e0bdca2c96720d5138dae103857e4b57a",   # 25/04/2022 17:00
     "525a293726041ee86ca377ebb78a5b8721d2327310f1e06e86915cf72f44eeeb",   # 26/04/2022 17:00
+    "ec094dda5223ce93f467192355d53a69052c330e46ddfbfd0787116030faa7e7",   # 26/04/2022 23:59:59 (cut-off)
     "de2b28add4979dbdefc533b9f831188a384d409427c203446688d9af73c719ae",   # 27/04/2022 17:00
     "60e0d68c8cf8c862c8364442a00eadb0d97f00ee0b2ba389dd58d9e292ab8f77",   # 29/04/2022 08:00
     "9110f5294b0cdb7da264c8022239f347e31810ba0c950cb95ed9ad0c4e5d02bd",   # 16/05/2022 17:00
     "0a6a2fa1fb32c57e276704c60585a1000a8f96e7875d1064827aff50b609ff2d",   # 15/06/2022 17:00
     "64b9aa158f8ebb25c7f4b1000c9e8ec5bf7018df622ae70801645a8ae193fcca",   # 29/06/2022 17:00
+    "bd0e0d66d154ddf0aa0bf55b86f5419b5cfe5a601734388eb00eb8b85ad72251",   # 29/06/2022 23:59:59 (cut-off)
     "87e57df0274b600f441da7f9b71d1cf0864bd00bbe19696c82f0729a03684783",   # 05/07/2022 17:00
 })
 

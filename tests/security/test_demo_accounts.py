@@ -24,7 +24,7 @@ def test_regenerating_the_demo_series_gives_the_known_hashes(demo_store):
     """The generator is deterministic: the hashes recorded in store_kind are what it makes."""
     s = Store(demo_store)
     got = {s.read_meta(sid)["content_hash"] for sid in s.list_snapshots(include_hidden=True)["snapshot_id"]}
-    assert len(got) == 9
+    assert len(got) == 11
     assert got == set(store_kind.DEMO_CONTENT_HASHES)
     assert store_kind.is_demo_store(demo_store)
 

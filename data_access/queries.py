@@ -552,12 +552,14 @@ def school_checklist(viewer: Viewer, school_code: str, snapshot_id: str | None =
                u.letter_words, u.due, u.days_left, u.status, u.expected, u.done, u.percent,
                u.completed_at, u.days_late, u.at_risk,
                coalesce(b.n, 0) AS n_blocking_findings,
-               (SELECT string_agg(br.blocked_reason, ' ') FROM dash_unit_block_reasons br
-                WHERE br.school_code = u.school_code AND br.requirement_id = u.requirement_id) AS blocked_reason,
+               coalesce(br.blocked_reason, '') AS blocked_reason,
                u.timing_uncertain, u.completed_after
         FROM dash_units u
         LEFT JOIN (SELECT school_code, requirement_id, count(*) AS n FROM dash_findings
                    WHERE blocks GROUP BY ALL) b USING (school_code, requirement_id)
+        LEFT JOIN (SELECT school_code, requirement_id,
+                          string_agg(blocked_reason, ' ' ORDER BY blocked_reason) AS blocked_reason
+                   FROM dash_unit_block_reasons GROUP BY ALL) br USING (school_code, requirement_id)
         WHERE {cond}""", school_code, "u.sort_order", "u.")
     return df[CHECKLIST_COLUMNS]
 

@@ -160,7 +160,7 @@ def test_csvc_checklist_says_why(variant):
     row = ck.loc["RPT_CSVC"]
     assert row["n_blocking_findings"] == 1
     assert "một cấp học" in row["blocked_reason"] and "1 phòng" in row["blocked_reason"]
-    assert pd.isna(ck.loc["RPT_EMIS"]["blocked_reason"])
+    assert ck.loc["RPT_EMIS"]["blocked_reason"] == ""
 
 
 # ---- point 5 -----------------------------------------------------------------------------

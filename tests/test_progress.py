@@ -103,6 +103,19 @@ def test_done_late_only_when_certainly_after_the_cut_off(tmp_path):
     assert row.completed_at == pd.Timestamp("2022-04-28T17:00:00+07:00")
 
 
+def test_window_starting_at_the_cut_off_is_one_day_late_not_zero(tmp_path):
+    """Not done at the cut-off snapshot 26/04 23:59:59 (= the due time), done at 27/04 17:00:
+    certainly late, reached in (26/04 23:59:59, 27/04 17:00], at the earliest 27/04 00:00:00,
+    so 1 day late. Before the fix: done_late with days_late 0 (the window's start is on the
+    due date; outside review of issue 12 saw it on the demo series)."""
+    never = thpt_snapshot([student("HS1", ethnicity=None)])
+    store = write_store(tmp_path, [("2022-04-26T23:59:59+07:00", never),
+                                   ("2022-04-27T17:00:00+07:00", thpt_snapshot([student("HS1")]))])
+    row = one(store, "S1", "G12_INFO")
+    assert (row.status, row.days_late, bool(row.timing_uncertain)) == ("done_late", 1, False)
+    assert row.completed_after == pd.Timestamp("2022-04-26T23:59:59+07:00")
+
+
 def test_done_in_the_first_snapshot_after_the_cut_off_is_not_provably_late(tmp_path):
     store = write_store(tmp_path, [("2022-04-27T17:00:00+07:00", thpt_snapshot([student("HS1")]))])
     row = one(store, "S1", "G12_INFO")

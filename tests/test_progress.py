@@ -289,3 +289,28 @@ def test_grade12_final_results_count_only_from_the_campaign_year(tmp_path, year,
     store = write_store(tmp_path, [("2022-05-10T17:00:00+07:00", snap)])
     row = one(store, "S1", "G12_RESULTS_FINAL")
     assert (row.expected, row.done) == (1, done)
+
+
+def test_same_as_of_the_later_import_replaces_the_earlier(tmp_path):
+    """Two snapshots with one as-of (a corrected re-export): only the later import counts.
+    Before: every unit appeared once per snapshot, with contradictory verdicts (outside review
+    of issue 12: 384 progress rows instead of 48)."""
+    import os
+
+    from data_access.store import Store
+    bad = thpt_snapshot([student("HS1", ethnicity=None)])
+    good = thpt_snapshot([student("HS1")])
+    t = "2022-04-26T17:00:00+07:00"
+    for name, first, second, want in (("a", bad, good, "done_on_time"), ("b", good, bad, "not_started")):
+        store = write_store(tmp_path / name / "1", [(t, first)])
+        store2 = write_store(tmp_path / name / "2", [(t, second)])
+        (p1,) = Store(store).snapshots_dir.glob("*.duckdb")
+        (p2,) = Store(store2).snapshots_dir.glob("*.duckdb")
+        os.utime(p1, (1_000_000_000, 1_000_000_000))             # imported first
+        os.rename(p2, Store(store).snapshots_dir / p2.name)       # imported later
+        snaps = Store(store).list_snapshots()
+        assert list(snaps["snapshot_id"]) == [p2.name[:-len(".duckdb")]]
+        assert len(Store(store).list_snapshots(include_hidden=True)) == 2
+        p = progress(store)
+        assert not p.index.duplicated().any()
+        assert p.loc[("S1", "G12_INFO"), "status"] == want

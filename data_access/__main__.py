@@ -177,7 +177,7 @@ def cmd_ingest(args) -> int:
         if campaign is not None:
             t0 = time.perf_counter()
             store = Store(args.store)
-            row = store.list_snapshots().set_index("snapshot_id").loc[result.snapshot_id]
+            row = store.list_snapshots(include_hidden=True).set_index("snapshot_id").loc[result.snapshot_id]
             ensure_derived(store, result.snapshot_id, row["path"], row["as_of"], campaign)
             # Issue 12 point 9: say how many student rows are outside the population, and why.
             from .population import exclusion_lines, exclusion_summary

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
+
 from . import readers, schema
 from .errors import ExtractError
 from .readers import refuse
@@ -415,6 +417,10 @@ def ingest(path: str | Path, store_root: str | Path, as_of=None,
                     return _existing_result(store, sid, when, t0)
                 db_path = work / f"{sid}.duckdb"
                 rows, files, notes = _build(db_path, work, scanned, ext, when, sid, content_hash, progress)
+                vis = store.list_snapshots()
+                for old in vis.loc[vis["as_of"] == pd.Timestamp(when), "snapshot_id"]:
+                    notes.append(f"Snapshot {old} có cùng thời điểm dữ liệu {fmt_time(when)}: snapshot mới "
+                                 f"thay thế nó trong mọi bảng (bản cũ vẫn được lưu trong kho).")
                 _say(progress, f"Ghi snapshot {sid}…")
                 target = store.publish(db_path, sid)
         return IngestResult(sid, True, when, rows, files, time.perf_counter() - t0, str(target), notes)
@@ -438,5 +444,8 @@ def format_result(result: IngestResult) -> str:
         n = result.rows.get(t.name, 0)
         note = "" if any(f[0] == t.name for f in result.files) else "  (không có tệp)"
         lines.append(f"  {t.name.ljust(tw)}  {fmt_int(n):>12}  {t.title}{note}")
+    if result.notes:
+        lines.append("Lưu ý:")
+        lines.extend(f"  - {n}" for n in result.notes)
     lines.append(f"Thời gian: {fmt_seconds(result.seconds)} giây.")
     return "\n".join(lines)

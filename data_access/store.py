@@ -151,8 +151,9 @@ class Store:
     def list_snapshots(self, include_hidden: bool = False) -> pd.DataFrame:
         """snapshot_id, as_of (Timestamp, Asia/Ho_Chi_Minh), path; by as_of ascending.
 
-        Reads file names only (no DuckDB file is opened). Two snapshots with the same as-of
-        (a corrected re-export) are ordered by import time (file mtime), the later last.
+        Reads file names only (no DuckDB file is opened). Of two snapshots with the same as-of
+        (a corrected re-export) only the later import (file mtime) is visible; the
+        administrator's list (``include_hidden=True``) shows both, ordered by import time.
         Hidden snapshots (``hidden_snapshot_ids``) are left out, so every view, the history
         and ``snapshot_at`` ignore them; ``include_hidden=True`` (the administrator's list)
         keeps them and adds a boolean ``hidden`` column.
@@ -197,6 +198,12 @@ class Store:
                 as_of = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=TZ)
                 rows.append((entry.name[: -len(".duckdb")], as_of, str(Path(entry.path)), mtime))
         rows.sort(key=lambda r: (r[1], r[3], r[0]))
+        if not include_hidden:
+            # One visible snapshot per as-of: a later import with the same as-of (a corrected
+            # re-export) replaces the earlier one in every view. Two at once made every unit
+            # appear once per snapshot with contradictory verdicts (outside review of issue 12).
+            last = {r[1]: r for r in rows}
+            rows = [r for r in rows if last[r[1]] is r]
         df = pd.DataFrame({
             "snapshot_id": pd.Series([r[0] for r in rows], dtype=object),
             "as_of": pd.to_datetime(pd.Series([r[1] for r in rows], dtype=object), utc=True)

@@ -811,7 +811,7 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
     t_day = t.tz_localize(None).normalize()
     comp_day = completed.dt.tz_localize(None).dt.normalize()
     late_overdue = (t_day - due_day).dt.days
-    start_day = after.where(after.notna(), completed).dt.tz_localize(None).dt.normalize()
+    start_day = (after + pd.Timedelta(seconds=1)).where(after.notna(), completed).dt.tz_localize(None).dt.normalize()
     late_done = (start_day - due_day).dt.days
     days_late = np.where(status == "overdue", late_overdue.fillna(0), np.where(
         status == "done_late", late_done.fillna(0), 0)).astype("int64")

@@ -103,6 +103,19 @@ def test_done_late_only_when_certainly_after_the_cut_off(tmp_path):
     assert row.completed_at == pd.Timestamp("2022-04-28T17:00:00+07:00")
 
 
+def test_window_starting_at_the_cut_off_is_one_day_late_not_zero(tmp_path):
+    """Not done at the cut-off snapshot 26/04 23:59:59 (= the due time), done at 27/04 17:00:
+    certainly late, reached in (26/04 23:59:59, 27/04 17:00], at the earliest 27/04 00:00:00,
+    so 1 day late. Before the fix: done_late with days_late 0 (the window's start is on the
+    due date; outside review of issue 12 saw it on the demo series)."""
+    never = thpt_snapshot([student("HS1", ethnicity=None)])
+    store = write_store(tmp_path, [("2022-04-26T23:59:59+07:00", never),
+                                   ("2022-04-27T17:00:00+07:00", thpt_snapshot([student("HS1")]))])
+    row = one(store, "S1", "G12_INFO")
+    assert (row.status, row.days_late, bool(row.timing_uncertain)) == ("done_late", 1, False)
+    assert row.completed_after == pd.Timestamp("2022-04-26T23:59:59+07:00")
+
+
 def test_done_in_the_first_snapshot_after_the_cut_off_is_not_provably_late(tmp_path):
     store = write_store(tmp_path, [("2022-04-27T17:00:00+07:00", thpt_snapshot([student("HS1")]))])
     row = one(store, "S1", "G12_INFO")
@@ -276,3 +289,28 @@ def test_grade12_final_results_count_only_from_the_campaign_year(tmp_path, year,
     store = write_store(tmp_path, [("2022-05-10T17:00:00+07:00", snap)])
     row = one(store, "S1", "G12_RESULTS_FINAL")
     assert (row.expected, row.done) == (1, done)
+
+
+def test_same_as_of_the_later_import_replaces_the_earlier(tmp_path):
+    """Two snapshots with one as-of (a corrected re-export): only the later import counts.
+    Before: every unit appeared once per snapshot, with contradictory verdicts (outside review
+    of issue 12: 384 progress rows instead of 48)."""
+    import os
+
+    from data_access.store import Store
+    bad = thpt_snapshot([student("HS1", ethnicity=None)])
+    good = thpt_snapshot([student("HS1")])
+    t = "2022-04-26T17:00:00+07:00"
+    for name, first, second, want in (("a", bad, good, "done_on_time"), ("b", good, bad, "not_started")):
+        store = write_store(tmp_path / name / "1", [(t, first)])
+        store2 = write_store(tmp_path / name / "2", [(t, second)])
+        (p1,) = Store(store).snapshots_dir.glob("*.duckdb")
+        (p2,) = Store(store2).snapshots_dir.glob("*.duckdb")
+        os.utime(p1, (1_000_000_000, 1_000_000_000))             # imported first
+        os.rename(p2, Store(store).snapshots_dir / p2.name)       # imported later
+        snaps = Store(store).list_snapshots()
+        assert list(snaps["snapshot_id"]) == [p2.name[:-len(".duckdb")]]
+        assert len(Store(store).list_snapshots(include_hidden=True)) == 2
+        p = progress(store)
+        assert not p.index.duplicated().any()
+        assert p.loc[("S1", "G12_INFO"), "status"] == want

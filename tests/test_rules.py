@@ -299,6 +299,15 @@ def build_world() -> dict[str, list[dict]]:
     res[1].append({"student_id": "R_YEAR_LATER", "school_year": "2022-2023", "grade": "11", "term": "HK1",
                    "overall_average": "1.0", "academic_rank": "X", "conduct": "X"})
     add(student("R_YEAR_LATER"), res)
+    res = results("R_YEAR_EMPTY")       # empty / short / non-numeric years: findings, never a crash
+    for r in res[0]:
+        if (r["grade"], r["term"], r["subject"]) == ("10", "HK1", "Toán"):
+            r["school_year"] = ""
+        if (r["grade"], r["term"], r["subject"]) == ("10", "HK1", "Ngữ văn"):
+            r["school_year"] = "21-22"
+    res[1].append({"student_id": "R_YEAR_EMPTY", "school_year": "abcd-efgh", "grade": "11", "term": "HK2",
+                   "overall_average": "1.0", "academic_rank": "X", "conduct": "X"})
+    add(student("R_YEAR_EMPTY"), res)
     res = results("R_YEAR_G10_NOW")     # a grade-10 row of the campaign's year: not counted, no finding
     res[0].append({"student_id": "R_YEAR_G10_NOW", "school_year": "2021-2022", "grade": "10", "term": "HK1",
                    "subject": "Toán", "score": "12"})
@@ -636,6 +645,13 @@ def test_results_of_the_right_school_year(world):
         ("SCHOOL_YEAR_INVALID", "warning", "term_summary", "R_YEAR_LATER|2022-2023|11|HK1")]
     assert "2022-2023" in f["message"].iloc[0] and "2021-2022" in f["message"].iloc[0]
     assert rules_of(world, "R_YEAR_G10_NOW") == set()
+    # '' / '21-22' / 'abcd-efgh' made the whole evaluation fail (CAST, outside review of issue 12)
+    f = of(world, "R_YEAR_EMPTY")
+    got = sorted(zip(f["rule_id"], f["severity"], f["entity"], f["record_key"]))
+    assert ("SCHOOL_YEAR_INVALID", "warning", "term_summary", "R_YEAR_EMPTY|abcd-efgh|11|HK2") in got
+    assert [r for r in got if r[0] == "SCHOOL_YEAR_INVALID" and r[2] == "score"] == [
+        ("SCHOOL_YEAR_INVALID", "warning", "score", "R_YEAR_EMPTY|21-22|10|HK1|Ngữ văn"),
+        ("SCHOOL_YEAR_INVALID", "warning", "score", "R_YEAR_EMPTY||10|HK1|Toán")]
 
 
 @pytest.mark.parametrize("case", RANK_CASES, ids=[c[0] for c in RANK_CASES])

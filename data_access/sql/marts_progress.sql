@@ -93,7 +93,9 @@ SELECT c.school_code, c.requirement_id, c.expected, c.done, c.percent,
             ELSE 'not_started' END AS status,
        d.completed_at,
        CASE WHEN c.is_done AND c.due IS NOT NULL AND d.completed_at > c.due AND NOT d.timing_uncertain
-                 THEN date_diff('day', c.due::DATE, coalesce(d.completed_after, d.completed_at)::DATE)
+                 -- the earliest moment it can have been reached: just after the window's start
+                 THEN date_diff('day', c.due::DATE,
+                                coalesce(d.completed_after + INTERVAL 1 SECOND, d.completed_at)::DATE)
             WHEN NOT c.is_done AND c.due IS NOT NULL AND t.t > c.due
                  THEN date_diff('day', c.due::DATE, t.t::DATE)
             ELSE 0 END::BIGINT AS days_late,

@@ -79,8 +79,11 @@ SELECT y.school_year,
        y.well_formed AND y.school_year < p.results_year AS is_earlier,
        NOT y.well_formed OR y.school_year > p.results_year AS is_invalid
 FROM (SELECT school_year,
-             regexp_full_match(school_year, '\d{4}-\d{4}')
-             AND CAST(substr(school_year, 6, 4) AS INTEGER) = CAST(substr(school_year, 1, 4) AS INTEGER) + 1
+             -- TRY_CAST, not CAST: DuckDB does not short-circuit AND, so '' or '21-22' reached
+             -- the cast and failed the whole evaluation (outside review of issue 12)
+             coalesce(regexp_full_match(school_year, '\d{4}-\d{4}')
+                      AND TRY_CAST(substr(school_year, 6, 4) AS INTEGER)
+                          = TRY_CAST(substr(school_year, 1, 4) AS INTEGER) + 1, false)
              AS well_formed
       FROM (SELECT DISTINCT coalesce(school_year, '') AS school_year FROM src_subject_scores
             UNION SELECT DISTINCT coalesce(school_year, '') FROM src_term_summaries)) y

@@ -261,7 +261,7 @@ def setup(page_url: str) -> Ctx | None:
     dist_codes = list(dists["district_code"])
     if fresh_qp and qp.get("district") and qp["district"] not in dist_codes:
         # ?district= of another district: refused here (the queries would return nothing anyway).
-        scope_refused(f"Quận/huyện mã {qp['district']}", f"quan:{qp['district']}", store=store,
+        scope_refused(f"Quận/huyện mã {fmt.md(qp['district'])}", f"quan:{qp['district']}", store=store,
                       viewer=viewer)
     if viewer.role == "phong_gd":
         ss[K_DISTRICT] = viewer.district_code
@@ -331,7 +331,8 @@ K_SCOPE_NOTICE = "_scope_notice"
 
 def scope_refused(what: str, obj: str, store: str | None = None, viewer: Viewer | None = None) -> None:
     """Say that ``what`` is out of the viewer's scope (shown by header(), or at once when the
-    header is already drawn) and write the attempt to the audit trail."""
+    header is already drawn) and write the attempt to the audit trail. ``what`` is Markdown:
+    a value in it from the URL goes through fmt.md (issue 13, finding 3)."""
     msg = (f"{what} nằm ngoài phạm vi được phân quyền của tài khoản này (hoặc không có trong dữ "
            "liệu): không hiển thị số liệu của đơn vị đó.")
     if store is None:
@@ -358,7 +359,7 @@ def header(title: str, help_text: str | None = None) -> Ctx:
     f = c.filters
     if f.district:
         d = c.q("districts", filters=queries.ALL)
-        parts.append(dict(zip(d["district_code"], d["district_name"])).get(f.district, f.district))
+        parts.append(fmt.md(dict(zip(d["district_code"], d["district_name"])).get(f.district, f.district)))
     if f.level_group:
         parts.append(fmt.level_label(f.level_group))
     if f.ownership:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data_access import accounts
+from data_access import formatting as fmt
 from data_access.access import ROLES, Viewer
 from data_access.current_user import (K_NOTICE, K_TOKEN, K_VIEWER, bypass_viewer, clear_session_state,
                                       sso_configured)
@@ -15,9 +16,9 @@ from data_access.current_user import (K_NOTICE, K_TOKEN, K_VIEWER, bypass_viewer
 
 def scope_text(v: Viewer) -> str:
     if v.role == "phong_gd":
-        return f"Quận/huyện mã {v.district_code}"
+        return f"Quận/huyện mã {fmt.md(v.district_code)}"
     if v.role == "truong":
-        return f"Trường mã {v.school_code}"
+        return f"Trường mã {fmt.md(v.school_code)}"
     return "Toàn thành phố"
 
 
@@ -58,7 +59,7 @@ def login_page(store, demo: bool) -> None:
             ss[K_VIEWER] = res.viewer
             st.rerun()
         else:
-            st.error(res.message, icon=":material/error:")
+            st.error(fmt.md(res.message), icon=":material/error:")
     if demo:
         st.info("**DEMO** — bảng theo dõi đang chạy trên dữ liệu mẫu (sinh tự động, không phải dữ liệu "
                 "thật). Tài khoản trình diễn:", icon=":material/science:")
@@ -91,7 +92,7 @@ def sidebar_account(store, viewer: Viewer, demo: bool) -> None:
     if bypass_viewer() is not None:
         sb.caption(":red[Chế độ kiểm thử: không qua đăng nhập (TIENDO_VIEWER).]")
         return
-    sb.markdown(f"**{viewer.display_name or viewer.username}**  \n"
+    sb.markdown(f"**{fmt.md(viewer.display_name or viewer.username)}**  \n"
                 f"{ROLES[viewer.role]} · {scope_text(viewer)}")
     ss = st.session_state
     c1, c2 = sb.columns(2)

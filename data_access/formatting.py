@@ -11,7 +11,9 @@ The palette is Okabe–Ito (safe for the common colour-vision deficiencies): don
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
+import re
 from functools import lru_cache
 
 import pandas as pd
@@ -229,3 +231,48 @@ def uncertain_units_note(n) -> str:
     return (f"{number(int(n))} đơn vị được tính đúng hạn vì dữ liệu không chứng minh được là trễ: "
             "lần trích xuất trước hạn chưa đạt, lần sau hạn đã đạt. Hãy nhập một lần trích xuất "
             "lấy đúng lúc hết hạn để có kết luận chính xác.")
+
+
+# ---- values shown as text -------------------------------------------------------------------
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")      # every ASCII punctuation character
+_WWW = re.compile(r"(?i)\b(www)\.")
+WORD_JOINER = "\u2060"
+
+
+def md(value) -> str:
+    """A value that came from a URL, an import or a user, made literal for an element that
+    renders Markdown (st.markdown, st.caption, titles, alerts, metric/expander/tab/widget/page
+    link labels, st.table cells). Issue 13, finding 3: a school name
+    ``[Phiên đã hết hạn…](https://…)`` became a link to an outside site, ``![](https://…)``
+    loaded a tracking image in a district office's browser.
+
+    Why a helper of our own: neither Streamlit nor a maintained library offers one for
+    Streamlit's Markdown (GitHub-flavoured, plus :color[…] directives, $LaTeX$, emoji and
+    :material/…: shortcodes). What it does:
+    - whitespace (newlines included) becomes one space: a newline could start a heading, a list
+      or a table inside the message;
+    - every ASCII punctuation character gets a backslash, CommonMark's escape, so links,
+      images, emphasis, code, HTML tags and autolinks (``<https://…>``), ``:red[…]``, ``$…$``
+      and tables show as the characters typed;
+    - an invisible word joiner (U+2060) after every ``:`` and inside ``www.``: GitHub's
+      autolinks of bare ``https://…``/``www.…`` addresses and the emoji and icon shortcodes
+      are found in the text after the escapes are read, so only a broken sequence stops them.
+    E-mail addresses (``a@b.vn``) still become ``mailto:`` links showing the address itself:
+    breaking them would break copying the address into a mail client.
+    Never pass the result to ``unsafe_allow_html=True``. Pure values are better shown in
+    st.dataframe, st.code or st.text, which do not read Markdown at all."""
+    if value is None or _missing(value):
+        return ""
+    s = " ".join(str(value).split())
+    s = _WWW.sub(lambda m: m.group(1) + WORD_JOINER + ".", s)
+    s = _MD_PUNCT.sub(r"\\\1", s)
+    return s.replace("\\:", "\\:" + WORD_JOINER)
+
+
+def plotly_text(value) -> str:
+    """A value from an import for a plotly label, hover text, axis tick or legend: plotly reads
+    a few HTML tags there (``<a href>`` makes a clickable link, ``<b>``, ``<br>``, ``<span
+    style>``); its entities ``&lt;`` ``&gt;`` ``&amp;`` show the characters themselves."""
+    if value is None or _missing(value):
+        return ""
+    return html.escape(str(value), quote=False)

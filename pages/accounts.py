@@ -6,6 +6,7 @@ import streamlit as st
 import app_state as A
 import auth_ui
 from data_access import accounts
+from data_access import formatting as fmt
 from data_access.access import ROLES
 
 c = A.header("Tài khoản", "Tài khoản đăng nhập, vai trò và phạm vi. Mật khẩu mới chỉ hiện một lần.")
@@ -14,7 +15,7 @@ ss = st.session_state
 
 shown = ss.pop("acc_new_password", None)
 if shown:
-    st.success(f"Mật khẩu của **{shown[0]}**: `{shown[1]}` — hãy chuyển cho người dùng ngay; "
+    st.success(f"Mật khẩu của **{fmt.md(shown[0])}**: `{shown[1]}` — hãy chuyển cho người dùng ngay; "
                "mật khẩu này sẽ không hiện lại.", icon=":material/key:")
 
 accs = accounts.list_accounts(c.store)
@@ -43,7 +44,7 @@ with tab_add:
             ss["acc_new_password"] = (username.strip(), pw)
             st.rerun()
         except accounts.AccountError as e:
-            st.error(str(e), icon=":material/error:")
+            st.error(fmt.md(e), icon=":material/error:")
 
 with tab_edit:
     if accs.empty:
@@ -68,4 +69,4 @@ with tab_edit:
                 accounts.set_email(c.store, v, who, mail)
                 st.rerun()
             except Exception as e:  # noqa: BLE001 - e.g. the e-mail belongs to another account
-                st.error(f"Không lưu được e-mail: {e}", icon=":material/error:")
+                st.error(f"Không lưu được e-mail: {fmt.md(e)}", icon=":material/error:")

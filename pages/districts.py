@@ -53,7 +53,7 @@ def district_map(comp):
         row = by_code.loc[code]
         val = row["completion_rate"]
         color = "#EEEEEE" if pd.isna(val) else sample_colorscale(fmt.COMPLETION_SCALE, float(val) / 100)[0]
-        text = (f"<b>{row['district_name']}</b><br>Hoàn thành: {fmt.percent(val)}"
+        text = (f"<b>{fmt.plotly_text(row['district_name'])}</b><br>Hoàn thành: {fmt.percent(val)}"
                 f"<br>Đơn vị đã xong: {row['units_text']}")
         geom = feat["geometry"]
         polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
@@ -64,7 +64,8 @@ def district_map(comp):
             ys += [pt[1] for pt in ring] + [None]
         fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", fillcolor=color, mode="lines",
                                  line=dict(color="#FFFFFF", width=1), hoveron="fills",
-                                 text=text, hoverinfo="text", name=row["district_name"], showlegend=False))
+                                 text=text, hoverinfo="text", name=fmt.plotly_text(row["district_name"]),
+                                 showlegend=False))
     # The colour scale, as a colour bar on an invisible marker.
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
                              marker=dict(colorscale=fmt.COMPLETION_SCALE, cmin=0, cmax=100, color=[0],
@@ -151,7 +152,7 @@ else:
     # ---- one district ---------------------------------------------------------------------
     d = c.q("districts", filters=queries.ALL)
     dname = dict(zip(d["district_code"], d["district_name"])).get(f.district, f.district)
-    st.subheader(dname)
+    st.subheader(fmt.md(dname))
     summ = c.q("requirement_summary")
     if A.nothing_selected(summ):
         st.stop()
@@ -195,7 +196,8 @@ else:
                 text[i][j] = f"{lb} · {pct_text[p]}"
             else:
                 text[i][j] = lb
-        short = [s_.replace("Trường ", "") for s_ in schools["school_name"].tolist()]
+        # Imported names on the axis: plotly reads <a href> there (a clickable link), so as text.
+        short = [fmt.plotly_text(s_.replace("Trường ", "")) for s_ in schools["school_name"].tolist()]
         legend = [dict(type="scatter", x=[None], y=[None], mode="markers", name=fmt.STATUS_LABELS[s_],
                        marker=dict(symbol="square", size=14, color=fmt.STATUS_COLORS[s_],
                                    line=dict(color="#999", width=1)))
@@ -230,5 +232,5 @@ else:
                         key="open_school", placeholder="— chọn trường —", format_func=school_name.get)
     target = pick or first["school_code"]
     tname = school_name[target]
-    st.page_link(A.INSTITUTION[0], label=f"Mở {tname}", icon=":material/arrow_forward:",
+    st.page_link(A.INSTITUTION[0], label=f"Mở {fmt.md(tname)}", icon=":material/arrow_forward:",
                  query_params=c.params(school=target))

@@ -4,6 +4,7 @@ offered for download; each download is written to the audit trail."""
 import streamlit as st
 
 import app_state as A
+from data_access import formatting as fmt
 from data_access import ops, planning
 from exports import csv_export, status_workbook
 
@@ -33,7 +34,7 @@ if kind == "district":
 elif kind == "school":
     if v.role == "truong":
         school = v.school_code
-        st.write(f"Trường: **{school}**")
+        st.markdown(f"Trường: **{fmt.md(school)}**")
     else:
         school = (st.text_input("Mã trường", key="dl_school", placeholder="ví dụ 79760001") or "").strip() or None
 
@@ -69,7 +70,7 @@ if st.button("Tạo tệp", type="primary", key="dl_build", icon=":material/buil
         ss["dl_file"] = {"request": request, "data": data, "rows": rows, "name": name, "built_for": built_for}
     except (LookupError, PermissionError, ValueError) as e:
         ss.pop("dl_file", None)
-        st.error(str(e), icon=":material/error:")
+        st.error(fmt.md(e), icon=":material/error:")
 
 built = ss.get("dl_file")
 if built and built.get("built_for") != built_for:
@@ -79,7 +80,7 @@ if built and built["request"] == request:
     mime = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt_choice == "xlsx"
             else "text/csv")
     scope = f"truong:{school}" if school else (f"quan:{district}" if district else "thanh_pho")
-    st.download_button(f"Tải {built['name']} ({len(built['data']) / 1024:,.0f} KB)".replace(",", "."),
+    st.download_button(f"Tải {fmt.md(built['name'])} ({len(built['data']) / 1024:,.0f} KB)".replace(",", "."),
                        built["data"], file_name=built["name"], mime=mime, key="dl_download", type="primary",
                        icon=":material/download:", on_click=ops.audit,
                        args=(c.store, v, "download"),

@@ -74,7 +74,8 @@ if sig != ss.get(K_SIG) and not busy:
 
 up: imports.Upload | None = ss.get(K_UPLOAD)
 if ss.get(K_ERR) and not busy:
-    st.error(ss[K_ERR], icon=":material/error:")
+    # Messages of the importer quote names and values of the uploaded files: shown as text.
+    st.error(fmt.md(ss[K_ERR]), icon=":material/error:")
 
 as_of = None
 if up is not None:
@@ -86,7 +87,7 @@ if up is not None:
                           key=f"imp_time_{up.id}", disabled=busy)
     if m is not None:
         c3.caption(f"Theo manifest.toml: **{m.strftime('%d/%m/%Y %H:%M:%S')}**"
-                   + (f" · nguồn: {up.manifest_source}" if up.manifest_source else "")
+                   + (f" · nguồn: {fmt.md(up.manifest_source)}" if up.manifest_source else "")
                    + ". Sửa ngày giờ nếu manifest sai.")
     else:
         c3.caption("Bản trích xuất không có manifest.toml: hãy nhập ngày giờ xuất dữ liệu (giờ Việt Nam).")
@@ -94,7 +95,7 @@ if up is not None:
         typed = dt.datetime.combine(day, clock).replace(tzinfo=TZ)
         same_as_manifest = m is not None and typed == m.replace(second=0)
         as_of = None if same_as_manifest else typed
-    st.caption(f"{len(up.names)} tệp: {', '.join(up.names)}")
+    st.caption(f"{len(up.names)} tệp: {fmt.md(', '.join(up.names))}")
 
 b1, b2, _ = st.columns([1, 1.5, 3.5])
 if b1.button("Kiểm tra", type="secondary", icon=":material/fact_check:", disabled=up is None or busy,
@@ -116,7 +117,7 @@ def job_status():
         return
     if j.running:
         what = "Đang kiểm tra" if j.kind == "validate" else "Đang nhập"
-        st.progress(j.fraction, text=f"{what} ({fmt.percent(100 * j.fraction, 0)}): {j.message}")
+        st.progress(j.fraction, text=f"{what} ({fmt.percent(100 * j.fraction, 0)}): {fmt.md(j.message)}")
         st.caption("Có thể mở trang khác trong lúc chờ; người dùng khác vẫn xem bảng theo dõi bình thường.")
         return
     if ss.get(K_SEEN) == j.id:
@@ -154,11 +155,11 @@ if v is not None and not busy and (up is None or v.upload.id == up.id):
     if not v.ok:
         st.error("**Bản trích xuất bị từ chối — chưa nhập gì.**", icon=":material/block:")
         for msg in v.errors:
-            st.error(msg)
+            st.error(fmt.md(msg))
         if v.error_at and any(v.error_at):
             f, r, c = v.error_at
-            st.caption("Vị trí: " + " · ".join(x for x in (f and f"tệp {f}", r and f"dòng {r}",
-                                                               c and f"cột «{c}»") if x))
+            st.caption("Vị trí: " + " · ".join(fmt.md(x) for x in (f and f"tệp {f}", r and f"dòng {r}",
+                                                                      c and f"cột «{c}»") if x))
     elif v.already:
         where = ("đang bị ẩn: hãy hiện lại ở bảng «Các snapshot đã nhập» bên dưới nếu cần"
                  if v.already == "hidden" else "không cần nhập lại")
@@ -176,7 +177,7 @@ if v is not None and not busy and (up is None or v.upload.id == up.id):
             # zeros): imported as they are, shown here so the sender can fix the export.
             with st.expander(f"Lưu ý khi đọc tệp ({fmt.number(len(v.notes))})", expanded=True,
                              icon=":material/warning:"):
-                st.markdown("\n".join(f"- {n}" for n in v.notes[:50]))
+                st.markdown("\n".join(f"- {fmt.md(n)}" for n in v.notes[:50]))
                 if len(v.notes) > 50:
                     st.caption(f"… và {fmt.number(len(v.notes) - 50)} lưu ý khác.")
         if not p.becomes_newest:
@@ -250,4 +251,4 @@ else:
             _refresh_snapshot_lists(everything=True)
             st.rerun()
         except imports.ImportRefused as e:
-            st.error(str(e), icon=":material/error:")
+            st.error(fmt.md(e), icon=":material/error:")

@@ -21,7 +21,7 @@ if qp_school and qp_school != ss.get("_school_qp_seen"):
     ss["_school_qp_seen"] = qp_school
 if c.viewer.role == "truong":
     if qp_school and qp_school != c.viewer.school_code:
-        A.scope_refused(f"Trường mã {qp_school}", f"truong:{qp_school}")
+        A.scope_refused(f"Trường mã {fmt.md(qp_school)}", f"truong:{qp_school}")
     ss["cur_school"] = c.viewer.school_code
 
 
@@ -36,7 +36,7 @@ text = st.text_input("Tìm trường", key="school_search", placeholder="Mã tr�
 if text:
     found = c.q("search_schools", text=text, filters=queries.Filters(), limit=50)
     if found.empty:
-        st.info(f"Không tìm thấy trường nào có mã hoặc tên chứa «{text}».", icon=":material/search_off:")
+        st.info(f"Không tìm thấy trường nào có mã hoặc tên chứa «{fmt.md(text)}».", icon=":material/search_off:")
     else:
         label = {r.school_code: f"{r.school_name} · {r.district_name or ''} · {r.school_code}"
                  for r in found.itertuples()}
@@ -58,19 +58,20 @@ prof = c.q("school_profile", school_code=school)
 if prof.empty:
     if c.viewer.role in ("phong_gd", "truong"):
         # Out of scope (or unknown): the query layer returned nothing; say so, show nothing.
-        A.scope_refused(f"Trường mã {school}", f"truong:{school}")
+        A.scope_refused(f"Trường mã {fmt.md(school)}", f"truong:{school}")
         ss.pop("cur_school", None)
     else:
-        st.warning(f"Không có trường mã {school} trong dữ liệu tại thời điểm này.", icon=":material/help:")
+        st.warning(f"Không có trường mã {fmt.md(school)} trong dữ liệu tại thời điểm này.", icon=":material/help:")
     st.stop()
 p = prof.iloc[0]
-st.subheader(p.school_name)
-st.caption(" · ".join(x for x in [
+st.subheader(fmt.md(p.school_name))
+# Imported values, shown as text (fmt.md: issue 13, finding 3).
+st.caption(" · ".join(fmt.md(x) for x in [
     f"Mã {p.school_code}", p.district_name or "", ", ".join(fmt.level_label(l) for l in (p.levels or [])),
     p.ownership or "", f"quản lý: {p.managed_by}" if p.managed_by else "",
     f"Hiệu trưởng: {p.principal}" if p.principal else "", p.phone or "", p.email or ""] if x))
 if navigation.allowed(c.viewer.role, "districts"):
-    st.page_link(A.DISTRICTS[0], label=f"Xem {p.district_name}", icon=":material/map:",
+    st.page_link(A.DISTRICTS[0], label=f"Xem {fmt.md(p.district_name)}", icon=":material/map:",
                  query_params=c.params(district=p.district_code))
 
 # ---- checklist ------------------------------------------------------------------------------
@@ -163,11 +164,12 @@ else:
                 try:
                     rec = queries.student_record(c.viewer, school, sid, snapshot_id=c.snapshot_id,
                                                  store=c.store)
-                    st.table({"Mã học sinh": [rec["student_id"]], "Họ và tên": [rec["full_name"]],
-                              "Ngày sinh": [rec["birth_date"]], "Số CMND/CCCD": [rec["id_number"]],
-                              "Nơi thường trú": [rec["permanent_address"]]})
+                    # st.table renders Markdown in its cells: imported values through fmt.md.
+                    st.table({"Mã học sinh": [fmt.md(rec["student_id"])], "Họ và tên": [fmt.md(rec["full_name"])],
+                              "Ngày sinh": [fmt.md(rec["birth_date"])], "Số CMND/CCCD": [fmt.md(rec["id_number"])],
+                              "Nơi thường trú": [fmt.md(rec["permanent_address"])]})
                 except (PermissionError, LookupError) as e:
-                    st.error(str(e), icon=":material/block:")
+                    st.error(fmt.md(e), icon=":material/block:")
 
 # ---- history ----------------------------------------------------------------------------------
 st.markdown("#### Tiến độ qua các lần trích xuất")

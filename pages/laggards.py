@@ -109,9 +109,10 @@ with tab_contact:
         ss["fu_school"] = codes[0]
     school = st.selectbox("Trường", codes, key="fu_school", format_func=lambda s: label_of.get(s, s))
     row = lag[lag["school_code"] == school].iloc[0]
-    st.markdown(f"**Còn thiếu:** {row['missing']}")
-    st.caption(f"Hiệu trưởng: {row['principal'] or '–'} · Điện thoại: {row['phone'] or '–'} · "
-               f"Email: {row['email'] or '–'}")
+    # Imported values, shown as text (fmt.md: issue 13, finding 3).
+    st.markdown(f"**Còn thiếu:** {fmt.md(row['missing'])}")
+    st.caption(f"Hiệu trưởng: {fmt.md(row['principal']) or '–'} · Điện thoại: {fmt.md(row['phone']) or '–'} · "
+               f"Email: {fmt.md(row['email']) or '–'}")
     can_write = c.viewer.role in ops.WRITE_ROLES_FOLLOW_UPS
     if "fu_msg" in ss:
         st.success(ss.pop("fu_msg"), icon=":material/check:")
@@ -130,10 +131,10 @@ with tab_contact:
         try:
             fid = ops.add_follow_up(c.store, c.viewer, school, day, channel, contact_person=person,
                                     note=note, promised_on=promised, today=today)
-            ss["fu_msg"] = f"Đã lưu liên hệ với {row['school_name']} (số {fid})."
+            ss["fu_msg"] = f"Đã lưu liên hệ với {fmt.md(row['school_name'])} (số {fid})."
             st.rerun()
         except ops.OpsError as e:
-            st.error(str(e), icon=":material/error:")
+            st.error(fmt.md(e), icon=":material/error:")
     hist = ops.list_follow_ups(c.store, c.viewer, school_code=school)
     if hist.empty:
         st.caption("Chưa có lần liên hệ nào với trường này.")
@@ -155,7 +156,7 @@ with tab_mail:
     for code in picked:
         mail = planning.reminder_email(ev, c.viewer, code, sender=sender)
         with st.container(border=True):
-            st.markdown(f"**Gửi:** {mail['to'] or '(chưa có email)'}")
+            st.markdown(f"**Gửi:** {fmt.md(mail['to']) or '(chưa có email)'}")
             st.markdown("**Tiêu đề**")
             st.code(mail["subject"], language=None, wrap_lines=True)
             st.markdown("**Nội dung**")

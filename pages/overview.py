@@ -127,7 +127,7 @@ with left:
                              "Đúng hạn (%)", min_value=0, max_value=100, format="localized"),
                          "units_done": "Đã xong", "units_expected": "Phải làm",
                          "units_overdue": "Quá hạn"})
-        st.page_link(A.DISTRICTS[0], label=f"Mở {wd['district_name'].iloc[0]}", icon=":material/arrow_forward:",
+        st.page_link(A.DISTRICTS[0], label=f"Mở {fmt.md(wd['district_name'].iloc[0])}", icon=":material/arrow_forward:",
                      query_params=c.params(district=wd["district_code"].iloc[0]))
 with right:
     st.subheader("10 trường có tỉ lệ hoàn thành thấp nhất")
@@ -146,7 +146,7 @@ with right:
                              "Yêu cầu quá hạn", help="Số yêu cầu đã quá hạn mà chưa hoàn thành"),
                          "records_missing": st.column_config.NumberColumn(
                              "Học sinh chưa đạt", help="Số lượt học sinh chưa đủ hoặc chưa hợp lệ")})
-        st.page_link(A.INSTITUTION[0], label=f"Mở {ws['school_name'].iloc[0]}", icon=":material/arrow_forward:",
+        st.page_link(A.INSTITUTION[0], label=f"Mở {fmt.md(ws['school_name'].iloc[0])}", icon=":material/arrow_forward:",
                      query_params=c.params(school=ws["school_code"].iloc[0]))
 
 st.subheader("Đơn vị có nguy cơ trễ hạn")

@@ -41,11 +41,11 @@ if sent:
     try:
         rid = ops.add_paper_receipt(c.store, c.viewer, code, report, received, signed, stamped, note, today=today)
         valid = "hợp lệ" if signed and stamped else "CHƯA hợp lệ (thiếu chữ ký hoặc dấu)"
-        ss["pr_msg"] = (f"Đã ghi phiếu số {rid}: bản giấy {report} của trường {code.strip()} nhận ngày "
+        ss["pr_msg"] = (f"Đã ghi phiếu số {rid}: bản giấy {fmt.md(report)} của trường {fmt.md(code.strip())} nhận ngày "
                         f"{fmt.date(received)}, {valid}.")
         st.rerun()
     except ops.OpsError as e:
-        st.error(str(e), icon=":material/error:")
+        st.error(fmt.md(e), icon=":material/error:")
 
 # ---- the register -------------------------------------------------------------------------
 st.subheader("Sổ đã ghi")
@@ -96,7 +96,7 @@ if fix:
         ss["pr_msg"] = f"Đã lưu lần sửa thứ {v - 1} của phiếu số {rid}."
         st.rerun()
     except ops.OpsError as e:
-        st.error(str(e), icon=":material/error:")
+        st.error(fmt.md(e), icon=":material/error:")
 hist = ops.receipt_history(c.store, c.viewer, int(rid))
 if len(hist) > 1 or fix:
     h = hist[["version", "received_on", "signed", "stamped", "note", "withdrawn", "reason", "recorded_by",

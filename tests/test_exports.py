@@ -211,6 +211,16 @@ def test_school_checklist_reason_column(ev, store):
     assert dict(zip(df["Yêu cầu"], df["Lý do"]))[emis] == s5[emis]
 
 
+def test_only_status_cells_are_filled(ev, store):
+    """A status colour must not leak into the cells styled after it (percent, dates, empty
+    cells): the school checklist's 'Tỉ lệ (%)' of an overdue row was filled vermilion."""
+    data, _ = status_workbook.workbook_bytes(ev, SYSTEM, store, school="S1")
+    ws = load_workbook(io.BytesIO(data))["Danh mục yêu cầu"]
+    head = [c.value for c in ws[4]]
+    filled = {head[c.column - 1] for row in ws.iter_rows(min_row=5) for c in row if c.fill.fill_type}
+    assert filled == {"Trạng thái"}
+
+
 def test_cli_export(store, tmp_path):
     out = tmp_path / "q1.csv"
     r = subprocess.run([sys.executable, "-m", "data_access", "export", "--store", str(store),

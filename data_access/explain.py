@@ -2,8 +2,9 @@
 the same evaluation the pages and the CLI read (issue 12, "Every verdict explains itself").
 
 Why one function: the CLI (`python -m data_access explain`), the institution page ("Vì sao?")
-and the school workbook must give the same reasons, so they all read ``explain_at``; the
-Vietnamese wording is in ``render`` and ``one_line``, not in pages.
+and the school workbook ("Lý do") must give the same reasons, so they all read
+``explain_school_at`` (``explain_at`` is its row); the Vietnamese wording is in ``render`` (the
+whole text) and ``one_line`` (the reason of a checklist row), not in pages or exports.
 """
 from __future__ import annotations
 
@@ -28,33 +29,47 @@ RULE_TEXT = {
 }
 
 
-def explain_at(ev: Evaluation, viewer: Viewer, school_code: str, requirement_id: str) -> dict:
-    """The facts of one verdict, in the viewer's scope: requirement (name, kind, letter's words,
-    rule text, due), counts (expected, done, percent), population breakdown of the institution's
-    student rows (grade, status, n, counted) for record requirements, blocking findings by rule
-    (rule_id, title, n_findings, n_records), the snapshot window (completed_after, completed_at,
-    timing_uncertain), status, days_late, at_risk. LookupError when the institution or the
-    requirement is not there (or outside the viewer's scope)."""
+def explain_school_at(ev: Evaluation, viewer: Viewer, school_code: str) -> list[dict]:
+    """``explain_at`` for every checklist row of one institution, in the letter's order ([] when
+    the institution is unknown or outside the viewer's scope).
+
+    Why a batch: the institution page shows a "Vì sao?" for each of its ~15 rows and the school
+    workbook a reason per row; three queries for the institution (its units, its blocking
+    findings grouped by requirement and rule, its student rows by grade and status) instead of
+    three per row. The findings are counted by rule only (rule id, title, counts): their
+    messages, which may speak of other holders of a duplicate ID, are never part of it."""
     chk = queries._one_school(ev, viewer, "school_checklist_explain", """
         SELECT u.school_code, u.district_code, u.school_name, u.requirement_id, u.requirement_name,
-               u.kind, u.letter_words, u.due, u.status, u.expected, u.done, u.percent, u.completed_at,
-               u.days_late, u.at_risk, u.timing_uncertain, u.completed_after
+               u.kind, u.letter_words, u.due, u.days_left, u.status, u.expected, u.done, u.percent,
+               u.completed_at, u.days_late, u.at_risk, u.timing_uncertain, u.completed_after
         FROM dash_units u WHERE {cond}""", school_code, "u.sort_order", "u.")
-    row = chk[chk["requirement_id"] == requirement_id]
     if chk.empty:
-        raise LookupError(f"Không có trường {school_code} trong số liệu (hoặc ngoài phạm vi được xem).")
-    if row.empty:
-        raise LookupError(f"Yêu cầu {requirement_id} không áp dụng cho trường {school_code}.")
-    r = row.iloc[0]
+        return []
     blocking = queries._df(ev, """
-        SELECT f.rule_id, coalesce(any_value(c.title_vi), f.rule_id) AS title,
-               count(DISTINCT (f.record_key, f.field)) AS n_findings, count(DISTINCT f.record_key) AS n_records
+        SELECT f.requirement_id, f.rule_id, coalesce(any_value(c.title_vi), f.rule_id) AS title,
+               any_value(f.entity) AS entity,
+               count(DISTINCT (f.record_key, f.field)) AS n_findings, count(DISTINCT f.record_key) AS n_records,
+               count(DISTINCT f.student_id) AS n_students
         FROM dash_findings f
         LEFT JOIN ref_rule_catalog c ON c.rule_id = f.rule_id AND c.entity = f.entity
-        WHERE f.school_code = ? AND f.requirement_id = ? AND f.blocks
-        GROUP BY f.rule_id ORDER BY n_findings DESC, f.rule_id""", [school_code, requirement_id])
+        WHERE f.school_code = ? AND f.blocks
+        GROUP BY f.requirement_id, f.rule_id ORDER BY f.requirement_id, n_findings DESC, f.rule_id""",
+                           [school_code])
+    by_req: dict[str, list[dict]] = {}
+    for b in blocking.to_dict("records"):
+        rid = b.pop("requirement_id")
+        b.update(n_findings=int(b["n_findings"]), n_records=int(b["n_records"]),
+                 n_students=int(b["n_students"]))
+        by_req.setdefault(rid, []).append(b)
+    reasons = queries._df(ev, """
+        SELECT requirement_id, string_agg(blocked_reason, ' ' ORDER BY blocked_reason) AS blocked_reason
+        FROM dash_unit_block_reasons WHERE school_code = ? GROUP BY requirement_id""", [school_code])
+    reason = dict(zip(reasons["requirement_id"], reasons["blocked_reason"]))
+    cells = queries._df(ev, "SELECT requirement_id, cell_state FROM dash_report_cells WHERE school_code = ?",
+                        [school_code])
+    cell = dict(zip(cells["requirement_id"], cells["cell_state"]))
     population = []
-    if r.kind in ("student_info", "student_results"):
+    if chk["kind"].isin(["student_info", "student_results"]).any():
         db = ev.snapshot_db()
         params = queries._df(ev, "SELECT population_grade, population_status FROM cfg_params").iloc[0]
         pop = queries._df(ev, f"""
@@ -65,16 +80,43 @@ def explain_at(ev: Evaluation, viewer: Viewer, school_code: str, requirement_id:
             counted = (p.grade.lstrip("0") == str(params.population_grade)
                        and p.status == params.population_status)
             population.append({"grade": p.grade, "status": p.status, "n": int(p.n), "counted": counted})
-    return {
-        "school_code": school_code, "school_name": r.school_name, "requirement_id": requirement_id,
-        "requirement_name": r.requirement_name, "kind": r.kind, "letter_words": r.letter_words,
-        "rule_text": RULE_TEXT.get(r.kind, ""), "due": r.due, "as_of": ev.as_of,
-        "expected": int(r.expected), "done": int(r.done), "percent": float(r.percent),
-        "status": r.status, "days_late": int(r.days_late), "at_risk": bool(r.at_risk),
-        "completed_at": r.completed_at, "completed_after": r.completed_after,
-        "timing_uncertain": bool(r.timing_uncertain),
-        "blocking": blocking.to_dict("records"), "population": population,
-    }
+    out = []
+    for r in chk.itertuples():
+        record = r.kind in ("student_info", "student_results")
+        out.append({
+            "school_code": school_code, "school_name": r.school_name, "requirement_id": r.requirement_id,
+            "requirement_name": r.requirement_name, "kind": r.kind, "letter_words": r.letter_words,
+            "rule_text": RULE_TEXT.get(r.kind, ""), "due": r.due, "as_of": ev.as_of,
+            "days_left": None if pd.isna(r.days_left) else int(r.days_left),
+            "expected": int(r.expected), "done": int(r.done), "percent": float(r.percent),
+            "status": r.status, "days_late": int(r.days_late), "at_risk": bool(r.at_risk),
+            "completed_at": r.completed_at, "completed_after": r.completed_after,
+            "timing_uncertain": bool(r.timing_uncertain),
+            "blocking": by_req.get(r.requirement_id, []),
+            "blocked_reason": reason.get(r.requirement_id) or "",
+            "report_state": cell.get(r.requirement_id),
+            "population": [dict(p) for p in population] if record else [],
+        })
+    return out
+
+
+def explain_at(ev: Evaluation, viewer: Viewer, school_code: str, requirement_id: str) -> dict:
+    """The facts of one verdict, in the viewer's scope: requirement (name, kind, letter's words,
+    rule text, due, days left), counts (expected, done, percent), population breakdown of the
+    institution's student rows (grade, status, n, counted) for record requirements, blocking
+    findings by rule (rule_id, title, entity, n_findings, n_records, n_students), why a
+    requirement listing ``blocked_by`` rules is held back (blocked_reason), for reports and paper
+    copies the state of the institution's row (report_state: sent_on_time, sent_late, returned,
+    draft, missing, paper_valid, paper_invalid, paper_missing; None otherwise), the snapshot window
+    (completed_after, completed_at, timing_uncertain), status, days_late, at_risk. LookupError
+    when the institution or the requirement is not there (or outside the viewer's scope)."""
+    rows = explain_school_at(ev, viewer, school_code)
+    if not rows:
+        raise LookupError(f"Không có trường {school_code} trong số liệu (hoặc ngoài phạm vi được xem).")
+    for e in rows:
+        if e["requirement_id"] == requirement_id:
+            return e
+    raise LookupError(f"Yêu cầu {requirement_id} không áp dụng cho trường {school_code}.")
 
 
 def explain(viewer: Viewer, school_code: str, requirement_id: str, snapshot_id: str | None = None,
@@ -83,17 +125,56 @@ def explain(viewer: Viewer, school_code: str, requirement_id: str, snapshot_id: 
     return explain_at(queries.evaluation(snapshot_id, store), viewer, school_code, requirement_id)
 
 
+# What the blocking findings of a rule count, by the entity they are about.
+_RECORD_UNIT = {"student": "học sinh", "score": "học sinh", "term_summary": "học sinh", "room": "phòng",
+                "report": "báo cáo", "paper_copy": "bản giấy"}
+# Why a report or paper copy is not done when no finding says so (dash_report_cells).
+_STATE_TEXT = {"missing": "chưa gửi báo cáo", "draft": "báo cáo chưa ở trạng thái «Đã gửi»",
+               "returned": "báo cáo bị trả lại", "paper_missing": "chưa nhận bản giấy",
+               "paper_invalid": "bản giấy nhận được chưa hợp lệ"}
+
+
+def _is_record(e: dict) -> bool:
+    return e["kind"] in ("student_info", "student_results")
+
+
+def _counted(b: dict) -> tuple[int, str]:
+    """(number, unit) a blocking rule is counted in: students for student records (a student
+    missing five subjects is one student), else the records (rooms, reports, paper copies)."""
+    unit = _RECORD_UNIT.get(b.get("entity"), "bản ghi")
+    return (b["n_students"] if unit == "học sinh" and b.get("n_students") else b["n_records"]), unit
+
+
 def one_line(e: dict) -> str:
-    """A one-line reason (checklists, workbook)."""
+    """A one-line reason (the checklist's "Lý do"): what is counted, what is missing and why,
+    then the timing: 'Thiếu 3/120 (lỗi SUBJECT_MISSING: 2 học sinh, ID_DUPLICATE: 1 học sinh);
+    quá hạn 3 ngày.' or 'Đạt 118/118 học sinh; hoàn thành trong khoảng 17:00 26/04 – 23:00 26/04.'"""
+    unit = " học sinh" if _is_record(e) else ""
     if e["status"] in ("done_on_time", "done_late"):
-        when = (fmt.completion_window(e["completed_after"], e["completed_at"]) if e["timing_uncertain"]
+        when = (fmt.completion_window(e["completed_after"], e["completed_at"]) if _is_record(e)
                 else f"hoàn thành lúc {fmt.date_time(e['completed_at'])}")
+        if e["timing_uncertain"]:
+            when += " (không chứng minh được là trễ)"
         late = f", trễ {e['days_late']} ngày" if e["status"] == "done_late" else ""
-        return f"Đạt {e['done']}/{e['expected']}; {when}{late}."
-    rules = ", ".join(f"{b['rule_id']} ({b['n_records']})" for b in e["blocking"][:3])
-    tail = f"; còn lỗi: {rules}" if rules else ""
-    head = f"Quá hạn {e['days_late']} ngày" if e["status"] == "overdue" else fmt.status_label(e["status"])
-    return f"{head}: đạt {e['done']}/{e['expected']}{tail}."
+        return f"Đạt {e['done']}/{e['expected']}{unit}; {when}{late}."
+    causes = ["{}: {} {}".format(b["rule_id"], *_counted(b)) for b in e["blocking"][:3]]
+    if len(e["blocking"]) > 3:
+        causes.append(f"và {len(e['blocking']) - 3} quy tắc khác")
+    if causes:
+        why = f" (lỗi {', '.join(causes)})"
+    elif e.get("report_state") in _STATE_TEXT:
+        why = f" ({_STATE_TEXT[e['report_state']]})"
+    else:
+        why = ""
+    if e["status"] == "overdue":
+        when = f"quá hạn {e['days_late']} ngày"
+    elif e["days_left"] is None:
+        when = "không có hạn"
+    elif e["days_left"] > 0:
+        when = f"còn {e['days_left']} ngày"
+    else:
+        when = "hạn chót hôm nay"
+    return f"Thiếu {e['expected'] - e['done']}/{e['expected']}{why}; {when}."
 
 
 def render(e: dict) -> str:
@@ -111,10 +192,14 @@ def render(e: dict) -> str:
             mark = "tính" if p["counted"] else "không tính (chỉ tính khối 12, «Đang học»)"
             lines.append(f"  - Khối {p['grade'] or '(trống)'} · {p['status'] or '(trống)'}: {p['n']} — {mark}")
     if e["blocking"]:
-        lines.append("Lỗi đang chặn (theo quy tắc: số bản ghi):")
-        lines += [f"  - {b['rule_id']} {b['title']}: {b['n_records']}" for b in e["blocking"]]
+        lines.append("Lỗi đang chặn (theo quy tắc):")
+        lines += ["  - {} {}: {} {}".format(b["rule_id"], b["title"], *_counted(b)) for b in e["blocking"]]
     else:
         lines.append("Không có lỗi nào chặn yêu cầu này.")
+    if e.get("blocked_reason"):
+        lines.append(e["blocked_reason"])
+    if e.get("report_state") in _STATE_TEXT and e["status"] not in ("done_on_time", "done_late"):
+        lines.append(f"Tình trạng: {_STATE_TEXT[e['report_state']]}.")
     if e["status"] in ("done_on_time", "done_late"):
         if e["timing_uncertain"]:
             lines.append(f"Thời điểm: {fmt.completion_window(e['completed_after'], e['completed_at'])} "

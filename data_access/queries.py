@@ -564,6 +564,20 @@ def school_checklist(viewer: Viewer, school_code: str, snapshot_id: str | None =
     return df[CHECKLIST_COLUMNS]
 
 
+def school_explanations(viewer: Viewer, school_code: str, snapshot_id: str | None = None,
+                        store=None) -> pd.DataFrame:
+    """Why each checklist row is what it is (issue 12): requirement_id, reason (the one line of
+    the checklist and the workbook) and text (the whole explanation, exactly as `python -m
+    data_access explain` prints it), in the checklist's order; empty when out of scope. Built by
+    data_access.explain, so the page, the workbook and the CLI say the same thing."""
+    from . import explain   # (explain reads this module)
+    rows = explain.explain_school_at(evaluation(snapshot_id, store), viewer, school_code)
+    return pd.DataFrame({"requirement_id": [e["requirement_id"] for e in rows],
+                         "reason": [explain.one_line(e) for e in rows],
+                         "text": [explain.render(e) for e in rows]},
+                        columns=["requirement_id", "reason", "text"])
+
+
 def rule_catalog() -> pd.DataFrame:
     """The rules' legend (data_access/reference/rule_catalog.csv, also the engine's
     ``rule_catalog`` view): rule_id, severity, entity, title_vi, description_vi.

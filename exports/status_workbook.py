@@ -82,8 +82,9 @@ class _Styles:
             c = self._scratch.cell(row=1, column=1)
             c.border = BORDER
             c.number_format = number_format or "General"
-            if fill:
-                c.fill, c.font = self.fill(fill)
+            # The scratch cell is shared: reset what a previous combination set (a status
+            # fill leaked into the percent and date cells styled after it).
+            c.fill, c.font = self.fill(fill) if fill else (PatternFill(), Font())
             c.alignment = {"wrap": WRAP_TOP, "center": CENTER}.get(align, Alignment(vertical="top"))
             c.quotePrefix = quote
             arr = self._arrays[key] = copy(c._style)

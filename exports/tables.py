@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_access import planning
+from data_access import explain, planning
 from data_access.access import Viewer, scope_filter
 from data_access.evaluate import Evaluation
 from data_access.store import TZ, Store
@@ -314,6 +314,8 @@ def checklist_table(ev: Evaluation, viewer: Viewer, school: str) -> Table:
         JOIN cfg_requirements r USING (requirement_id)
         WHERE {cond} ORDER BY p.sort_order""", params)
     words = planning.gaps(ev, viewer, [school]).set_index("requirement_id")["words"]
+    # Why each row is what it is: the line the institution page shows (data_access.explain).
+    reason = {e["requirement_id"]: explain.one_line(e) for e in explain.explain_school_at(ev, viewer, school)}
     out = pd.DataFrame({
         "STT": range(1, len(df) + 1),
         "Yêu cầu": df["name"],
@@ -326,10 +328,12 @@ def checklist_table(ev: Evaluation, viewer: Viewer, school: str) -> Table:
         "Hoàn thành lúc": _local_naive(df["completed_at"]),
         "Số ngày trễ": df["days_late"].astype("int64"),
         "Còn thiếu": [words.get(r, "") for r in df["requirement_id"]],
+        "Lý do": [reason.get(r, "") for r in df["requirement_id"]],
     })
     return Table("Danh mục yêu cầu", "Danh mục yêu cầu của trường", out, status_cols=["Trạng thái"],
                  percent_cols=["Tỉ lệ (%)"], datetime_cols=["Hạn", "Hoàn thành lúc"],
-                 wide_cols=["Yêu cầu", "Còn thiếu", "Công văn ghi"], freeze_cols=2, csv_name="danh-muc")
+                 wide_cols=["Yêu cầu", "Còn thiếu", "Công văn ghi", "Lý do"], freeze_cols=2,
+                 csv_name="danh-muc")
 
 
 def findings_table(ev: Evaluation, viewer: Viewer, school: str) -> Table:

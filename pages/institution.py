@@ -25,6 +25,11 @@ if c.viewer.role == "truong":
     ss["cur_school"] = c.viewer.school_code
 
 
+def _md(s) -> str:
+    """Markdown specials of a value shown in a label (expander labels are Markdown) escaped."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in str(s))
+
+
 def _picked():
     code = ss.get("school_pick")
     if code:
@@ -95,7 +100,9 @@ else:
     chk["count"] = [f"{fmt.number(d)}/{fmt.number(e)}" for d, e in zip(chk["done"], chk["expected"])]
     chk["due_text"] = chk["due"].map(lambda d: "Không có hạn" if pd.isna(d) else fmt.date_time(d))
     chk["risk"] = chk["at_risk"].map(lambda x: "Có nguy cơ trễ hạn" if x else "")
-    cols = ["requirement_name", "status", "percent", "count", "due_text", "note", "risk",
+    why = c.q("school_explanations", school_code=school).set_index("requirement_id")
+    chk["reason"] = chk["requirement_id"].map(why["reason"]).fillna("")
+    cols = ["requirement_name", "status", "percent", "count", "due_text", "note", "reason", "risk",
             "n_blocking_findings", "letter_words"]
     sty = A.styled(chk, dates=["due"], labels={"status": fmt.STATUS_LABELS},
                    numbers={"n_blocking_findings": 0}, columns=cols)
@@ -108,8 +115,21 @@ else:
                      "percent": st.column_config.ProgressColumn("Tiến độ (%)", min_value=0, max_value=100, format="localized"),
                      "count": st.column_config.TextColumn("Đạt/Phải có", help="Học sinh đủ và hợp lệ / học sinh lớp 12 đang học; báo cáo: 1/1"),
                      "due_text": "Hạn", "note": "Hoàn thành / trễ", "risk": "Nguy cơ",
+                     "reason": st.column_config.TextColumn("Lý do", help="Vì sao yêu cầu có trạng thái này; mở «Vì sao?» bên dưới để xem đầy đủ"),
                      "n_blocking_findings": st.column_config.NumberColumn("Lỗi chặn", help="Số lỗi (không phải cảnh báo) đang làm yêu cầu chưa hoàn thành"),
                      "letter_words": st.column_config.TextColumn("Công văn ghi", help="Lời văn của Công văn 1254 về thời hạn")})
+
+    # "Vì sao?": the CLI's explanation of each row (data_access.explain), as plain text: st.text
+    # parses no Markdown, so a school or rule name can never turn into a link or markup. All rows
+    # at once: one query per institution (cached), one text element per row.
+    st.caption("Mở «Vì sao?» của một yêu cầu để xem trạng thái dựa trên những gì: quy định, số học "
+               "sinh phải có và lý do loại trừ, số đã đạt, các lỗi đang chặn, thời điểm hoàn thành.")
+    for r in chk.itertuples():
+        if r.requirement_id not in why.index:
+            continue
+        with st.expander(f"Vì sao? {_md(r.requirement_name)} — {_md(fmt.status_label(r.status))}",
+                         icon=":material/help:"):
+            st.text(why.at[r.requirement_id, "text"])   # keeps its line breaks (white-space: pre-line)
 
 # ---- findings by rule ------------------------------------------------------------------------
 st.markdown("#### Lỗi dữ liệu theo quy tắc")

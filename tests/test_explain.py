@@ -50,3 +50,49 @@ def test_explain_cli(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "data_access", "explain", "--school", "S9", "--requirement",
                           "G12_INFO", "--store", str(store)], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "S9" in bad.stderr
+
+
+# ---- one function for every checklist row (page "Vì sao?", school workbook "Lý do") ----------
+def test_explain_school_is_explain_at_for_every_row(tmp_path):
+    """explain_school_at gives, in the checklist's order, the same facts as explain_at row by row
+    (the page and the workbook read it; the CLI reads explain_at)."""
+    store = _store(tmp_path)
+    ev = evaluate(store)
+    try:
+        rows = explain.explain_school_at(ev, ADMIN, "S1")
+        ids = [e["requirement_id"] for e in rows]
+        # A THPT school: the 3 record requirements and the 4 reports + 4 papers open to THPT.
+        assert ids[:3] == ["G12_INFO", "G12_RESULTS_EARLY", "G12_RESULTS_FINAL"] and len(ids) == 11
+        for e in rows:
+            assert e == explain.explain_at(ev, ADMIN, "S1", e["requirement_id"])
+        assert explain.explain_school_at(ev, Viewer("t2", "truong", school_code="S2"), "S1") == []
+    finally:
+        ev.close()
+
+
+def test_one_line_reasons_hand_computed(tmp_path):
+    """27/04 17:00. G12_INFO: 1 of 2 missing (B: MISSING_FIELD), due 26/04 → overdue 1 day.
+    RPT_EMIS: no report row, due 28/04 23:59 → not yet due, 1 day left (no finding: nothing sent)."""
+    store = _store(tmp_path)
+    ev = evaluate(store)
+    try:
+        by = {e["requirement_id"]: e for e in explain.explain_school_at(ev, ADMIN, "S1")}
+    finally:
+        ev.close()
+    assert explain.one_line(by["G12_INFO"]) == "Thiếu 1/2 (lỗi MISSING_FIELD: 1 học sinh); quá hạn 1 ngày."
+    assert explain.one_line(by["RPT_EMIS"]) == "Thiếu 1/1 (chưa gửi báo cáo); còn 1 ngày."
+
+
+def test_one_line_done_with_window(tmp_path):
+    """B gets its ethnicity at 26/04 20:00 (after the 17:00 snapshot, before the due 23:59): G12_INFO
+    done 2/2, reached in the window 17:00 26/04 – 20:00 26/04, on time, not uncertain."""
+    studs = [student("A"), student("B", ethnicity=None)]
+    fixed = [student("A"), student("B")]
+    store = write_store(tmp_path, [("2022-04-26T17:00:00+07:00", {"schools": [school("S1")], "students": studs}),
+                                   ("2022-04-26T20:00:00+07:00", {"schools": [school("S1")], "students": fixed})])
+    ev = evaluate(store)
+    try:
+        e = explain.explain_at(ev, ADMIN, "S1", "G12_INFO")
+    finally:
+        ev.close()
+    assert explain.one_line(e) == "Đạt 2/2 học sinh; hoàn thành trong khoảng 17:00 26/04 – 20:00 26/04."

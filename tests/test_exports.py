@@ -188,6 +188,39 @@ def test_district_and_school_files_and_scope(ev, store):
         status_workbook.build_workbook(ev, SYSTEM, store, school="NOPE")
 
 
+def test_school_checklist_reason_column(ev, store):
+    """Issue 12: "Lý do", one line per row, hand-computed at 29/04 17:00. S1: H2 has no CCCD
+    (MISSING_FIELD) → G12_INFO 1 of 2 missing, due 26/04 → overdue 3 days; no EMIS row, due 28/04
+    → overdue 1 day. S5: H3 valid since the first snapshot (25/04 17:00, nothing earlier) →
+    done before then; EMIS sent 08:00 29/04 after the due 23:59 28/04 → late 1 day."""
+    def reasons(code):
+        wb, _ = status_workbook.build_workbook(ev, SYSTEM, store, school=code)
+        ws = wb["Danh mục yêu cầu"]
+        head = [c.value for c in ws[4]]
+        return {ws.cell(row=r, column=head.index("Yêu cầu") + 1).value: ws.cell(row=r, column=head.index("Lý do") + 1).value
+                for r in range(5, ws.max_row + 1)}
+    s1, s5 = reasons("S1"), reasons("S5")
+    info, emis = "Thông tin cá nhân học sinh lớp 12", "Báo cáo EMIS kỳ đầu năm học 2021-2022"
+    assert s1[info] == "Thiếu 1/2 (lỗi MISSING_FIELD: 1 học sinh); quá hạn 3 ngày."
+    assert s1[emis] == "Thiếu 1/1 (chưa gửi báo cáo); quá hạn 1 ngày."
+    assert s5[info] == "Đạt 1/1 học sinh; hoàn thành trước 17:00 25/04."
+    assert s5[emis] == "Đạt 1/1; hoàn thành lúc 08:00 29/04/2022, trễ 1 ngày."
+    # the CSV of the checklist carries the same column
+    data, _ = csv_export.csv_bytes(ev, SYSTEM, "danh-muc", store, school="S5")
+    df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert dict(zip(df["Yêu cầu"], df["Lý do"]))[emis] == s5[emis]
+
+
+def test_only_status_cells_are_filled(ev, store):
+    """A status colour must not leak into the cells styled after it (percent, dates, empty
+    cells): the school checklist's 'Tỉ lệ (%)' of an overdue row was filled vermilion."""
+    data, _ = status_workbook.workbook_bytes(ev, SYSTEM, store, school="S1")
+    ws = load_workbook(io.BytesIO(data))["Danh mục yêu cầu"]
+    head = [c.value for c in ws[4]]
+    filled = {head[c.column - 1] for row in ws.iter_rows(min_row=5) for c in row if c.fill.fill_type}
+    assert filled == {"Trạng thái"}
+
+
 def test_cli_export(store, tmp_path):
     out = tmp_path / "q1.csv"
     r = subprocess.run([sys.executable, "-m", "data_access", "export", "--store", str(store),

@@ -963,6 +963,15 @@ def _open_book(path: Path, file: str):
                      f".ods) and import again.", file)
 
 
+def sheet_text(v) -> str:
+    """A cell read by python-calamine as text: calamine gives a ``datetime`` only for cells whose
+    number format shows the time (a date-only format gives a ``date``), so a datetime at
+    midnight keeps its 00:00:00."""
+    if isinstance(v, dt.datetime):
+        return v.strftime("%d/%m/%Y %H:%M:%S")
+    return xlsx_text(v)
+
+
 def prepare_xlsx(sc: Scanned, work: Path, school: str | None = None,
                  known_schools: Callable[[], set[str]] | None = None) -> Prepared:
     """Every sheet of every file of the table whose header row is recognised → one UTF-8 CSV
@@ -998,7 +1007,7 @@ def prepare_xlsx(sc: Scanned, work: Path, school: str | None = None,
                 header_at = None
                 seen = 0
                 for i, row in enumerate(data):
-                    vals = [xlsx_text(v) for v in row]
+                    vals = [sheet_text(v) for v in row]
                     if not any(v.strip() for v in vals):
                         continue
                     seen += 1
@@ -1012,8 +1021,8 @@ def prepare_xlsx(sc: Scanned, work: Path, school: str | None = None,
                 if header_at is None:
                     continue
                 where = name if len(names) == 1 else f'{name} (trang tính "{sname}")'
-                header = [xlsx_text(v).strip() for v in data[header_at]]
-                titles = [[xlsx_text(v) for v in r] for r in data[:header_at]]
+                header = [sheet_text(v).strip() for v in data[header_at]]
+                titles = [[sheet_text(v) for v in r] for r in data[:header_at]]
                 hdr = list(header)
                 idx = header_index(table)
                 fill = None
@@ -1051,7 +1060,7 @@ def prepare_xlsx(sc: Scanned, work: Path, school: str | None = None,
                         labels.append(hdr[pos_of[key]] if key.startswith("extra__") else table.column(key).header)
                 rows_out = []
                 for i in range(header_at + 1, len(data)):
-                    vals = [xlsx_text(v) for v in data[i]]
+                    vals = [sheet_text(v) for v in data[i]]
                     if not any(v.strip() for v in vals):
                         continue
                     if fill is not None:

@@ -48,22 +48,31 @@ def _safe(name: str) -> str:
 
 
 def _soffice(files: list[Path], fmt: str) -> None:
-    """Convert .xlsx files in place (same folder) to .xls / .ods and remove the .xlsx."""
-    prof = tempfile.mkdtemp(prefix="lo-profile-")
+    """Convert .xlsx files to .xls / .ods beside them and remove the .xlsx: one LibreOffice run
+    for all of them (each start costs ~1 s), through uniquely named copies in a temp folder
+    (class files of different schools share names)."""
+    tmp = Path(tempfile.mkdtemp(prefix="export-shape-"))
     try:
-        by_dir: dict[Path, list[Path]] = {}
-        for f in files:
-            by_dir.setdefault(f.parent, []).append(f)
-        for d, fs in by_dir.items():
-            subprocess.run(["soffice", f"-env:UserInstallation=file://{prof}", "--headless",
-                            "--convert-to", fmt, "--outdir", str(d), *map(str, fs)],
-                           check=True, capture_output=True, timeout=600)
-            for f in fs:
-                if not f.with_suffix("." + fmt).exists():
-                    raise RuntimeError(f"soffice did not write {f.with_suffix('.' + fmt)}")
-                f.unlink()
+        src = tmp / "in"
+        out = tmp / "out"
+        src.mkdir()
+        out.mkdir()
+        copies = []
+        for i, f in enumerate(files):
+            c = src / f"f{i:06d}.xlsx"
+            shutil.copyfile(f, c)
+            copies.append(c)
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp}/lo-profile", "--headless",
+                        "--convert-to", fmt, "--outdir", str(out), *map(str, copies)],
+                       check=True, capture_output=True, timeout=1800)
+        for f, c in zip(files, copies):
+            made = out / (c.stem + "." + fmt)
+            if not made.exists():
+                raise RuntimeError(f"soffice did not convert {f}")
+            shutil.move(str(made), str(f.with_suffix("." + fmt)))
+            f.unlink()
     finally:
-        shutil.rmtree(prof, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_export_shape(src: Path, dst: Path, fmt: str = "mixed") -> Path:

@@ -224,7 +224,8 @@ def save_upload(store: Store | str | Path, viewer: Viewer | None,
     other = [n for n in names if not n.lower().endswith(ZIP_SUFFIXES + FILE_SUFFIXES + MANIFEST_SUFFIXES)]
     if other:
         raise ImportRefused(
-            f"Không nhận loại tệp: {', '.join(other)}. Chỉ nhận .zip, .csv, .xlsx và manifest.toml.")
+            f"Không nhận loại tệp: {', '.join(other)}. Chỉ nhận .zip, .csv, bảng tính .xlsx/.xlsm/.xls/.ods "
+            "và manifest.toml.")
     clean_uploads(s)
     uid = uuid.uuid4().hex[:16]
     folder = s.tmp_dir / f"{UPLOAD_PREFIX}{uid}"

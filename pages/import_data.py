@@ -59,8 +59,9 @@ if result is not None:
     st.success(imports.describe_result(result), icon=":material/check_circle:")
 
 files = st.file_uploader(
-    "Tệp .zip của bản trích xuất, hoặc các tệp CSV/XLSX (truong, hoc_sinh, diem_mon_hoc, tong_ket, bao_cao, "
-    "ban_giay…) kèm manifest.toml nếu có", type=imports.UPLOAD_TYPES, accept_multiple_files=True,
+    "Tệp .zip của bản trích xuất (danh sách học sinh mỗi lớp một tệp: thư mục hoc_sinh/ trong .zip), hoặc "
+    "các tệp CSV/bảng tính .xlsx, .xls, .ods (truong, hoc_sinh, diem_mon_hoc, tong_ket, bao_cao, ban_giay…) "
+    "kèm manifest.toml nếu có", type=imports.UPLOAD_TYPES, accept_multiple_files=True,
     key=f"imp_files_{ss['imp_gen']}", disabled=busy)
 sig = tuple((f.file_id, f.name, f.size) for f in files or [])
 if sig != ss.get(K_SIG) and not busy:

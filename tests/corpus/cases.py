@@ -713,10 +713,11 @@ case("xlsx_trailing_empty_columns", "excel",
 
 case("xlsx_several_sheets", "excel",
      "a workbook with three sheets, the second one active: every sheet whose header is recognised is "
-     "read (the list and 'Cũ'), the instructions sheet is not",
+     "read (the list and 'Cũ'), the instructions sheet is not; the 'Cũ' row has no status, so it is "
+     "checked as any row is (STATUS_INVALID, issue 12)",
      _xlsx_students(more_sheets={"Hướng dẫn": [["Không sửa trang tính này"]],
                                  "Cũ": [STUDENT_HEADER, ["9999999", S1, "12"]]}, active=1),
-     Imported(rows={"students": 4},
+     Imported(rows={"students": 4}, findings=F(("STATUS_INVALID", "9999999")),
               values=(("students", "student_id", H1, "full_name", NAME[H1]),
                       ("students", "student_id", "9999999", "school_code", S1),
                       ("students", "student_id", "9999999", "_row", 2))))

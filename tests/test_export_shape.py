@@ -259,3 +259,28 @@ def test_several_files_and_sheets_are_one_table(tmp_path):
     src = [r["extra__nguon_tep_trang_tinh"] for r in rows]
     assert src == ['hoc_sinh_12A1.xlsx (trang tính "12.6")', 'hoc_sinh_12A1.xlsx (trang tính "12A2")',
                    "hoc_sinh_12A3.xlsx"]
+
+
+def test_generator_cli_writes_the_export_shape(tmp_path, monkeypatch):
+    """`python -m sample_data.generate --shape export --export-format xls`: each snapshot folder
+    written is replaced by its export-shape rewrite (the writer itself is exercised by the
+    equivalence test above; here it is recorded, as writing the 756 class files of the demo
+    snapshot takes about a minute on a loaded machine)."""
+    import sample_data.export_shape as es  # noqa: PLC0415
+    from sample_data.generate import main  # noqa: PLC0415
+
+    calls = []
+
+    def fake(src, dst, fmt):
+        calls.append((src.name, fmt, sorted(p.name for p in src.iterdir())))
+        (dst / "hoc_sinh" / "79760001").mkdir(parents=True)
+        (dst / "hoc_sinh" / "79760001" / "12A1.xls").write_bytes(b"x")
+        return dst
+
+    monkeypatch.setattr(es, "write_export_shape", fake)
+    assert main(["--scale", "demo", "--out", str(tmp_path), "--snapshots", "2022-04-27T1700", "--quiet",
+                 "--shape", "export", "--export-format", "xls"]) == 0
+    assert [(n, f) for n, f, _ in calls] == [("2022-04-27T1700", "xls")]
+    assert "hoc_sinh.csv" in calls[0][2]                      # it was given the canonical folder
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == \
+        ["2022-04-27T1700/hoc_sinh/79760001/12A1.xls"]

@@ -284,3 +284,19 @@ def test_generator_cli_writes_the_export_shape(tmp_path, monkeypatch):
     assert "hoc_sinh.csv" in calls[0][2]                      # it was given the canonical folder
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == \
         ["2022-04-27T1700/hoc_sinh/79760001/12A1.xls"]
+
+
+def test_cli_school_option(tmp_path, capsys):
+    """`python -m data_access ingest DIR --school CODE` gives a class list without any school
+    code its school; without it the one-line refusal names the option."""
+    from data_access.__main__ import main  # noqa: PLC0415
+
+    ext = tmp_path / "ext"
+    _schools_csv(ext)
+    _export_xlsx(ext / "hoc_sinh.xlsx", [["DANH SÁCH HỌC SINH LỚP 12.6"], [""]])
+    assert main(["ingest", str(ext), "--store", str(tmp_path / "s"), "--no-precompute"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Lỗi: ") and "--school <mã>" in err and "hoc_sinh.xlsx" in err, err
+    assert main(["ingest", str(ext), "--store", str(tmp_path / "s"), "--no-precompute",
+                 "--school", "79760001"]) == 0
+    assert _students(tmp_path / "s")[0]["school_code"] == "79760001"

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="+", help="một hoặc nhiều thư mục/.zip, nhập lần lượt")
     p.add_argument("--store", required=True)
     p.add_argument("--as-of", dest="as_of")
+    p.add_argument("--school", dest="school", default=None,
+                   help="mã trường của danh sách học sinh không có cột Mã trường (không có ô \"Mã trường: …\" hay thư mục mang mã trường)")
     p.add_argument("--campaign", help="chiến dịch để tính sẵn kết quả (mặc định: chiến dịch 1254)")
     p.add_argument("--no-precompute", action="store_true", help="không tính sẵn tiến độ sau khi nhập")
     for name, helptext in (("progress", "tiến độ từng trường × yêu cầu"),
@@ -172,7 +174,8 @@ def cmd_ingest(args) -> int:
         raise ValueError("--as-of chỉ dùng khi nhập một bản trích xuất [--as-of needs a single PATH]")
     campaign = None if args.no_precompute else load_campaign(args.campaign)
     for path in args.path:
-        result = ingest(path, args.store, as_of=as_of, progress=lambda m: print(m, flush=True))
+        result = ingest(path, args.store, as_of=as_of, progress=lambda m: print(m, flush=True),
+                        school=args.school)
         print(format_result(result), flush=True)
         if campaign is not None:
             t0 = time.perf_counter()

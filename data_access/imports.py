@@ -57,7 +57,7 @@ STALE_UPLOAD_SECONDS = 24 * 3600
 ZIP_SUFFIXES = (".zip",)
 FILE_SUFFIXES = readers.CSV_SUFFIXES + readers.XLSX_SUFFIXES + readers.OLD_EXCEL_SUFFIXES
 MANIFEST_SUFFIXES = (".toml",)
-UPLOAD_TYPES = ["zip", "csv", "xlsx", "xls", "toml"]   # for st.file_uploader
+UPLOAD_TYPES = ["zip", "csv", "xlsx", "xlsm", "xls", "ods", "toml"]   # for st.file_uploader
 SEVERITIES = ("error", "warning")
 SEVERITY_LABELS = {"error": "Lỗi (chặn hoàn thành)", "warning": "Cảnh báo"}
 IMPORT_THREADS = max(1, (os.cpu_count() or 2) - 1)   # leave a core to the pages being served
@@ -224,7 +224,8 @@ def save_upload(store: Store | str | Path, viewer: Viewer | None,
     other = [n for n in names if not n.lower().endswith(ZIP_SUFFIXES + FILE_SUFFIXES + MANIFEST_SUFFIXES)]
     if other:
         raise ImportRefused(
-            f"Không nhận loại tệp: {', '.join(other)}. Chỉ nhận .zip, .csv, .xlsx và manifest.toml.")
+            f"Không nhận loại tệp: {', '.join(other)}. Chỉ nhận .zip, .csv, bảng tính .xlsx/.xlsm/.xls/.ods "
+            "và manifest.toml.")
     clean_uploads(s)
     uid = uuid.uuid4().hex[:16]
     folder = s.tmp_dir / f"{UPLOAD_PREFIX}{uid}"
@@ -430,7 +431,8 @@ def _say(cb: ProgressFn | None, frac: float, msg: str, log: list[str]) -> None:
 
 
 def validate(store: Store | str | Path, viewer: Viewer | None, upload: Upload, as_of=None,
-             progress: ProgressFn | None = None, campaign: Campaign | None = None) -> Validation:
+             progress: ProgressFn | None = None, campaign: Campaign | None = None,
+             school: str | None = None) -> Validation:
     """Run the importer on the upload into its scratch store (nothing published) and compare
     the result with the current newest snapshot. ``as_of`` (typed by the administrator) wins
     over the manifest's. A refused extract gives ``ok=False`` and the importer's message."""
@@ -486,7 +488,7 @@ def validate(store: Store | str | Path, viewer: Viewer | None, upload: Upload, a
         return _refused(real, viewer, v, e, t0)
     try:
         res = ingest(upload.extract, scratch_root, as_of=given,
-                     progress=_Phases(progress, n_files, 0.08, 0.6, log))
+                     progress=_Phases(progress, n_files, 0.08, 0.6, log), school=school or None)
     except ExtractError as e:
         return _refused(real, viewer, v, e, t0)
     v.snapshot_id, v.as_of, v.rows, v.files = res.snapshot_id, res.as_of, res.rows, res.files
@@ -696,9 +698,27 @@ def _start(kind: str, upload: Upload, fn: Callable[[ProgressFn], object]) -> Job
     return job
 
 
-def start_validation(store, viewer: Viewer | None, upload: Upload, as_of=None) -> Job:
+def start_validation(store, viewer: Viewer | None, upload: Upload, as_of=None,
+                     school: str | None = None) -> Job:
     _require_admin(viewer)
-    return _start("validate", upload, lambda p: validate(store, viewer, upload, as_of, progress=p))
+    return _start("validate", upload,
+                  lambda p: validate(store, viewer, upload, as_of, progress=p, school=school))
+
+
+def school_choices(store) -> list[tuple[str, str]]:
+    """(code, name) of the newest snapshot's schools, for the import page's school picker (a
+    student list without a school-code column); empty before the first import."""
+    import duckdb  # noqa: PLC0415
+
+    cur = _st(store).snapshot_at(None)
+    if cur is None:
+        return []
+    con = duckdb.connect(str(cur["path"]), read_only=True)
+    try:
+        return [(c, n or "") for c, n in con.execute(
+            "SELECT school_code, school_name FROM schools WHERE school_code IS NOT NULL ORDER BY 1").fetchall()]
+    finally:
+        con.close()
 
 
 def start_publish(store, viewer: Viewer | None, v: Validation) -> Job:

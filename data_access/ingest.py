@@ -309,7 +309,8 @@ def excel_hints(con, table: schema.Table, hm: readers.HeaderMap, file: str, have
 
 
 def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: readers.Extract,
-           as_of: dt.datetime, sid: str, content_hash: str, progress) -> tuple[dict, list, list]:
+           as_of: dt.datetime, sid: str, content_hash: str, progress,
+           school: str | None = None) -> tuple[dict, list, list]:
     import duckdb  # noqa: PLC0415
 
     # Headers of every file first: their refusals come before the long loads.
@@ -319,8 +320,8 @@ def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: 
         if sc is None:
             continue
         if sc.encoding == "xlsx":
-            _say(progress, f"Đọc {sc.member.name} (XLSX)…")
-        prep = readers.prepare(sc, work)
+            _say(progress, f"Đọc {sc.member.name} (bảng tính)…")
+        prep = readers.prepare(sc, work, school, lambda: _known_schools(prepared))
         hm = readers.map_headers(t, prep.header, sc.member.name, prep.header_row)
         prepared[t.name] = (prep, hm)
 
@@ -389,10 +390,28 @@ def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: 
     return rows, files, notes
 
 
+def _known_schools(prepared: dict) -> set[str]:
+    """School codes of the extract's school list (prepared before the students, schema order):
+    a folder of student files named after one of them gives those files their school code."""
+    import duckdb  # noqa: PLC0415
+
+    if "schools" not in prepared:
+        return set()
+    prep, hm = prepared["schools"]
+    con = duckdb.connect()
+    try:
+        readers.load_table(con, schema.TABLES_BY_NAME["schools"], prep, hm, "truong")
+        return {r[0] for r in con.execute("SELECT school_code FROM schools WHERE school_code IS NOT NULL").fetchall()}
+    finally:
+        con.close()
+
+
 def ingest(path: str | Path, store_root: str | Path, as_of=None,
-           progress: Callable[[str], None] | None = None) -> IngestResult:
+           progress: Callable[[str], None] | None = None, school: str | None = None) -> IngestResult:
     """Import one extract into the store. Raises ExtractError when the extract is refused
-    (the store's snapshots are then untouched)."""
+    (the store's snapshots are then untouched). ``school``: the school code of student lists
+    that have neither a school-code column nor a 'Mã trường: X' title nor a school-code folder
+    (--school, the import page's picker); it is part of the content hash."""
     t0 = time.perf_counter()
     ext = readers.open_extract(path)
     try:
@@ -409,6 +428,8 @@ def ingest(path: str | Path, store_root: str | Path, as_of=None,
                 h.update(t.name.encode("utf-8"))
                 scanned[t.name] = readers.scan_member(ext, m, h, work)
             h.update(iso_time(when).encode("utf-8"))
+            if school:
+                h.update(b"school=" + school.encode("utf-8"))
             content_hash = h.hexdigest()
             sid = make_snapshot_id(when, content_hash)
             with store.content_lock(sid):
@@ -416,7 +437,8 @@ def ingest(path: str | Path, store_root: str | Path, as_of=None,
                     _say(progress, f"Đã có snapshot {sid}: không tạo bản mới.")
                     return _existing_result(store, sid, when, t0)
                 db_path = work / f"{sid}.duckdb"
-                rows, files, notes = _build(db_path, work, scanned, ext, when, sid, content_hash, progress)
+                rows, files, notes = _build(db_path, work, scanned, ext, when, sid, content_hash, progress,
+                                             school or None)
                 vis = store.list_snapshots()
                 for old in vis.loc[vis["as_of"] == pd.Timestamp(when), "snapshot_id"]:
                     notes.append(f"Snapshot {old} có cùng thời điểm dữ liệu {fmt_time(when)}: snapshot mới "

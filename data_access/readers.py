@@ -52,8 +52,10 @@ csv.field_size_limit(MAX_LINE_BYTES)
 HEADER_SCAN_BYTES = 1 << 20
 HEADER_SCAN_RECORDS = 30
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
-OLD_EXCEL_SUFFIXES = (".xls", ".ods")
+# Spreadsheets, all read by python-calamine (one reader for the four formats the education
+# database and office suites write; measured against openpyxl in bench/bench_readers.py).
+XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+OLD_EXCEL_SUFFIXES = ()
 XLSX_MAGIC = b"PK\x03\x04"                      # an .xlsx is a zip
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"    # Excel 97-2003 .xls
 MANIFEST_NAME = "manifest.toml"
@@ -175,7 +177,11 @@ def map_headers(table: schema.Table, headers: list[str], file: str, header_row: 
 
     found = ", ".join(f'"{h.strip()}"' for h in headers if h and h.strip()) or "(không có)"
     found_en = ", ".join(f'"{h.strip()}"' for h in headers if h and h.strip()) or "(none)"
+    part_keys = {header_key(h) for h in schema.ADDRESS_PARTS}
+    has_parts = any(header_key(hm.headers[pos]) in part_keys for pos, _ in hm.extras)
     for c in table.columns:
+        if c.name == "permanent_address" and has_parts:
+            continue   # assembled from the split residence columns (load_table)
         if c.required and c.name not in hm.columns:
             alias = (f' (hoặc {", ".join(chr(34) + a + chr(34) for a in c.aliases)})' if c.aliases else "")
             raise refuse(
@@ -205,9 +211,12 @@ def match_score(table: schema.Table, fields: list[str]) -> int:
 class Member:
     table: schema.Table
     name: str                    # file name as in the extract (for messages)
-    kind: str                    # 'csv' | 'xlsx'
+    kind: str                    # 'csv' | 'xlsx' (any spreadsheet)
     path: Path | None = None     # folder extract
     zip_name: str | None = None  # zip extract
+    # A table given as several spreadsheets (a folder hoc_sinh/, files hoc_sinh*.xlsx): every
+    # (name in the extract, ref) in order; ref is a Path (folder) or a zip entry name.
+    parts: list = field(default_factory=list)
 
     @property
     def suffix(self) -> str:
@@ -304,6 +313,12 @@ def _recognise(filename: str) -> tuple[schema.Table, str] | None:
     p = Path(filename)
     stem, suffix = p.stem.lower(), p.suffix.lower()
     table = schema.TABLES_BY_FILE.get(stem) or schema.TABLES_BY_NAME.get(stem)
+    if table is None and suffix in XLSX_SUFFIXES:
+        # hoc_sinh_12A1.xlsx, hoc_sinh-truong1.xls: one of several files of the same table
+        for t in schema.TABLES:
+            if stem.startswith(t.file) and len(stem) > len(t.file) and stem[len(t.file)] in " _-.(":
+                table = t
+                break
     if table is None:
         return None
     if suffix in CSV_SUFFIXES:
@@ -387,6 +402,22 @@ def open_extract(path: str | Path) -> Extract:
     root = _choose_root(files, dirs)
     members: dict[str, Member] = {}
     manifest_ref = None
+    # A folder named after a table (hoc_sinh/, sub-folders too): every spreadsheet in it is one
+    # file of that table (one per class or per school, as the education database exports them).
+    folder_parts: dict[str, list] = {}
+    for parts, ref in sorted(files.items()):
+        if len(parts) < len(root) + 2 or parts[:len(root)] != root or any(_is_junk(x) for x in parts):
+            continue
+        t = schema.TABLES_BY_FILE.get(parts[len(root)].lower())
+        if t is not None and Path(parts[-1]).suffix.lower() in XLSX_SUFFIXES:
+            folder_parts.setdefault(t.name, []).append(("/".join(parts[len(root):]), ref))
+    for tname, plist in folder_parts.items():
+        t = schema.TABLES_BY_NAME[tname]
+        first_name, first_ref = plist[0]
+        members[tname] = Member(t, t.file + "/", "xlsx",
+                                path=first_ref if isinstance(first_ref, Path) else None,
+                                zip_name=first_ref if isinstance(first_ref, str) else None,
+                                parts=list(plist))
     for parts, ref in sorted(files.items()):
         if parts[:-1] != root or _is_junk(parts[-1]):
             continue
@@ -406,6 +437,13 @@ def open_extract(path: str | Path) -> Extract:
                 f'"Excel Workbook (.xlsx)" hoặc "CSV UTF-8" rồi nhập lại.',
                 f"the {Path(fname).suffix} format is not supported; save the file as .xlsx or CSV UTF-8 "
                 f"and import again.", fname)
+        if table.name in members and kind == "xlsx" and members[table.name].kind == "xlsx":
+            prev = members[table.name]
+            if not prev.parts:
+                prev.parts = [(prev.name, prev.path if prev.path is not None else prev.zip_name)]
+            prev.parts.append((fname, ref))
+            prev.name = f"{table.file}*"
+            continue
         if table.name in members:
             other = members[table.name].name
             if zf:
@@ -419,7 +457,8 @@ def open_extract(path: str | Path) -> Extract:
                                      zip_name=ref if isinstance(ref, str) else None)
 
     if zf is not None:   # refuse encrypted / unsupported entries before any work
-        for ref in [m.zip_name for m in members.values()] + ([manifest_ref[1]] if manifest_ref else []):
+        refs = [r for m in members.values() for r in ([p[1] for p in m.parts] if m.parts else [m.zip_name])]
+        for ref in refs + ([manifest_ref[1]] if manifest_ref else []):
             info = zf.getinfo(ref)
             if info.flag_bits & 0x1 or info.compress_type not in ZIP_METHODS:
                 zf.close()
@@ -512,6 +551,7 @@ class Scanned:
     size: int = 0
     nfc_safe: bool = False  # no character that NFC could change: skip normalisation
     detection: object | None = None   # text_repair.Detection when the file was not UTF-8
+    parts: list = field(default_factory=list)   # (name in the extract, local path) of a multi-file table
 
     @property
     def label(self) -> str:
@@ -553,6 +593,8 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
     """One streamed pass: feed the hash, copy a zip member to the work folder, detect the
     encoding (BOM → that; NUL pattern → UTF-16; valid UTF-8 → UTF-8; else TCVN3 or VNI when a
     bounded sample reads clearly as one of them, else Windows-1258)."""
+    if m.parts:
+        return _scan_parts(ext, m, hasher, work)
     copy_to = None if m.path is not None else work / f"src-{m.table.name}{m.suffix}"
     out = open(copy_to, "wb") if copy_to else None
     size = 0
@@ -593,11 +635,9 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
                         enc = "xlsx"
                         continue
                     if chunk.startswith(OLE_MAGIC):
-                        raise refuse(
-                            f"tệp thực chất là tệp Excel 97-2003 (.xls) dù mang đuôi {m.suffix}. Hãy mở bằng "
-                            f'Excel, lưu thành "Excel Workbook (.xlsx)" hoặc "CSV UTF-8" rồi nhập lại.',
-                            f"the file is an Excel 97-2003 workbook (.xls) despite its {m.suffix} name; save "
-                            f"it as .xlsx or CSV UTF-8 and import again.", m.name)
+                        # An Excel 97-2003 workbook under a .csv/.txt name: read it as a spreadsheet.
+                        enc = "xlsx"
+                        continue
                     if chunk.startswith(codecs.BOM_UTF8):
                         enc, bom = "utf-8-sig", 3
                     elif chunk.startswith(codecs.BOM_UTF16_LE):
@@ -661,6 +701,45 @@ def scan_member(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
     utf8 = enc.startswith("utf-8")
     return Scanned(m, copy_to or m.path, enc, bom, blank.interior if utf8 else False, size,
                    nfc_safe and utf8, detection)
+
+
+def _scan_parts(ext: Extract, m: Member, hasher, work: Path) -> Scanned:
+    """A table of several spreadsheets: hash every file (name and bytes, so renaming or moving
+    a class file is a new snapshot) and copy zip entries to the work folder."""
+    local: list[tuple[str, Path]] = []
+    size = 0
+    for i, (name, ref) in enumerate(m.parts):
+        hasher.update(name.encode("utf-8"))
+        if isinstance(ref, Path):
+            src, dst = open(ref, "rb"), None
+            path = ref
+        else:
+            try:
+                src = ext._zip.open(ref)
+            except ZIP_READ_ERRORS as e:
+                raise zip_entry_refusal(ext.source.name, ref, e) from None
+            path = work / f"src-{m.table.name}-{i}{Path(name).suffix.lower()}"
+            dst = open(path, "wb")
+        try:
+            with src:
+                while True:
+                    try:
+                        chunk = src.read(CHUNK)
+                    except ZIP_READ_ERRORS as e:
+                        raise refuse(f"không đọc được tệp ({type(e).__name__}: {e}). Hãy xuất lại tệp rồi "
+                                     f"nhập lại.", f"cannot read the file ({e}); export it again and import "
+                                     f"again.", name)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    hasher.update(chunk)
+                    if dst:
+                        dst.write(chunk)
+        finally:
+            if dst:
+                dst.close()
+        local.append((name, path))
+    return Scanned(m, local[0][1], "xlsx", size=size, parts=local)
 
 
 def transcode(sc: Scanned, work: Path) -> tuple[Path, bool, bool]:
@@ -858,90 +937,174 @@ def xlsx_text(v, number_format: str | None = None) -> str:
     return str(v)
 
 
-def prepare_xlsx(sc: Scanned, work: Path) -> Prepared:
-    """First sheet → a UTF-8 CSV with the sheet's row numbers. Header: the first row (of the
-    first non-empty ones) naming at least two known columns, else the first non-empty row;
-    empty leading rows and columns are tolerated."""
-    import openpyxl  # noqa: PLC0415 (only needed for XLSX extracts)
+SCHOOL_CELL = re.compile(r"\bma\s*truong\s*[:\-]?\s*([0-9A-Za-z]{4,})", re.IGNORECASE)
+SOURCE_HEADER = "Nguồn (tệp/trang tính)"     # extra__nguon_tep_trang_tinh of a multi-sheet table
 
-    table, file = sc.member.table, sc.member.name
-    fh = open(sc.path, "rb")   # a file object: openpyxl refuses a path whose suffix is not .xlsx
+
+def _school_in_titles(rows: list[list[str]]) -> str | None:
+    """'Mã trường: 79760001' in a title row above the header (any cell)."""
+    for vals in rows:
+        for v in vals:
+            m = SCHOOL_CELL.search(strip_accents(v)) if v else None
+            if m:
+                return m.group(1)   # codes are ASCII: the accent-free text keeps them as written
+    return None
+
+
+def _open_book(path: Path, file: str):
+    from python_calamine import CalamineWorkbook  # noqa: PLC0415 (only for spreadsheets)
+
     try:
-        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        return CalamineWorkbook.from_filelike(open(path, "rb"))
     except Exception as e:  # noqa: BLE001 - any parse failure means "cannot open"
-        fh.close()
-        raise refuse(f"không mở được tệp Excel ({type(e).__name__}: {e}). Hãy mở bằng Excel, lưu lại "
-                     f"dạng .xlsx rồi nhập lại.",
-                     f"cannot open the Excel file ({type(e).__name__}: {e}); save it again as .xlsx "
-                     f"and import again.", file)
+        raise refuse(f"không mở được tệp bảng tính ({type(e).__name__}: {e}). Hãy mở bằng Excel hoặc "
+                     f"LibreOffice, lưu lại (.xlsx, .xls hoặc .ods) rồi nhập lại.",
+                     f"cannot open the spreadsheet ({type(e).__name__}: {e}); save it again (.xlsx, .xls or "
+                     f".ods) and import again.", file)
+
+
+def sheet_text(v) -> str:
+    """A cell read by python-calamine as text: calamine gives a ``datetime`` only for cells whose
+    number format shows the time (a date-only format gives a ``date``), so a datetime at
+    midnight keeps its 00:00:00."""
+    if isinstance(v, dt.datetime):
+        return v.strftime("%d/%m/%Y %H:%M:%S")
+    return xlsx_text(v)
+
+
+def prepare_xlsx(sc: Scanned, work: Path, school: str | None = None,
+                 known_schools: Callable[[], set[str]] | None = None) -> Prepared:
+    """Every sheet of every file of the table whose header row is recognised → one UTF-8 CSV
+    with the sheet's row numbers. Header: the first row (of the first non-empty ones) naming at
+    least two known columns; title rows above it are read for a 'Mã trường: X' cell. Sheets of
+    different column orders are aligned by the column they mean. When no sheet has a
+    recognised header, the first non-empty row of the first sheet is taken so that the column
+    check says what is missing.
+
+    A student list without a school-code column takes its school code from, in order: the
+    title rows, the folder holding the file when it is a known school code, ``school``
+    (--school / the import page); never guessed."""
+    table = sc.member.table
+    parts = sc.parts or [(sc.member.name, sc.path)]
+    multi = len(parts) > 1
     dst = work / f"rows-{table.name}.csv"
-    try:
-        ws = wb.worksheets[0]
-        ws.reset_dimensions()  # exporters often write a wrong <dimension>; read what is there
-        rows = ws.iter_rows(values_only=False)
-        header: list[str] | None = None
-        header_row = 0
-        first_col = 0
-        first_nonempty: tuple[int, list[str]] | None = None
-        seen = 0
-        pending: list[tuple[int, list]] = []
-        row_no = 0
-        for cells in rows:
-            row_no += 1
-            vals = [xlsx_text(c.value, getattr(c, "number_format", None)) for c in cells]
-            if not any(v.strip() for v in vals):
-                continue
-            seen += 1
-            if first_nonempty is None:
-                first_nonempty = (row_no, vals)
-            if match_score(table, vals) >= 2:
-                header, header_row = vals, row_no
-                break
-            pending.append((row_no, cells))
-            if seen >= HEADER_SCAN_RECORDS:
-                break
-        replay: list = []
-        if header is None:
-            if first_nonempty is None:
-                raise refuse("trang tính đầu tiên trống (không có dòng tiêu đề). Hãy kiểm tra tệp rồi nhập lại.",
-                             "the first sheet is empty (no header row); check the file and import again.",
-                             file)
-            header_row, header = first_nonempty
-            replay = [(n, c) for n, c in pending if n > header_row]
-        nonempty = [i for i, v in enumerate(header) if v.strip()]
-        first_col, last_col = nonempty[0], nonempty[-1]
-        header = [h.strip() for h in header[first_col:last_col + 1]]
-        width = len(header)
+    labels: list[str] = []        # unified header (canonical headers and extras as written)
+    keys: list[str] = []          # canonical column name or extra name, per unified position
+    sheets: list[tuple[str, int, list[list], list[int]]] = []   # (where, header row, data rows, positions)
+    fallback = None
+    for name, path in parts:
+        wb = _open_book(path, name)
+        try:
+            names = wb.sheet_names
+            for si, sname in enumerate(names):
+                try:
+                    data = wb.get_sheet_by_index(si).to_python(skip_empty_area=False)
+                except Exception as e:  # noqa: BLE001
+                    raise refuse(f"không đọc được trang tính \"{sname}\" ({type(e).__name__}: {e}). Hãy mở "
+                                 f"bằng Excel, lưu lại rồi nhập lại.",
+                                 f"cannot read sheet \"{sname}\" ({type(e).__name__}: {e}); save the file again "
+                                 f"and import again.", name)
+                header_at = None
+                seen = 0
+                for i, row in enumerate(data):
+                    vals = [sheet_text(v) for v in row]
+                    if not any(v.strip() for v in vals):
+                        continue
+                    seen += 1
+                    if fallback is None:
+                        fallback = (name, i, vals)
+                    if match_score(table, vals) >= 2:
+                        header_at = i
+                        break
+                    if seen >= HEADER_SCAN_RECORDS:
+                        break
+                if header_at is None:
+                    continue
+                where = name if len(names) == 1 else f'{name} (trang tính "{sname}")'
+                header = [sheet_text(v).strip() for v in data[header_at]]
+                titles = [[sheet_text(v) for v in r] for r in data[:header_at]]
+                hdr = list(header)
+                idx = header_index(table)
+                fill = None
+                if table.name == "students" and not any(idx.get(header_key(h)) == {"school_code"} for h in hdr):
+                    fill = _school_in_titles(titles)
+                    if fill is None:
+                        folder = PurePosixPath(name).parent.name
+                        if folder and folder in (known_schools() if known_schools else set()):
+                            fill = folder
+                    if fill is None and school:
+                        fill = school
+                    if fill is None:
+                        raise refuse(
+                            'danh sách học sinh không có cột "Mã trường", không có ô "Mã trường: …" ở các dòng '
+                            "tiêu đề phía trên, và thư mục chứa tệp không mang tên một mã trường có trong danh "
+                            "sách trường. Hãy cho biết mã trường bằng một trong các cách: thêm cột \"Mã trường\"; "
+                            'hoặc ghi "Mã trường: <mã>" ở dòng tiêu đề; hoặc đặt tệp vào thư mục mang tên mã '
+                            "trường (ví dụ hoc_sinh/79760001/12A1.xls); hoặc chọn trường ở trang Nhập dữ liệu "
+                            "(dòng lệnh: --school <mã>), rồi nhập lại.",
+                            'the student list has no "Mã trường" column, no "Mã trường: …" cell in its title '
+                            "rows, and its folder is not named after a known school code; give the school code "
+                            "by one of: a \"Mã trường\" column, a \"Mã trường: <code>\" title cell, a folder named "
+                            "after the code (hoc_sinh/79760001/12A1.xls), or the school picker of the import page "
+                            "(command line: --school <code>), and import again.", where, header_at + 1)
+                    hdr.append("Mã trường")
+                hm = map_headers(table, hdr, where, header_at + 1)
+                pos_of = {}
+                for cname, pos in hm.columns.items():
+                    pos_of[cname] = pos
+                for pos, ename in hm.extras:
+                    pos_of[ename] = pos
+                for key in list(hm.columns) + [e for _, e in hm.extras]:
+                    if key not in keys:
+                        keys.append(key)
+                        labels.append(hdr[pos_of[key]] if key.startswith("extra__") else table.column(key).header)
+                rows_out = []
+                for i in range(header_at + 1, len(data)):
+                    vals = [sheet_text(v) for v in data[i]]
+                    if not any(v.strip() for v in vals):
+                        continue
+                    if fill is not None:
+                        vals = (vals + [""] * (len(header) - len(vals)))[:len(header)] + [fill]
+                    rows_out.append((i + 1, vals))
+                sheets.append((where, header_at + 1, rows_out, pos_of))
+        finally:
+            wb.close()
+    if not sheets:
+        if fallback is None:
+            raise refuse("trang tính đầu tiên trống (không có dòng tiêu đề). Hãy kiểm tra tệp rồi nhập lại.",
+                         "the first sheet is empty (no header row); check the file and import again.",
+                         parts[0][0])
+        name, i, vals = fallback
+        nonempty = [j for j, v in enumerate(vals) if v.strip()]
+        header = [v.strip() for v in vals[nonempty[0]:nonempty[-1] + 1]]
         with open(dst, "w", encoding="utf-8", newline="") as out:
-            w = csv.writer(out, lineterminator="\n")
-            w.writerow(["_row"] + [f"c{i}" for i in range(width)])
-
-            def emit(n, cells):
-                vals = [xlsx_text(c.value, getattr(c, "number_format", None))
-                        for c in cells[first_col:last_col + 1]]
-                if any(v.strip() for v in vals):
-                    w.writerow([n] + vals + [""] * (width - len(vals)))
-
-            for n, cells in replay:
-                emit(n, cells)
-            for cells in rows:
-                row_no += 1
-                emit(row_no, cells)
-    except ExtractError:
-        raise
-    except Exception as e:  # noqa: BLE001
-        raise refuse(f"không đọc được tệp Excel ({type(e).__name__}: {e}). Hãy mở bằng Excel, lưu lại "
-                     f"dạng .xlsx rồi nhập lại.",
-                     f"cannot read the Excel file ({type(e).__name__}: {e}); save it again as .xlsx "
-                     f"and import again.", file)
-    finally:
-        wb.close()
-        fh.close()
-    return Prepared(dst, ",", 0, header, header_row, True, "xlsx")
+            csv.writer(out, lineterminator="\n").writerow(["_row"] + [f"c{j}" for j in range(len(header))])
+        return Prepared(dst, ",", 0, header, i + 1, True, "xlsx")
+    if multi or len(sheets) > 1:
+        keys.append("__source")
+        labels.append(SOURCE_HEADER)
+    width = len(keys)
+    with open(dst, "w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["_row"] + [f"c{j}" for j in range(width)])
+        for where, _, rows_out, pos_of in sheets:
+            order = [pos_of.get(k) for k in keys]
+            for n, vals in rows_out:
+                line = [n]
+                for k, p in zip(keys, order):
+                    if k == "__source":
+                        line.append(where)
+                    else:
+                        line.append(vals[p] if p is not None and p < len(vals) else "")
+                w.writerow(line)
+    return Prepared(dst, ",", 0, labels, sheets[0][1], True, "xlsx")
 
 
-def prepare(sc: Scanned, work: Path) -> Prepared:
-    return prepare_xlsx(sc, work) if sc.encoding == "xlsx" else prepare_csv(sc, work)
+def prepare(sc: Scanned, work: Path, school: str | None = None,
+            known_schools: Callable[[], set[str]] | None = None) -> Prepared:
+    if sc.encoding == "xlsx":
+        return prepare_xlsx(sc, work, school, known_schools)
+    return prepare_csv(sc, work)
 
 
 # ---- loading into DuckDB -------------------------------------------------------------------
@@ -1000,8 +1163,13 @@ def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: st
                 f"THEN trim({inner}, {trim}) ELSE trim({inner}) END, '')")
 
     sel = [("_row" if prep.row_column else f"row_number() OVER () + {prep.header_row}") + " AS _row"]
+    # Split residence columns (house or hamlet, ward, district, province) → one address.
+    part_pos = {header_key(hm.headers[pos]): pos for pos, _ in hm.extras}
+    parts = [part_pos[k] for k in (header_key(h) for h in schema.ADDRESS_PARTS) if k in part_pos]
     for c in table.columns:
-        if c.name in hm.columns:
+        if c.name == "permanent_address" and c.name not in hm.columns and parts:
+            sel.append(f"nullif(concat_ws(', ', {', '.join(val(p) for p in parts)}), '') AS {_ident(c.name)}")
+        elif c.name in hm.columns:
             raw_name = table.name in NAME_TABLES and c.name == "full_name"
             sel.append(f"{val(hm.columns[c.name], nfc=not raw_name)} AS {_ident(c.name)}")
         else:

@@ -51,7 +51,7 @@ TABLES: tuple[Table, ...] = (
         C("email", "Email", ("E-mail", "Thư điện tử"), False),
     ), key=("school_code",)),
     Table("students", "hoc_sinh", "Danh sách học sinh", (
-        C("student_id", "Mã học sinh", ("Mã định danh Bộ GD&ĐT", "Mã HS")),
+        C("student_id", "Mã học sinh", ("Mã định danh Bộ GD&ĐT", "Mã định danh Bộ GDĐT", "Mã HS")),
         C("school_code", "Mã trường"),
         C("grade", "Khối", ("Khối học",)),
         C("class_name", "Lớp", ("Lớp học", "Tên lớp"), False),
@@ -119,6 +119,12 @@ TABLES: tuple[Table, ...] = (
         C("qualification", "Trình độ", ("Trình độ chuyên môn",), False),
     ), required=False),
 )
+
+# The education database's exports split the permanent residence over these columns (house or
+# hamlet, ward, district, province). Without a "Nơi thường trú" column they are joined, in this
+# order and skipping empty parts, into permanent_address; the parts stay as extra__ columns.
+ADDRESS_PARTS = ("Tổ/thôn Hộ khẩu thường trú", "Nơi thường trú Xã (cũ)",
+                 "Nơi thường trú Huyện (cũ)", "Nơi thường trú Tỉnh (cũ)")
 
 # Headers that are recognised and deliberately dropped (row numbers of the export).
 IGNORED_HEADERS = ("STT", "Số thứ tự")

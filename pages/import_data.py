@@ -59,8 +59,9 @@ if result is not None:
     st.success(imports.describe_result(result), icon=":material/check_circle:")
 
 files = st.file_uploader(
-    "Tệp .zip của bản trích xuất, hoặc các tệp CSV/XLSX (truong, hoc_sinh, diem_mon_hoc, tong_ket, bao_cao, "
-    "ban_giay…) kèm manifest.toml nếu có", type=imports.UPLOAD_TYPES, accept_multiple_files=True,
+    "Tệp .zip của bản trích xuất (danh sách học sinh mỗi lớp một tệp: thư mục hoc_sinh/ trong .zip), hoặc "
+    "các tệp CSV/bảng tính .xlsx, .xls, .ods (truong, hoc_sinh, diem_mon_hoc, tong_ket, bao_cao, ban_giay…) "
+    "kèm manifest.toml nếu có", type=imports.UPLOAD_TYPES, accept_multiple_files=True,
     key=f"imp_files_{ss['imp_gen']}", disabled=busy)
 sig = tuple((f.file_id, f.name, f.size) for f in files or [])
 if sig != ss.get(K_SIG) and not busy:
@@ -78,6 +79,7 @@ if ss.get(K_ERR) and not busy:
     st.error(fmt.md(ss[K_ERR]), icon=":material/error:")
 
 as_of = None
+school = ""
 if up is not None:
     m = up.manifest_as_of
     c1, c2, c3 = st.columns([1, 1, 2])
@@ -96,12 +98,20 @@ if up is not None:
         same_as_manifest = m is not None and typed == m.replace(second=0)
         as_of = None if same_as_manifest else typed
     st.caption(f"{len(up.names)} tệp: {fmt.md(', '.join(up.names))}")
+    # A student list exported without a school-code column (per class, per school) and without a
+    # "Mã trường: …" title cell or a school-code folder: the administrator says which school.
+    choices = imports.school_choices(store)
+    school = st.selectbox(
+        "Trường của danh sách học sinh (chỉ khi tệp không có cột, ô tiêu đề hay thư mục Mã trường)",
+        [""] + [c for c, _ in choices], index=0, key=f"imp_school_{up.id}", disabled=busy,
+        format_func=lambda c: "— không chọn —" if c == "" else f"{c} · {dict(choices).get(c, '')}",
+        accept_new_options=True)
 
 b1, b2, _ = st.columns([1, 1.5, 3.5])
 if b1.button("Kiểm tra", type="secondary", icon=":material/fact_check:", disabled=up is None or busy,
              key="imp_check"):
     ss.pop(K_VAL, None)
-    ss[K_JOB] = imports.start_validation(store, viewer, up, as_of).id
+    ss[K_JOB] = imports.start_validation(store, viewer, up, as_of, school or None).id
     st.rerun()
 if up is not None and b2.button("Hủy tệp đã tải", icon=":material/delete:", disabled=busy, key="imp_cancel"):
     _reset_upload()

@@ -2,11 +2,14 @@
 
     python -m sample_data.generate --scale demo|hcmc|national --seed N --out DIR
                                    [--snapshots all|last:K|LIST] [--quiet]
+                                   [--shape canonical|export [--export-format mixed|xlsx|xls|ods]]
 
 Writes one folder per snapshot of the series (20/4 … 5/7/2022), e.g. DIR/2022-04-27T1700/ with
 manifest.toml and truong.csv, hoc_sinh.csv, diem_mon_hoc.csv, tong_ket.csv, bao_cao.csv,
 ban_giay.csv, phong_hoc.csv, lop.csv, can_bo.csv in the extract format of EXTRACT_FORMAT.md.
-The same seed gives byte-identical files; any subset of snapshots equals the same folders of
+With --shape export the student list is written as the education database exports it
+(sample_data/export_shape.py: hoc_sinh/<school>/<class>.xlsx|.xls|.ods, title rows, split
+residence, "Khối 12"); .xls/.ods need LibreOffice. The same seed gives byte-identical files; any subset of snapshots equals the same folders of
 the full series. See sample_data/README.md for what is generated and the defect rates.
 """
 from __future__ import annotations
@@ -79,9 +82,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--snapshots", default="all",
                     help="all | last:K | danh sách tên thư mục, ví dụ 2022-04-27T1700,2022-06-29T1700")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--shape", choices=("canonical", "export"), default="canonical",
+                    help="export: danh sách học sinh theo dạng CSDL ngành xuất (mỗi lớp một tệp bảng tính)")
+    ap.add_argument("--export-format", dest="export_format", choices=("mixed", "xlsx", "xls", "ods"),
+                    default="mixed")
     args = ap.parse_args(argv)
     try:
-        generate(args.scale, args.seed, args.out, args.snapshots, args.quiet)
+        done = generate(args.scale, args.seed, args.out, args.snapshots, args.quiet)
+        if args.shape == "export":
+            from .export_shape import write_export_shape  # noqa: PLC0415
+            for name in done:
+                folder = args.out / name
+                tmp = args.out / f".{name}.export"
+                write_export_shape(folder, tmp, args.export_format)
+                import shutil  # noqa: PLC0415
+                shutil.rmtree(folder)
+                tmp.rename(folder)
     except ValueError as e:
         print(f"Lỗi: {e}", file=sys.stderr)
         return 2

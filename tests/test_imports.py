@@ -351,3 +351,55 @@ def test_excel_habits_are_listed_in_the_preview(store, tmp_path, page):
     assert not at.exception, [e.message for e in at.exception]
     assert any(e.label.startswith("Lưu ý khi đọc tệp") for e in at.expander)
     assert any("42824" in m.value for m in at.markdown)
+
+
+def _class_list_zip(tmp_path: Path) -> bytes:
+    """The committed sample with its student list as one export-shape class list of two
+    students of school 79760001 (tests/fixtures/export_shape) saved as hoc_sinh.xlsx with no
+    school-code column, no "Mã trường: …" title cell and no school-code folder."""
+    import openpyxl  # noqa: PLC0415
+
+    from tests.fixtures.export_shape.make_fixture import CLASS_12_6, HEADER  # noqa: PLC0415
+
+    src = tmp_path / "class_list"
+    shutil.copytree(SAMPLE, src, ignore=shutil.ignore_patterns("hoc_sinh.csv"))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["SỞ GIÁO DỤC VÀ ĐÀO TẠO THÀNH PHỐ HỒ CHÍ MINH"])
+    ws.append(["DANH SÁCH HỌC SINH LỚP 12.6"])
+    ws.append([])
+    ws.append(HEADER)
+    for r in CLASS_12_6[:2]:
+        ws.append(r)
+    wb.save(src / "hoc_sinh.xlsx")
+    return _zip(src)
+
+
+def test_page_school_picker_gives_a_class_list_its_school(page, store, tmp_path):
+    """A student list without any school code is refused with the four ways to give one; the
+    page's picker (the newest snapshot's schools) is one of them and the check then passes."""
+    choices = imports.school_choices(store)
+    n_schools = len((SAMPLE / "truong.csv").read_text(encoding="utf-8").splitlines()) - 1
+    assert len(choices) == n_schools - 1                # the base snapshot lacks the last school
+    assert choices[0][0] == "79760001" and choices[0][1]
+    set_viewer(ADMIN)
+    at = page()
+    at.run()
+    up = imports.save_upload(store, ADMIN, [("lop_12_6.zip", _class_list_zip(tmp_path))])
+    at.session_state["imp_upload"] = up
+    at.session_state["imp_sig"] = ()
+    at.run()
+    picker = at.selectbox(key=f"imp_school_{up.id}")
+    assert picker.value == "" and "79760001" in picker.options[1]
+    _check_on_page(at)
+    assert not at.exception, [e.message for e in at.exception]
+    text = " ".join(e.value for e in at.error)
+    assert "Bản trích xuất bị từ chối" in text
+    for needed in ('cột "Mã trường"', '"Mã trường: <mã>"', "thư mục mang tên mã trường", "chọn trường"):
+        assert needed in text, text
+    at.selectbox(key=f"imp_school_{up.id}").select("79760001").run()
+    _check_on_page(at)
+    assert not at.exception, [e.message for e in at.exception]
+    v = at.session_state["imp_validation"]
+    assert v.ok, v.errors
+    assert v.preview.summary.set_index("label").loc["Số học sinh", "after"] == 2

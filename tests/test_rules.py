@@ -209,6 +209,7 @@ def build_world() -> dict[str, list[dict]]:
     add(student("SCHOOL_UNK", school="S99", full_name=None))
     add(student("SCHOOL_ZERO", school="79001", full_name=None))         # Excel dropped the 0 of 079001
     add(student("SCHOOL_SCI", school="7,9E+07", full_name=None))        # Excel's scientific notation
+    add(student("SCHOOL_UNK_KHOI", school="S98", grade="Khối 12", full_name=None))   # the export's grade text
     add(student("DATE_SERIAL", birth_date="38061"))                     # Excel serial of 15/03/2004
     add(student("ID_SCI", id_number="7,92E+10"))
     add(student("NOT_POP_STATUS", status="Đã tốt nghiệp", full_name=None))
@@ -529,6 +530,11 @@ def test_school_unknown_and_population(world):
         and "số 0 ở đầu" in f["message"].iloc[0]
     f = of(world, "SCHOOL_SCI", entity="student")
     assert list(f["rule_id"]) == ["SCHOOL_UNKNOWN"] and "số mũ" in f["message"].iloc[0]
+    # the finding's grade is the parsed one: "Khối 12" (the education database's export) is 12,
+    # as "12" is (tests/test_export_shape.py compares the two shapes)
+    f = of(world, "SCHOOL_UNK_KHOI", entity="student")
+    assert list(f["rule_id"]) == ["SCHOOL_UNKNOWN"] and list(f["grade"]) == [12]
+    assert list(of(world, "SCHOOL_UNK", entity="student")["grade"]) == [12]
     for sid in ("NOT_POP_STATUS", "NOT_POP_GRADE", "NOT_POP_TH"):
         assert srules(world, sid) == set(), sid
     assert srules(world, "POP_012") == {"MISSING_FIELD"}        # '012' is grade 12

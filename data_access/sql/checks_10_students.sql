@@ -176,7 +176,7 @@ SELECT st.school_code, 'SCHOOL_UNKNOWN', 'error', 'student', st.student_id, 'sch
             ELSE 'Mã trường của học sinh không có trong danh sách trường. Hãy kiểm tra lại mã trường '
                  || '(hoặc bổ sung trường vào danh sách trường).' END,
        st.student_id, st.grade, NULL, st.source_row
-FROM (SELECT student_id, school_code, parse_int(grade_raw) AS grade, source_row
+FROM (SELECT student_id, school_code, grade, source_row   -- the parsed grade (Khối 12 is 12)
       FROM stg_population_candidates s
       ANTI JOIN src_schools sc ON sc.school_code = s.school_code) st
 -- A known school whose code differs only by leading zeros (Excel dropped or added them).

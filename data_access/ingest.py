@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import readers, schema
+from . import pause_points, readers, schema
 from .errors import ExtractError
 from .readers import refuse
 from .store import FORMAT_VERSION, TZ, Store, iso_time, make_snapshot_id, parse_time
@@ -341,6 +341,7 @@ def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: 
                 continue
             prep, hm = prepared[t.name]
             sc = scanned[t.name]
+            pause_points.pause(f"load:{t.name}")
             t1 = time.perf_counter()
             _say(progress, f"Nạp {sc.member.name} ({sc.label})…")
             n = readers.load_table(con, t, prep, hm, sc.member.name)
@@ -406,6 +407,7 @@ def ingest(path: str | Path, store_root: str | Path, as_of=None,
                 m = ext.members[t.name]
                 h.update(t.name.encode("utf-8"))
                 scanned[t.name] = readers.scan_member(ext, m, h, work)
+                pause_points.pause("hash")
             h.update(iso_time(when).encode("utf-8"))
             content_hash = h.hexdigest()
             sid = make_snapshot_id(when, content_hash)
@@ -416,7 +418,9 @@ def ingest(path: str | Path, store_root: str | Path, as_of=None,
                 db_path = work / f"{sid}.duckdb"
                 rows, files, notes = _build(db_path, work, scanned, ext, when, sid, content_hash, progress)
                 _say(progress, f"Ghi snapshot {sid}…")
+                pause_points.pause("publish")
                 target = store.publish(db_path, sid)
+                pause_points.pause("published")
         return IngestResult(sid, True, when, rows, files, time.perf_counter() - t0, str(target), notes)
     finally:
         ext.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import engine
+from . import engine, pause_points
 from .campaign import TZ, Campaign, load_campaign
 from .keyed import KeyedFrame
 from .store import Store, parse_time
@@ -82,6 +82,7 @@ def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as
             _copy_paper_copies(con, sid, tmp)
         finally:
             con.close()
+        pause_points.pause("derive")
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.replace(tmp, target)

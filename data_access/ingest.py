@@ -24,7 +24,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import readers, schema
+from . import pause_points, readers, schema
 from .errors import ExtractError
 from .readers import refuse
 from .store import FORMAT_VERSION, TZ, Store, iso_time, make_snapshot_id, parse_time
@@ -344,6 +344,7 @@ def _build(db_path: Path, work: Path, scanned: dict[str, readers.Scanned], ext: 
                 continue
             prep, hm = prepared[t.name]
             sc = scanned[t.name]
+            pause_points.pause(f"load:{t.name}")
             t1 = time.perf_counter()
             _say(progress, f"Nạp {sc.member.name} ({sc.label})…")
             n = readers.load_table(con, t, prep, hm, sc.member.name)
@@ -427,6 +428,7 @@ def ingest(path: str | Path, store_root: str | Path, as_of=None,
                 m = ext.members[t.name]
                 h.update(t.name.encode("utf-8"))
                 scanned[t.name] = readers.scan_member(ext, m, h, work)
+                pause_points.pause("hash")
             h.update(iso_time(when).encode("utf-8"))
             if school:
                 h.update(b"school=" + school.encode("utf-8"))
@@ -444,7 +446,9 @@ def ingest(path: str | Path, store_root: str | Path, as_of=None,
                     notes.append(f"Snapshot {old} có cùng thời điểm dữ liệu {fmt_time(when)}: snapshot mới "
                                  f"thay thế nó trong mọi bảng (bản cũ vẫn được lưu trong kho).")
                 _say(progress, f"Ghi snapshot {sid}…")
+                pause_points.pause("publish")
                 target = store.publish(db_path, sid)
+                pause_points.pause("published")
         return IngestResult(sid, True, when, rows, files, time.perf_counter() - t0, str(target), notes)
     finally:
         ext.close()

@@ -25,11 +25,6 @@ if c.viewer.role == "truong":
     ss["cur_school"] = c.viewer.school_code
 
 
-def _md(s) -> str:
-    """Markdown specials of a value shown in a label (expander labels are Markdown) escaped."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in str(s))
-
-
 def _picked():
     code = ss.get("school_pick")
     if code:
@@ -127,7 +122,7 @@ else:
     for r in chk.itertuples():
         if r.requirement_id not in why.index:
             continue
-        with st.expander(f"Vì sao? {_md(r.requirement_name)} — {_md(fmt.status_label(r.status))}",
+        with st.expander(f"Vì sao? {fmt.md(r.requirement_name)} — {fmt.md(fmt.status_label(r.status))}",
                          icon=":material/help:"):
             st.text(why.at[r.requirement_id, "text"])   # keeps its line breaks (white-space: pre-line)
 

@@ -40,10 +40,22 @@ def wait_idle(page, timeout=30_000):
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+# Every Plotly chart on the page has drawn: its plot div exists, plotly.js laid it out
+# (_fullLayout) and is not in the middle of a (re)plot, and its SVG is on the page with a size.
+CHARTS_DRAWN = """() => {
+  const charts = [...document.querySelectorAll("[data-testid='stPlotlyChart']")];
+  return charts.every(c => {
+    const gd = c.querySelector('.js-plotly-plot');
+    const svg = gd && gd.querySelector('svg.main-svg');
+    return !!(svg && gd._fullLayout && !gd._fullLayout._replotting && svg.getBoundingClientRect().width > 0);
+  });
+}"""
+
+
 def check_page(page, name: str, heading: str):
     page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)
     wait_idle(page)
-    page.wait_for_timeout(300)   # let charts draw before the screenshot
+    page.wait_for_function(CHARTS_DRAWN, timeout=30_000)   # the charts drew: the event, not a delay
     wait_idle(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
     assert page.locator(EXCEPTION).count() == 0, f"Streamlit exception on {name}"

@@ -3,7 +3,7 @@ the operational store's versions depend on it being exact, also across processes
 import os
 import subprocess
 import sys
-import time
+import types
 
 import pandas as pd
 
@@ -28,20 +28,26 @@ def test_remembered_until_a_file_changes(tmp_path):
     assert len(calls) == 2
 
 
-def test_same_size_rewrite_is_seen_by_mtime_or_age(tmp_path):
+def test_same_size_rewrite_is_seen_by_mtime_or_age(tmp_path, monkeypatch):
     f = tmp_path / "a.txt"
     f.write_text("1")
+    st0 = os.stat(f)
     assert file_memo.remembered("t2", [f], f.read_text) == "1"
-    f.write_text("2")                           # same size; mtime_ns usually differs
-    os.utime(f, ns=(time.time_ns(), time.time_ns() + 10_000_000))
+    f.write_text("2")                           # same size; a later mtime (set, not waited for)
+    os.utime(f, ns=(st0.st_atime_ns, st0.st_mtime_ns + 10_000_000))
     assert file_memo.remembered("t2", [f], f.read_text) == "2"
-    # Same size and same times (a write inside one clock tick): seen once the value is MAX_AGE old.
+    # Same size and same times (a write inside one clock tick): seen once the value is MAX_AGE
+    # old. file_memo's clock is the test's: the age is set, not slept (a sleep made the "still
+    # remembered" step fail whenever a loaded machine paused the test longer than max_age).
+    clock = [1000.0]
+    monkeypatch.setattr(file_memo, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
     st = os.stat(f)
     assert file_memo.remembered("t3", [f], f.read_text, max_age=0.2) == "2"
     f.write_text("3")
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    clock[0] = 1000.19                          # younger than max_age: still the remembered value
     assert file_memo.remembered("t3", [f], f.read_text, max_age=0.2) == "2"
-    time.sleep(0.25)
+    clock[0] = 1000.2                           # max_age old: read again
     assert file_memo.remembered("t3", [f], f.read_text, max_age=0.2) == "3"
 
 

@@ -4,17 +4,19 @@ Two `streamlit run dashboard.py` servers (two ports) read the same store. Each s
 Overview in headless Chromium with the figures the engine computes for the newest snapshot;
 they keep serving correct pages (no exception box, the as-of shown is the old or — once
 published — the new snapshot) while `python -m data_access ingest` imports a newer extract
-with a big score file in a third process; after the import, opening the dashboard again shows
+in a third process (stopped at test-only pause points: mid-build, built, renamed); after the import, opening the dashboard again shows
 the new snapshot on both (its as-of in the caption "Số liệu tính đến …", its figures).
 Fails (does not skip) when /usr/bin/chromium is missing: CI installs it (.ci/run).
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -32,11 +34,13 @@ METRIC = "[data-testid='stMetric']"
 # The servers run as the city-wide administrator without login (TIENDO_VIEWER: a test hook).
 VIEWER_ENV = {"TIENDO_VIEWER": "quan_tri"}
 CITY = Viewer("test", "quan_tri")
+PAUSE_ENV = "TIENDO_TEST_PAUSE_AT"
 
 
-def _later_extract(dst: Path, repeat: int = 10) -> Path:
-    """The committed sample as exported two days later, with its scores repeated (a few
-    seconds of import, so the servers are asked for pages while it runs)."""
+def _later_extract(dst: Path, repeat: int = 3) -> Path:
+    """The committed sample as exported two days later, with its scores repeated (the
+    import's length does not matter: it stops at pause points while the servers are asked
+    for pages)."""
     shutil.copytree(SAMPLE, dst)
     src = (SAMPLE / "diem_mon_hoc.csv").read_bytes()
     head, body = src.split(b"\n", 1)
@@ -109,14 +113,30 @@ def test_two_servers_one_store_and_an_import(mp_store, tmp_path):
         for page, base in zip(pages, bases):
             assert _load_overview(page, base + "/", OLD_CAPTION, len(old_expected)) == old_expected
 
-        # A third process imports a newer snapshot; the servers keep answering meanwhile.
+        # A third process imports a newer snapshot; the servers keep answering meanwhile. The
+        # import stops at test-only pause points (data_access/pause_points.py) — before the big
+        # score file's load (schools and students already in its work file), built but not
+        # renamed, renamed with its content lock still held — and at each one both servers
+        # serve the Overview before the test lets it go on (SIGUSR1): pages served during the
+        # import are the event waited for, whatever the machine's speed.
+        moments = [("load:subject_scores", (OLD_CAPTION,)), ("publish", (OLD_CAPTION,)),
+                   ("published", (OLD_CAPTION, NEW_CAPTION))]
         imp = subprocess.Popen([sys.executable, "-m", "data_access", "ingest", str(later), "--store",
                                 str(mp_store)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+                               text=True, bufsize=1,
+                               env={**os.environ, PAUSE_ENV: ",".join(m for m, _ in moments)})
         stack.callback(lambda: imp.poll() is None and imp.kill())
-        served_during = 0
-        deadline = time.monotonic() + 60
-        while imp.poll() is None and time.monotonic() < deadline and served_during < 20:
+        watchdog = threading.Timer(300, imp.kill)   # a pause line that never comes ends the read
+        watchdog.start()
+        stack.callback(watchdog.cancel)
+        out_lines, served_during = [], []
+        for moment, allowed in moments:
+            for line in imp.stdout:
+                out_lines.append(line)
+                if line.startswith("TIENDO_TEST_PAUSE "):
+                    break
+            assert out_lines and out_lines[-1].strip() == f"TIENDO_TEST_PAUSE {moment}", \
+                f"the import did not stop at {moment}:\n{''.join(out_lines)[-2000:]}"
             for page, base in zip(pages, bases):
                 assert health(base, timeout=5)
                 page.goto(base + "/")
@@ -124,12 +144,14 @@ def test_two_servers_one_store_and_an_import(mp_store, tmp_path):
                 page.wait_for_selector(IDLE, timeout=45_000)
                 assert page.locator(EXCEPTION).count() == 0
                 shown = page.get_by_text("Số liệu tính đến").first.inner_text()
-                assert OLD_CAPTION in shown or NEW_CAPTION in shown, shown
-                served_during += 1
-        out, _ = imp.communicate(timeout=90)
+                assert any(c in shown for c in allowed), (moment, shown)
+                served_during.append((moment, base))
+            imp.send_signal(signal.SIGUSR1)
+        rest, _ = imp.communicate(timeout=120)
+        out = "".join(out_lines) + rest
         assert imp.returncode == 0, out[-2000:]
         assert "Đã tạo snapshot" in out
-        assert served_during >= 2, "no page was served while the import ran"
+        assert served_during == [(m, b) for m, _ in moments for b in bases]
 
         # After the import, opening the dashboard again shows the new snapshot on both servers.
         new_expected = _expected(mp_store)

@@ -11,27 +11,61 @@ import pytest
 import app_state
 
 
+def _waiting_for_a_slot() -> int:
+    """Threads blocked in run_slot's acquire (CPython's Condition inside the semaphore)."""
+    return len(app_state._RUN_SLOTS._cond._waiters)
+
+
+def _wait_until(cond, what: str, timeout: float = 10.0) -> None:
+    """Poll ``cond`` until it holds; fail after ``timeout`` s (an event, not a delay)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not reached in {timeout:.0f} s: {what}")
+        time.sleep(0.005)
+
+
 def test_at_most_the_slots_run_at_once_and_all_get_their_turn():
+    """Each page holds its slot until the test lets it go, so the moment "the slots are full
+    and every other run waits" is an event the test waits for, not something a delay inside
+    the page makes likely; then the pages are let go one by one and each waiting run takes
+    the freed slot."""
     slots = app_state._RUN_SLOTS._initial_value
     assert slots == 2                      # the default (TIENDO_RUN_SLOTS unset in tests)
-    lock, running, peak, done = threading.Lock(), [0], [0], []
+    n = 8
+    lock, inside, peak, done = threading.Lock(), set(), [0], []
+    go = [threading.Event() for _ in range(n)]
 
     def page(i):
         with app_state.run_slot():
             with lock:
-                running[0] += 1
-                peak[0] = max(peak[0], running[0])
-            time.sleep(0.03)
+                inside.add(i)
+                peak[0] = max(peak[0], len(inside))
+            go[i].wait(10)
             with lock:
-                running[0] -= 1
-            done.append(i)
+                inside.discard(i)
+        done.append(i)
 
-    threads = [threading.Thread(target=page, args=(i,)) for i in range(8)]
+    threads = [threading.Thread(target=page, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join(10)
-    assert sorted(done) == list(range(8))
+    try:
+        for k in range(n):
+            left = n - k
+            _wait_until(lambda: len(inside) == min(slots, left) and _waiting_for_a_slot() == max(0, left - slots),
+                        f"{min(slots, left)} runs in their slots and {max(0, left - slots)} waiting "
+                        f"(seen {len(inside)} and {_waiting_for_a_slot()})")
+            assert peak[0] == min(slots, n), f"{peak[0]} runs at once"
+            with lock:
+                first = min(inside)
+            go[first].set()
+            _wait_until(lambda: first in done, f"run {first} ends once let go")
+    finally:
+        for e in go:
+            e.set()
+        for t in threads:
+            t.join(10)
+    assert sorted(done) == list(range(n))
     assert peak[0] == slots
 
 

@@ -21,6 +21,7 @@ from data_access.access import Viewer
 from data_access.current_user import set_viewer
 from data_access.evaluate import evaluate
 from data_access.store import Store
+from tests.markdown_text import shown
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
@@ -393,7 +394,7 @@ def test_page_school_picker_gives_a_class_list_its_school(page, store, tmp_path)
     assert picker.value == "" and "79760001" in picker.options[1]
     _check_on_page(at)
     assert not at.exception, [e.message for e in at.exception]
-    text = " ".join(e.value for e in at.error)
+    text = shown(" ".join(e.value for e in at.error))
     assert "Bản trích xuất bị từ chối" in text
     for needed in ('cột "Mã trường"', '"Mã trường: <mã>"', "thư mục mang tên mã trường", "chọn trường"):
         assert needed in text, text

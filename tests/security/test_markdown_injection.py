@@ -26,6 +26,7 @@ from data_access import accounts, ops
 from data_access.access import Viewer
 from data_access.current_user import set_viewer
 from tests.snapshot_factory import school, student, write_store
+from tests.markdown_text import shown
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,10 +55,7 @@ MD_TYPES = {"markdown", "caption", "title", "header", "subheader", "error", "war
 SCHOOL_A, SCHOOL_B, DISTRICT = "79760001", "79760002", "760"
 
 
-def _unescape(s: str) -> str:
-    """What the reader sees: CommonMark drops the backslash before ASCII punctuation; an
-    invisible word joiner (U+2060) shows as nothing."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", s).replace("\u2060", "")
+_unescape = shown
 
 
 def _walk(node):

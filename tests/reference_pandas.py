@@ -615,6 +615,19 @@ def _student_done(tables: dict, campaign: Campaign, sch: pd.DataFrame) -> pd.Dat
         parts.append(u)
     out = pd.concat(parts, ignore_index=True)
     out[["expected", "done"]] = out[["expected", "done"]].fillna(0).astype("int64")
+    # Rows that may be in the population but cannot be placed (unreadable grade or status):
+    # counted in expected, never done.
+    st = _table(tables, "students")
+    grade = _parse_grade(_col(st, "grade"))
+    status = _col(st, "status")
+    status_bad = status.isna() | ~status.isin(list(campaign.known_statuses))
+    unplaced = ((grade.isna() | status_bad)
+                & (grade.isna() | (grade == campaign.population_grade))
+                & (status_bad | (status == campaign.population_status)))
+    pop_schools = set(sch.loc[sch[["applies__" + r.id for r in rec]].any(axis=1), "school_code"])
+    codes = _col(st, "school_code")[unplaced.fillna(False).to_numpy(dtype=bool)]
+    n = codes[codes.isin(pop_schools)].value_counts()
+    out["expected"] += out["school_code"].map(n).fillna(0).astype("int64")
     return _sort(out[cols], campaign)
 
 

@@ -99,6 +99,7 @@ def build() -> dict:
     add(student("GRADE_BAD_TH", "P4", grade="?"), res=False)     # no grade-12 requirement: nothing
     add(student("OUT_GRADE", "P2", grade="11"), res=False)
     add(student("OUT_TRANSFER", "P2", status="Thôi học"), res=False)
+    add(student("GRADE_BAD_OUT", "P2", grade="?", status="Thôi học"), res=False)  # finding, not counted
     reports = [
         {"school_code": "P1", "report_code": "CSVC", "status": "Đã gửi", "submitted_at": "27/04/2022 10:00"},
         {"school_code": "P2", "report_code": "CSVC", "status": "Đã gửi", "submitted_at": "27/04/2022 11:00"},
@@ -212,8 +213,9 @@ def test_rated_subjects_not_required(variant):
         ("RANK_INCONSISTENT", "warning", 10, "HK2")]
     p = variant["p"]
     # P2 population: B, NO_TD, TD_WORDS, TD_BAD, TD_CD, KHOI, LOP, K12 (+ 6 ADDR*, no results)
+    # + 4 rows that cannot be placed (point 9: counted, never done)
     early = p.loc[("P2", "G12_RESULTS_EARLY")]
-    assert (early.expected, early.done) == (14, 8)
+    assert (early.expected, early.done) == (18, 8)
 
 
 # ---- point 9 -----------------------------------------------------------------------------
@@ -227,10 +229,18 @@ def test_grade_forms_and_unreadable_rows(variant):
     assert fs(variant, "GRADE_BAD")["school_code"].iloc[0] == "P2"
     for sid in ("GRADE_BAD_TH", "OUT_GRADE", "OUT_TRANSFER", "C", "G"):
         assert rules(variant, sid) == {}, sid
+    assert rules(variant, "GRADE_BAD_OUT") == {"GRADE_INVALID": "error"}
     # P2 G12_INFO: B, 5 ADDR ok + ADDR_BAD, NO_TD, TD_WORDS, TD_BAD, TD_CD, KHOI, LOP, K12 = 14
-    # done: all but B (duplicate error) and ADDR_BAD = 12
+    # in the population, + the 4 rows that may be grade-12 students but cannot be placed
+    # (GRADE_BAD, GRADE_NONE with status Đang học; STATUS_BAD, STATUS_NONE with grade 12) = 18;
+    # GRADE_BAD_OUT (unreadable grade, Thôi học) is not counted. done: all but B (duplicate
+    # error) and ADDR_BAD = 12, so P2 cannot be done while those 4 rows are unreadable (before:
+    # 14 expected, the 4 rows left the count silently). The same 4 in every grade-12 requirement.
     info = variant["p"].loc[("P2", "G12_INFO")]
-    assert (info.expected, info.done) == (14, 12)
+    assert (info.expected, info.done) == (18, 12)
+    for req in ("G12_RESULTS_EARLY", "G12_RESULTS_FINAL"):
+        if ("P2", req) in variant["p"].index:
+            assert variant["p"].loc[("P2", req)].expected == 18, req
 
 
 def test_population_exclusions_summary(variant):
@@ -239,13 +249,14 @@ def test_population_exclusions_summary(variant):
     got = dict(zip(s["reason"], s["n_rows"]))
     # Outside the population (first reason that holds): GRADE_BAD_TH at a primary school (no
     # grade-12 requirement); status unreadable STATUS_BAD, STATUS_NONE; grade unreadable
-    # GRADE_BAD, GRADE_NONE; another status C, G, OUT_TRANSFER; another grade OUT_GRADE.
+    # GRADE_BAD, GRADE_NONE, GRADE_BAD_OUT (grade is checked before a known other status);
+    # another status C, G, OUT_TRANSFER; another grade OUT_GRADE.
     # (M, grade 12 enrolled at the GDTX centre, is in the population.)
-    assert got == {"school_not_applicable": 1, "status_invalid": 2, "grade_invalid": 2,
+    assert got == {"school_not_applicable": 1, "status_invalid": 2, "grade_invalid": 3,
                    "status_other": 3, "grade_other": 1}
     from data_access.population import exclusion_lines
     text = "\n".join(exclusion_lines(s))
-    assert "9 dòng học sinh" in text and "khối không đọc được: 2" in text
+    assert "10 dòng học sinh" in text and "khối không đọc được: 3" in text
 
 
 # ---- agreement of the pandas reference on the variant -------------------------------------

@@ -21,16 +21,22 @@ FROM findings f
 JOIN cfg_requirement_terms t ON f.grade = t.grade AND f.term = t.term
 WHERE f.severity = 'error' AND f.entity IN ('score', 'term_summary') AND f.student_id IS NOT NULL;
 
+-- expected = the population + the rows that may belong to it but cannot be placed
+-- (stg_population_unplaced: never done until the row is fixed).
 CREATE OR REPLACE VIEW progress_student_counts AS
-SELECT a.school_code, a.requirement_id,
-       count(p.student_id) AS expected,
-       count(p.student_id) FILTER (WHERE b.student_id IS NULL) AS done
-FROM progress_applicable a
-LEFT JOIN stg_population p ON p.school_code = a.school_code
-LEFT JOIN progress_blocked_students b
-       ON b.student_id = p.student_id AND b.requirement_id = a.requirement_id
-WHERE a.kind IN ('student_info', 'student_results')
-GROUP BY a.school_code, a.requirement_id;
+SELECT c.school_code, c.requirement_id,
+       c.expected + coalesce(u.n, 0) AS expected, c.done
+FROM (SELECT a.school_code, a.requirement_id,
+             count(p.student_id) AS expected,
+             count(p.student_id) FILTER (WHERE b.student_id IS NULL) AS done
+      FROM progress_applicable a
+      LEFT JOIN stg_population p ON p.school_code = a.school_code
+      LEFT JOIN progress_blocked_students b
+             ON b.student_id = p.student_id AND b.requirement_id = a.requirement_id
+      WHERE a.kind IN ('student_info', 'student_results')
+      GROUP BY a.school_code, a.requirement_id) c
+LEFT JOIN (SELECT school_code, count(*) AS n FROM stg_population_unplaced GROUP BY ALL) u
+       ON u.school_code = c.school_code;
 
 CREATE OR REPLACE VIEW progress_paper_receipts AS
 SELECT school_code, report_code,

@@ -70,16 +70,8 @@ def explain_school_at(ev: Evaluation, viewer: Viewer, school_code: str) -> list[
     cell = dict(zip(cells["requirement_id"], cells["cell_state"]))
     population = []
     if chk["kind"].isin(["student_info", "student_results"]).any():
-        db = ev.snapshot_db()
-        params = queries._df(ev, "SELECT population_grade, population_status FROM cfg_params").iloc[0]
-        pop = queries._df(ev, f"""
-            SELECT coalesce(grade, '') AS grade, coalesce(status, '') AS status, count(*) AS n
-            FROM {db}.main.students WHERE school_code = ? GROUP BY ALL ORDER BY grade DESC, status""",
-                          [school_code])
-        for p in pop.itertuples():
-            counted = (p.grade.lstrip("0") == str(params.population_grade)
-                       and p.status == params.population_status)
-            population.append({"grade": p.grade, "status": p.status, "n": int(p.n), "counted": counted})
+        from .population import school_breakdown
+        population = school_breakdown(ev.snapshot_path, ev.campaign, school_code).to_dict("records")
     out = []
     for r in chk.itertuples():
         record = r.kind in ("student_info", "student_results")
@@ -103,7 +95,7 @@ def explain_school_at(ev: Evaluation, viewer: Viewer, school_code: str) -> list[
 def explain_at(ev: Evaluation, viewer: Viewer, school_code: str, requirement_id: str) -> dict:
     """The facts of one verdict, in the viewer's scope: requirement (name, kind, letter's words,
     rule text, due, days left), counts (expected, done, percent), population breakdown of the
-    institution's student rows (grade, status, n, counted) for record requirements, blocking
+    institution's student rows (grade, status, n, category, why) for record requirements, blocking
     findings by rule (rule_id, title, entity, n_findings, n_records, n_students), why a
     requirement listing ``blocked_by`` rules is held back (blocked_reason), for reports and paper
     copies the state of the institution's row (report_state: sent_on_time, sent_late, returned,
@@ -189,7 +181,7 @@ def render(e: dict) -> str:
     if e["population"]:
         lines.append("Học sinh của trường trong tệp hoc_sinh (khối · trạng thái: số dòng):")
         for p in e["population"]:
-            mark = "tính" if p["counted"] else "không tính (chỉ tính khối 12, «Đang học»)"
+            mark = p["why"] if p["category"] in ("counted", "unplaced") else "không tính: " + p["why"]
             lines.append(f"  - Khối {p['grade'] or '(trống)'} · {p['status'] or '(trống)'}: {p['n']} — {mark}")
     if e["blocking"]:
         lines.append("Lỗi đang chặn (theo quy tắc):")

@@ -34,8 +34,9 @@ def test_explain_facts(tmp_path):
     assert (e["expected"], e["done"], e["status"], e["days_late"]) == (2, 1, "overdue", 1)
     assert e["letter_words"] == "Yêu cầu thực hiện trong ngày 26/4/2022"
     assert [(b["rule_id"], b["n_records"]) for b in e["blocking"]] == [("MISSING_FIELD", 1)]
-    assert {(r["grade"], r["status"], r["n"], r["counted"]) for r in e["population"]} == {
-        ("12", "Đang học", 2, True), ("11", "Đang học", 1, False), ("12", "Đã chuyển trường", 1, False)}
+    assert {(r["grade"], r["status"], r["n"], r["category"]) for r in e["population"]} == {
+        ("12", "Đang học", 2, "counted"), ("11", "Đang học", 1, "grade_other"),
+        ("12", "Đã chuyển trường", 1, "status_other")}
     text = explain.render(e)
     assert "Cần 2 học sinh" in text and "đạt 1" in text and "Quá hạn 1 ngày" in text
     assert "MISSING_FIELD" in text and "23:59 26/04/2022" in text

@@ -274,3 +274,25 @@ def test_reference_agrees_on_variant(variant):
     # and the hand-computed numbers
     assert b.loc[("P1", "RPT_CSVC"), "status"] == "in_progress"
     assert b.loc[("P1", "G12_INFO"), "done"] == 4 and b.loc[("P2", "G12_INFO"), "done"] == 12
+
+
+def test_explanation_counts_rows_as_the_verdict_does(variant):
+    """The explanation's population lines come from the same SQL as the verdict: «Khối 12»,
+    «Lớp 12», «K12» counted; «12A» / empty grade / unreadable status "tính vào số cần, chưa
+    đạt"; a transferred-out row with an unreadable grade not counted. Before: the explanation
+    read the grade itself and called «Khối 12» not counted (outside review of issue 12)."""
+    from data_access import explain, queries
+    from data_access.access import SYSTEM
+    ev = queries.evaluation(None, variant["store"])
+    e = explain.explain_at(ev, SYSTEM, "P2", "G12_INFO")
+    cat = {(r["grade"], r["status"]): (r["category"], r["n"]) for r in e["population"]}
+    for g in ("Khối 12", "Lớp 12", "K12"):
+        assert cat[(g, "Đang học")] == ("counted", 1), g
+    assert cat[("12A", "Đang học")] == ("unplaced", 1)
+    assert cat[("", "Đang học")] == ("unplaced", 1)
+    assert cat[("12", "dang hoc")] == ("unplaced", 1) and cat[("12", "")] == ("unplaced", 1)
+    assert cat[("?", "Thôi học")][0] == "grade_invalid"
+    assert sum(n for c, n in cat.values() if c in ("counted", "unplaced")) == e["expected"] == 18
+    text = explain.render(e)
+    assert "Khối Khối 12 · Đang học: 1 — tính\n" in text
+    assert "Khối 12A · Đang học: 1 — tính vào số cần, chưa đạt" in text

@@ -184,11 +184,13 @@ def test_population_and_expected_zero(tmp_path):
     assert sorted(sd.school_code.unique()) == ["A", "GD", "LC", "NO12"]
     assert list(sd[sd.school_code == "A"].requirement_id) == ["G12_INFO", "G12_RESULTS_EARLY", "G12_RESULTS_FINAL"]
     info = sd[sd.requirement_id == "G12_INFO"].set_index("school_code")
-    assert info.loc["A", "expected"] == 2 and info.loc["A", "done"] == 2
+    # a1, a2 in the population; a5 («12A», Đang học) may be a grade-12 student but its grade
+    # cannot be read: counted, never done (issue 12 point 9, outside review)
+    assert info.loc["A", "expected"] == 3 and info.loc["A", "done"] == 2
     assert info.loc["NO12", "expected"] == 0 and info.loc["NO12", "done"] == 0
     assert info.loc["LC", "expected"] == 1 and info.loc["GD", "expected"] == 1
     res = sd[sd.requirement_id == "G12_RESULTS_EARLY"].set_index("school_code")
-    assert res.loc["A", "expected"] == 2 and res.loc["A", "done"] == 0   # no results at all
+    assert res.loc["A", "expected"] == 3 and res.loc["A", "done"] == 0   # no results at all
 
 
 # ------------------------------------------------------------------------------------------

@@ -90,9 +90,12 @@ FROM (SELECT school_year,
 CROSS JOIN cfg_params p;
 
 -- School years of the score rows, numbered in text order (max(sy) = the latest school year).
+-- With the year's use (stg_result_years), so the score rows need one join for both.
 CREATE OR REPLACE VIEW stg_score_years AS
-SELECT school_year, CAST(dense_rank() OVER (ORDER BY school_year) AS INTEGER) AS sy
-FROM (SELECT DISTINCT school_year FROM src_subject_scores WHERE school_year IS NOT NULL);
+SELECT y.school_year, CAST(dense_rank() OVER (ORDER BY y.school_year) AS INTEGER) AS sy,
+       ry.is_current, ry.is_earlier
+FROM (SELECT DISTINCT school_year FROM src_subject_scores WHERE school_year IS NOT NULL) y
+JOIN stg_result_years ry ON ry.school_year = y.school_year;
 
 -- Score rows of the population's required (grade, term), narrow (small integers only: what
 -- the checks read; materialised once per snapshot computation, see engine.MATERIALIZED_STAGING).
@@ -116,11 +119,11 @@ FROM src_subject_scores s
 JOIN stg_term_bits b ON b.grade_txt = ltrim(s.grade, '0') AND b.term = s.term
 JOIN stg_population_term_masks pk ON pk.student_id = s.student_id
 LEFT JOIN stg_programme_subjects ps ON ps.programme_id = pk.programme_id AND ps.subject = s.subject
-JOIN stg_result_years ry
-  ON ry.school_year = coalesce(s.school_year, '')
- AND CASE WHEN b.current_grade THEN ry.is_current ELSE ry.is_earlier END
+-- (an empty year is never current nor earlier: inner join on the year drops those rows)
+JOIN stg_score_years y
+  ON y.school_year = s.school_year
+ AND CASE WHEN b.current_grade THEN y.is_current ELSE y.is_earlier END
 LEFT JOIN stg_score_values v ON v.score = s.score
-LEFT JOIN stg_score_years y ON y.school_year = s.school_year
 WHERE (pk.term_mask >> b.bit) & 1 = 1;
 
 -- Term summaries, same selection; deduplicated per (student, grade, term) where a student has

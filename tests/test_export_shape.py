@@ -162,10 +162,11 @@ def test_hand_made_twin_progress_and_findings(fixture_twin):
     the equality below compares something: 79760001 has four grade-12 students enrolled
     (Đức moved away), two complete (Anh; Bích, 9-digit CMND, residence without a house part);
     Cường has no ID and a two-part residence, Em no birth date. 79760002: Huy complete, Giang
-    is grade 11, Hải's "Khối XII" is unreadable."""
+    is grade 11, Hải's "Khối XII" is unreadable: enrolled, it may be a grade-12 student, so it
+    counts in expected and is not done (issue 12 point 9) -> 2 expected, 1 done."""
     prog, finds = fixture_twin
     g12 = {(r[0], r[2], r[3]) for r in prog if r[1] == "G12_INFO"}
-    assert g12 == {("79760001", 4, 2), ("79760002", 1, 1)}
+    assert g12 == {("79760001", 4, 2), ("79760002", 2, 1)}
     student = {(r[0], r[1], r[4], r[5]) for r in finds if r[3] == "student"}
     assert student == {("79760001", "ADDRESS_INCOMPLETE", "7407137237", "permanent_address"),
                        ("79760001", "MISSING_FIELD", "7407137237", "id_number"),

@@ -108,6 +108,10 @@ def explain_at(ev: Evaluation, viewer: Viewer, school_code: str, requirement_id:
     for e in rows:
         if e["requirement_id"] == requirement_id:
             return e
+    known = set(queries._df(ev, "SELECT requirement_id FROM cfg_requirements")["requirement_id"])
+    if requirement_id not in known:
+        raise LookupError(f"Không có yêu cầu {requirement_id} trong công văn; các yêu cầu: "
+                          + ", ".join(sorted(known)) + ".")
     raise LookupError(f"Yêu cầu {requirement_id} không áp dụng cho trường {school_code}.")
 
 
@@ -176,8 +180,12 @@ def render(e: dict) -> str:
              f"Quy định: {e['rule_text']}", f"Công văn: «{e['letter_words']}»",
              "Thời hạn: " + ("không có" if pd.isna(e["due"]) else fmt.date_time(e["due"]))]
     unit = "học sinh" if e["kind"] in ("student_info", "student_results") else "đơn vị"
-    lines.append(f"Cần {e['expected']} {unit}, đạt {e['done']} ({fmt.percent(e['percent'])}); "
-                 "đạt khi số đạt bằng số cần.")
+    if _is_record(e) and e["expected"] == 0:
+        lines.append("Cần 0 học sinh: tệp hoc_sinh không có học sinh lớp 12 «Đang học» nào của trường, "
+                     "nên yêu cầu chưa được thực hiện (hãy nhập danh sách học sinh lớp 12).")
+    else:
+        lines.append(f"Cần {e['expected']} {unit}, đạt {e['done']} ({fmt.percent(e['percent'])}); "
+                     "đạt khi số đạt bằng số cần.")
     if e["population"]:
         lines.append("Học sinh của trường trong tệp hoc_sinh (khối · trạng thái: số dòng):")
         for p in e["population"]:

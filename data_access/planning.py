@@ -143,6 +143,14 @@ def gaps(ev: Evaluation, viewer: Viewer, school_codes: list[str] | None = None,
         FROM findings f
         WHERE f.entity IN ('report', 'paper_copy') AND {fc}
         GROUP BY ALL""", fcp)
+    # A sent report held back by a rule of its requirement's blocked_by (RPT_CSVC and
+    # ROOM_MULTI_LEVEL): its words say so, not "chưa gửi" (outside review of issue 12).
+    blocked = _df(ev, f"""
+        SELECT f.school_code, r.requirement_id, f.rule_id, count(*) AS n
+        FROM findings f JOIN cfg_requirements r ON list_contains(r.blocked_by, f.rule_id)
+        WHERE f.severity = 'error' AND {fc}
+        GROUP BY ALL""", fcp)
+    blk = {(b.school_code, b.requirement_id): b for b in blocked.itertuples()}
     stu = {k: g for k, g in student.groupby("school_code")}
     res = {(r.school_code, r.requirement_id): r for r in results.itertuples()}
     oth = set(zip(other["school_code"], other["rule_id"], other["report_code"]))
@@ -186,6 +194,12 @@ def gaps(ev: Evaluation, viewer: Viewer, school_codes: list[str] | None = None,
         if kind == "report":
             if (r.school_code, "REPORT_RETURNED", r.report_code) in oth:
                 return f"báo cáo {short} bị trả lại, chưa gửi lại"
+            b = blk.get((r.school_code, r.requirement_id))
+            if b is not None:
+                what = ("phòng khai ở hai cấp học trở lên" if b.rule_id == "ROOM_MULTI_LEVEL"
+                        else "lỗi của đơn vị")
+                return (f"báo cáo {short} chưa tính là hoàn thành: {_n(b.n)} {what} ({b.rule_id}), "
+                        "sửa rồi gửi lại báo cáo")
             return f"chưa gửi báo cáo {short}"
         unsigned = (r.school_code, "PAPER_UNSIGNED", r.report_code) in oth
         unstamped = (r.school_code, "PAPER_UNSTAMPED", r.report_code) in oth

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from data_access import explain
 from data_access.access import Viewer
 from data_access.evaluate import evaluate
@@ -97,3 +99,18 @@ def test_one_line_done_with_window(tmp_path):
     finally:
         ev.close()
     assert explain.one_line(e) == "Đạt 2/2 học sinh; hoàn thành trong khoảng 17:00 26/04 – 20:00 26/04."
+
+
+def test_unknown_requirement_and_empty_population_are_said_plainly(tmp_path):
+    """An unknown requirement id is not "không áp dụng"; expected 0 is explained, not "đạt khi
+    số đạt bằng số cần" followed by "Chưa thực hiện" (outside review of issue 12)."""
+    from data_access import explain, queries
+    from data_access.access import SYSTEM
+    from tests.snapshot_factory import school, write_store
+    store = write_store(tmp_path, [("2022-04-25T17:00:00+07:00", {"schools": [school("S1")], "students": []})])
+    ev = queries.evaluation(None, store)
+    with pytest.raises(LookupError, match="Không có yêu cầu NOPE trong công văn"):
+        explain.explain_at(ev, SYSTEM, "S1", "NOPE")
+    text = explain.render(explain.explain_at(ev, SYSTEM, "S1", "G12_INFO"))
+    assert "Cần 0 học sinh: tệp hoc_sinh không có học sinh lớp 12" in text
+    assert "đạt khi số đạt bằng số cần" not in text

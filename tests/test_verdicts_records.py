@@ -296,3 +296,14 @@ def test_explanation_counts_rows_as_the_verdict_does(variant):
     text = explain.render(e)
     assert "Khối Khối 12 · Đang học: 1 — tính\n" in text
     assert "Khối 12A · Đang học: 1 — tính vào số cần, chưa đạt" in text
+
+
+def test_csvc_gap_words_say_why_not_unsent(variant):
+    """The laggard list / workbook words of P1's RPT_CSVC (sent 27/04, room R1 under two
+    levels): not "chưa gửi báo cáo CSVC", which was false (outside review of issue 12)."""
+    from data_access import planning, queries
+    from data_access.access import SYSTEM
+    ev = queries.evaluation(None, variant["store"])
+    g = planning.gaps(ev, SYSTEM, ["P1"], ["RPT_CSVC"])
+    assert list(g["words"]) == ["báo cáo CSVC chưa tính là hoàn thành: 1 phòng khai ở hai cấp học "
+                                "trở lên (ROOM_MULTI_LEVEL), sửa rồi gửi lại báo cáo"]

@@ -116,3 +116,15 @@ def results_rows(sid="HS1", terms=((10, "HK1"), (10, "HK2"), (10, "CN"), (11, "H
                           "overall_average": score, "academic_rank": "Giỏi" if float(score) >= 8 else "Khá",
                           "conduct": "Tốt"})
     return scores, summaries
+
+
+def import_sample(store: Path) -> Path:
+    """``store`` holding only the committed extract of 27/04/2022 17:00, imported through the
+    documented CLI (as a user would): the fixture of the page, browser and security tests."""
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parents[1]
+    sample = root / "sample_data" / "extract" / "2022-04-27T1700"
+    subprocess.run([sys.executable, "-m", "data_access", "ingest", str(sample), "--store", str(store)],
+                   cwd=root, check=True, stdout=subprocess.DEVNULL)
+    return store

@@ -6,24 +6,20 @@ it (.ci/run)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.browser_helpers import (ARTIFACTS_DIR as ARTIFACTS, EXCEPTION, IDLE, NAV_LINK, PAGE_LINK,
                                    ROOT, launch_chromium, require_chromium, streamlit_server)
+from tests.snapshot_factory import import_sample
 
 SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
 
 
 @pytest.fixture(scope="module")
 def browser_store(tmp_path_factory) -> Path:
-    store = tmp_path_factory.mktemp("browser") / "store"
-    subprocess.run([sys.executable, "-m", "data_access", "ingest", str(SAMPLE), "--store", str(store)],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return store
+    return import_sample(tmp_path_factory.mktemp("browser") / "store")
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ the as-of picker change them and hold across pages; search works without diacrit
 and edge states are designed; scope and masking hold in the query API."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +15,7 @@ from data_access import queries
 from data_access.access import Viewer
 from data_access.current_user import set_viewer
 from data_access.evaluate import evaluate
+from tests.snapshot_factory import import_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
@@ -27,10 +26,7 @@ PAGES = ["pages/overview.py", "pages/districts.py", "pages/institution.py", "pag
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory) -> Path:
     """A store holding only the committed extract of 27/04/2022 17:00."""
-    store = tmp_path_factory.mktemp("sample") / "store"
-    subprocess.run([sys.executable, "-m", "data_access", "ingest", str(SAMPLE), "--store", str(store)],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return store
+    return import_sample(tmp_path_factory.mktemp("sample") / "store")
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,10 @@ audit log of one test never reach another."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.snapshot_factory import import_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
@@ -16,10 +15,7 @@ SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
 
 @pytest.fixture(scope="session")
 def sample_store_base(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("sec_sample") / "store"
-    subprocess.run([sys.executable, "-m", "data_access", "ingest", str(SAMPLE), "--store", str(root)],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return root
+    return import_sample(tmp_path_factory.mktemp("sec_sample") / "store")
 
 
 @pytest.fixture

@@ -808,12 +808,21 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
     comp_ms = _ms(completed)
     prev_ts = pd.Series(pd.to_datetime(prev.view("datetime64[ns]"), utc=True),
                         index=cur.index).dt.tz_convert(TZ).astype(TS_DTYPE)
-    rec_done = pd.Series(is_record & done, index=cur.index)
+    # a report seen not done at or after its own submission time (held back by blocked_by):
+    # its time comes from the snapshots too
+    ev_ns = (pd.Series(cur["completed_at"]).astype(TS_DTYPE).dt.tz_convert("UTC").dt.tz_localize(None)
+             .to_numpy(dtype="datetime64[ns]").view("int64"))                 # NaT -> min int64
+    held = ((kind == "report").to_numpy() & (prev != NONE) & cur["completed_at"].notna().to_numpy()
+            & (prev >= ev_ns))
+    windowed = is_record | held
+    completed = completed.where(~pd.Series(held & done, index=cur.index), run_ts).astype(TS_DTYPE)
+    comp_ms = _ms(completed)
+    rec_done = pd.Series(windowed & done, index=cur.index)
     after = prev_ts.where(rec_done).astype(TS_DTYPE)
     after_ms = _ms(after)                                                      # NaT -> min int64
     # Reached somewhere in (after, completed]: when that window holds the due time, nothing
     # proves lateness -> on time, timing_uncertain.
-    uncertain = is_record & done & has_due & (comp_ms > due_ms) & (after_ms < due_ms)
+    uncertain = windowed & done & has_due & (comp_ms > due_ms) & (after_ms < due_ms)
     on_time = ~has_due | (comp_ms <= due_ms) | uncertain
     overdue = ~done & has_due & (t_ms > due_ms)
     status = np.select(

@@ -314,3 +314,58 @@ def test_same_as_of_the_later_import_replaces_the_earlier(tmp_path):
         p = progress(store)
         assert not p.index.duplicated().any()
         assert p.loc[("S1", "G12_INFO"), "status"] == want
+
+
+def test_csvc_fixed_after_the_due_time_is_late(tmp_path):
+    """RPT_CSVC (due 28/04 23:59:59) sent 22/04 10:00, room P101 declared under THCS and THPT.
+    Held back at 27/04 and 29/04 17:00 (overdue then), the room fixed by 05/05 17:00: done in
+    (29/04 17:00, 05/05 17:00], certainly after the due time -> done_late, 1 day (29/04 + 1 s
+    is 29/04; 29/04 - 28/04). Before: done_on_time at 22/04 10:00 (the submission time),
+    although the 29/04 snapshot proves it was not done at the due time (outside review of
+    issue 12). Fixed by 29/04 instead: the window (27/04, 29/04] holds the due time -> on time,
+    timing_uncertain."""
+    rep = [{"school_code": "S1", "report_code": "CSVC", "status": "Đã gửi", "submitted_at": "22/04/2022 10:00"}]
+    two = [{"school_code": "S1", "room_code": "P101", "room_type": "Phòng học", "level": "THPT"},
+           {"school_code": "S1", "room_code": "P101", "room_type": "Phòng học", "level": "THCS"}]
+    one_ = two[:1]
+    bad = dict(thpt_snapshot(reports=rep), rooms=two)
+    good = dict(thpt_snapshot(reports=rep), rooms=one_)
+    store = write_store(tmp_path / "a", [("2022-04-27T17:00:00+07:00", bad), ("2022-04-29T17:00:00+07:00", bad),
+                                         ("2022-05-05T17:00:00+07:00", good)])
+    assert one(store, "S1", "RPT_CSVC", "2022-04-29T17:00:00+07:00").status == "overdue"
+    row = one(store, "S1", "RPT_CSVC")
+    assert (row.status, row.days_late, bool(row.timing_uncertain)) == ("done_late", 1, False)
+    assert row.completed_after == pd.Timestamp("2022-04-29T17:00:00+07:00")
+    assert row.completed_at == pd.Timestamp("2022-05-05T17:00:00+07:00")
+    store = write_store(tmp_path / "b", [("2022-04-27T17:00:00+07:00", bad), ("2022-04-29T17:00:00+07:00", good)])
+    row = one(store, "S1", "RPT_CSVC")
+    assert (row.status, row.days_late, bool(row.timing_uncertain)) == ("done_on_time", 0, True)
+    # never held back: the submission time, no window
+    store = write_store(tmp_path / "c", [("2022-04-27T17:00:00+07:00", good)])
+    row = one(store, "S1", "RPT_CSVC")
+    assert (row.status, row.completed_at) == ("done_on_time", pd.Timestamp("2022-04-22T10:00:00+07:00"))
+    assert pd.isna(row.completed_after)
+
+
+def test_csvc_fixed_after_the_due_time_reference_agrees(tmp_path):
+    """The pandas reference gives the same verdicts on the series of the test above."""
+    from data_access.campaign import load_campaign
+    from data_access.store import Store
+    from tests import reference_pandas as ref
+    rep = [{"school_code": "S1", "report_code": "CSVC", "status": "Đã gửi", "submitted_at": "22/04/2022 10:00"}]
+    two = [{"school_code": "S1", "room_code": "P101", "room_type": "Phòng học", "level": "THPT"},
+           {"school_code": "S1", "room_code": "P101", "room_type": "Phòng học", "level": "THCS"}]
+    bad = dict(thpt_snapshot(reports=rep), rooms=two)
+    good = dict(thpt_snapshot(reports=rep), rooms=two[:1])
+    for name, series in (("a", [("2022-04-27T17:00:00+07:00", bad), ("2022-04-29T17:00:00+07:00", bad),
+                                ("2022-05-05T17:00:00+07:00", good)]),
+                         ("b", [("2022-04-27T17:00:00+07:00", bad), ("2022-04-29T17:00:00+07:00", good)])):
+        store = write_store(tmp_path / name, series)
+        snaps = Store(store).list_snapshots()
+        pand = ref.progress([(r.as_of, r.path) for r in snaps.itertuples()], snaps.iloc[-1].as_of,
+                            load_campaign()).set_index(["school_code", "requirement_id"])
+        duck = progress(store)
+        cols = ["status", "days_late", "timing_uncertain", "completed_at", "completed_after"]
+        a = duck.loc[("S1", "RPT_CSVC"), cols]
+        b = pand.loc[("S1", "RPT_CSVC"), cols]
+        assert [str(x) for x in a] == [str(x) for x in b], (name, list(a), list(b))

@@ -60,17 +60,26 @@ cur AS (
 -- (completed_after, completed_at] = (the last snapshot where it did not hold, the first of the
 -- unbroken run where it holds]; no earlier snapshot: the window is open to the left. When the
 -- window contains the due time, nobody knows whether it was reached on time: on time, with
--- timing_uncertain (RULES.md "Status"). Reports and paper copies carry their own time.
+-- timing_uncertain (RULES.md "Status"). Reports and paper copies carry their own time, except
+-- a report held back after it was sent (below).
 done_at AS (
     SELECT c.school_code, c.requirement_id, w.completed_at,
-           CASE WHEN c.is_done AND c.kind NOT IN ('report', 'paper') THEN lb.last_break END AS completed_after,
-           (c.is_done AND c.kind NOT IN ('report', 'paper') AND c.due IS NOT NULL
+           CASE WHEN w.windowed THEN lb.last_break END AS completed_after,
+           (w.windowed AND c.due IS NOT NULL
             AND w.completed_at > c.due AND (lb.last_break IS NULL OR lb.last_break < c.due)) AS timing_uncertain
     FROM cur c
     JOIN progress_last_break lb USING (school_code, requirement_id)
+    -- windowed: the time comes from the snapshots. Record requirements always; a report too
+    -- when a snapshot at or after its submission saw it not done (held back by blocked_by,
+    -- RPT_CSVC with a room under two levels): it was done only when the fix was, which the
+    -- snapshots bound (outside review of issue 12). Paper copies carry their own date.
     CROSS JOIN LATERAL (
-        SELECT CASE WHEN NOT c.is_done THEN NULL
-                    WHEN c.kind IN ('report', 'paper') THEN c.event_at
+        SELECT c.is_done AND (c.kind NOT IN ('report', 'paper')
+                              OR (c.kind = 'report' AND coalesce(lb.last_break >= c.event_at, FALSE))) AS windowed) k
+    CROSS JOIN LATERAL (
+        SELECT k.windowed,
+               CASE WHEN NOT c.is_done THEN NULL
+                    WHEN NOT k.windowed THEN c.event_at
                     ELSE (SELECT min(s.as_of) FROM hist_snapshots s
                           WHERE lb.last_break IS NULL OR s.as_of > lb.last_break)
                END AS completed_at) w

@@ -525,11 +525,15 @@ def school_profile(viewer: Viewer, school_code: str, snapshot_id: str | None = N
     district_code, district_name, levels (list), level_group, ownership, managed_by,
     principal, phone, email."""
     ev = evaluation(snapshot_id, store)
-    return _one_school(ev, viewer, "school_profile", """
+    df = _one_school(ev, viewer, "school_profile", """
         SELECT s.school_code, s.school_name, s.district_code, d.district_name, s.levels,
                s.level_group, s.ownership, s.managed_by, s.principal, s.phone, s.email
         FROM cur_schools s LEFT JOIN ref_districts d USING (district_code)
         WHERE {cond}""", school_code, "s.school_name", "s.")
+    # DuckDB hands a LIST over as a numpy array, whose truth value is ambiguous with two or
+    # more levels: the page crashed for every multi-level school (outside review of issue 12).
+    df["levels"] = [list(v) if v is not None else [] for v in df["levels"]]
+    return df
 
 
 CHECKLIST_COLUMNS = ["requirement_id", "requirement_name", "kind", "letter_words", "due", "days_left",

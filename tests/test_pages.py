@@ -293,3 +293,12 @@ def test_page_masks_for_leadership(sample_store, monkeypatch):
     at = app(sample_store, monkeypatch, "pages/institution.py", school=code)
     shown = [d.value for d in at.dataframe if "id_number" in d.value.columns]
     assert shown and shown[0]["id_number"].dropna().str.contains("•").all()
+
+
+@pytest.mark.parametrize("school", ["79786008", "79764011"])
+def test_institution_page_of_a_multi_level_school_renders(sample_store, monkeypatch, school):
+    """A school with several levels (``THCS;THPT``) crashed the page: DuckDB hands the levels
+    list over as an array, whose truth value is ambiguous (outside review of issue 12)."""
+    at = app(sample_store, monkeypatch, "pages/institution.py", school=school)
+    assert not at.exception, [e.message for e in at.exception]
+    assert [e for e in at.expander if e.label.startswith("Vì sao?")]

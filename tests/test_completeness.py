@@ -177,3 +177,26 @@ def test_pandas_reference_gives_the_same(store, as_of):
             assert round(float(a["percent"]) * 10) == b["percent_t"], key
         if key[1] != "index":
             assert int(a["items"]) == int(b["items"]) and int(a["items_ok"]) == int(b["items_ok"]), key
+
+
+def test_status_workbook_sheet_has_the_same_numbers(ev_april):
+    import io
+
+    from openpyxl import load_workbook
+
+    from exports import status_workbook
+    data, _ = status_workbook.workbook_bytes(ev_april, SYSTEM)
+    ws = load_workbook(io.BytesIO(data))["Mức độ đầy đủ dữ liệu"]
+    header = [c.value for c in ws[4]]
+    assert header == ["Cấp", "Mã", "Tên đơn vị", "Số trường", "Thông tin trường", "Lớp học",
+                      "Cán bộ, giáo viên, nhân viên", "Học sinh", "Kết quả học tập", "Hạnh kiểm",
+                      "Chương trình giáo dục", "Cơ sở vật chất", "Chỉ số chung"]
+    rows = {(r[0], r[1]): r for r in ws.iter_rows(min_row=5, values_only=True)}
+    assert rows[("Thành phố", None)][3:] == (2, 60, 28.6, 33.4, 30, 90.5, 85.7, "Chưa có nguồn dữ liệu", 25, 39)
+    assert rows[("Trường", "S1")][4:] == (80, 57.1, 66.7, 60, 90.5, 85.7, "Chưa có nguồn dữ liệu", 50, 70)
+    assert rows[("Trường", "S2")][8:10] == ("Không áp dụng", "Không áp dụng")
+    assert ws.cell(6, 5).number_format == "0.0"
+    # a district office's workbook holds its district only
+    data, _ = status_workbook.workbook_bytes(ev_april, Viewer("pgd", "phong_gd", district_code="760"))
+    ws = load_workbook(io.BytesIO(data))["Mức độ đầy đủ dữ liệu"]
+    assert [r[1] for r in ws.iter_rows(min_row=5, values_only=True)] == ["760", "S1"]

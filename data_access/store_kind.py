@@ -23,20 +23,21 @@ from pathlib import Path
 from .store import Store
 
 # sha256 content hashes (data_access.ingest) of the 11 extracts of the generated demo series,
-# recorded 07/12/2026 from `python -m sample_data.generate --scale demo --out DIR` imported with
+# recorded 07/12/2026 (again after issue 15's completeness gaps, sample_data/completeness_gaps.py)
+# from `python -m sample_data.generate --scale demo --out DIR` imported with
 # `python -m data_access ingest`. 2022-04-27T17:00 is also the committed sample_data/extract.
 DEMO_CONTENT_HASHES = frozenset({
-    "4bc562f9b066fbf03210bcb7a87c6fec789a65a41ab82d4835459f1fbd1235b7",   # 20/04/2022 17:00
-    "05ac9206ed186d15ba919e2c724bba2e0bdca2c96720d5138dae103857e4b57a",   # 25/04/2022 17:00
-    "525a293726041ee86ca377ebb78a5b8721d2327310f1e06e86915cf72f44eeeb",   # 26/04/2022 17:00
-    "ec094dda5223ce93f467192355d53a69052c330e46ddfbfd0787116030faa7e7",   # 26/04/2022 23:59:59 (cut-off)
-    "de2b28add4979dbdefc533b9f831188a384d409427c203446688d9af73c719ae",   # 27/04/2022 17:00
-    "60e0d68c8cf8c862c8364442a00eadb0d97f00ee0b2ba389dd58d9e292ab8f77",   # 29/04/2022 08:00
-    "9110f5294b0cdb7da264c8022239f347e31810ba0c950cb95ed9ad0c4e5d02bd",   # 16/05/2022 17:00
-    "0a6a2fa1fb32c57e276704c60585a1000a8f96e7875d1064827aff50b609ff2d",   # 15/06/2022 17:00
-    "64b9aa158f8ebb25c7f4b1000c9e8ec5bf7018df622ae70801645a8ae193fcca",   # 29/06/2022 17:00
-    "bd0e0d66d154ddf0aa0bf55b86f5419b5cfe5a601734388eb00eb8b85ad72251",   # 29/06/2022 23:59:59 (cut-off)
-    "87e57df0274b600f441da7f9b71d1cf0864bd00bbe19696c82f0729a03684783",   # 05/07/2022 17:00
+    "ce025e674522fa29e338f8a2bdd8ef79daa774d479fd68da5b03b13bbadeb6e8",   # 20/04/2022 17:00
+    "14e1599b960afb444856bae7a42a4f89f2576adbc0cd316b3746515e8150bea2",   # 25/04/2022 17:00
+    "a9dbe0d5f32dfcac1132f385cb21dafa928b7cb8b654725902c1f022232d162a",   # 26/04/2022 17:00
+    "8d880024ee17d19ef0f4afd122548371793c94f1b07bd63988bc709c420e930b",   # 26/04/2022 23:59:59 (cut-off)
+    "cf0030adb8178a2103a79349f3d14eb02d3a0cf3e79d484ccd91a11497c8eba6",   # 27/04/2022 17:00
+    "4a6d266d1f7e433181f59f0eb7475b44abe7795d58c1c04071d5f6e3e2a46f86",   # 29/04/2022 08:00
+    "30c9c7ce19a5605852efc897f914599170d7c1d917b5b716fc8f9adc10c9b4b3",   # 16/05/2022 17:00
+    "888ee3bcbd891a38ae527e8ea02bb1007b9be3e2b582d40f47b2208051f680ea",   # 15/06/2022 17:00
+    "46d6d4708d504d490d077f7a246114c00877e498a081bb04090b27a3a0dd6fc4",   # 29/06/2022 17:00
+    "aab4e70fbb17a6de54ffa9aa491e5b8c66929fc33bdd15ecd3f27879b4dac7ea",   # 29/06/2022 23:59:59 (cut-off)
+    "3a6201601ae33f10c6b68bdf21a276e561a324b1f20a8f1aa1676e96e4f5517a",   # 05/07/2022 17:00
 })
 
 TEST_MARKER = ".tiendo-test-store"

@@ -41,12 +41,14 @@ def colour(v) -> str:
 
 
 def styled(df, keys):
-    """Percents as 1.234,5 %, a not-measured cell as the reason in words, never as 0 %."""
-    s = df[keys + cols].style
+    """Percents as 1.234,5 %, a not-measured cell as the reason in words, never as 0 %
+    (Streamlit shows an empty cell as «None» whatever the Styler says, so cells are text),
+    each cell coloured from its number."""
+    text = df[keys + cols].copy()
     for d in cols:
-        s = s.format(fmt.percent, subset=[d],
-                     na_rep=cmp.NO_SOURCE_TEXT if d in no_source else cmp.NOT_APPLICABLE_TEXT)
-    return s.map(colour, subset=cols)
+        reason = cmp.NO_SOURCE_TEXT if d in no_source else cmp.NOT_APPLICABLE_TEXT
+        text[d] = [reason if v is None or v != v else fmt.percent(v) for v in df[d]]
+    return text.style.apply(lambda col: [colour(v) for v in df[col.name]], subset=cols)
 
 
 # ---- the index of the scope and of each district -------------------------------------------
@@ -60,7 +62,7 @@ m[1].metric("Số trường", fmt.number(head["institutions"]))
 weakest = min((d for d in cols[:-1] if d not in no_source and head[d] == head[d]), key=lambda d: head[d],
               default=None)
 if weakest:
-    m[2].metric("Lĩnh vực thấp nhất", names[weakest], fmt.percent(head[weakest]), delta_color="off")
+    m[2].metric(f"Thấp nhất: {names[weakest]}", fmt.percent(head[weakest]))
 m[3].metric("Trường dưới 80 %", fmt.number(int((grid["index"] < 80).sum())))
 column_config = {"unit": "Mã", "name": "Quận/huyện", "school_code": "Mã trường", "school_name": "Trường",
                  **{d: names.get(d, "Chỉ số chung") for d in cols}}

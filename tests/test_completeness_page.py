@@ -78,9 +78,12 @@ def test_page_shows_the_api_numbers_in_scope(store, ev, monkeypatch, role):
         assert set(expected["district_code"]) == {"760"} and _frame(at, "cmp_districts") is None
     else:
         assert len(_frame(at, "cmp_districts")) == 22
-    assert grid["programme"].isna().all()          # shown as «Chưa có nguồn dữ liệu», not 0 %
-    worst = grid.iloc[0]
-    assert worst["index"] == expected["index"].min()
+    assert (grid["programme"] == "Chưa có nguồn dữ liệu").all()          # never 0 %
+    no_g12 = expected[expected["results"].isna()]["school_code"]
+    assert (grid.set_index("school_code").loc[list(no_g12), "results"] == "Không áp dụng").all()
+    worst = grid.iloc[0]                            # weakest first, in Vietnamese numbers
+    first = expected.sort_values(["index", "school_code"]).iloc[0]
+    assert (worst["school_code"], worst["index"]) == (first["school_code"], fmt.percent(first["index"]))
     assert at.get("plotly_chart")
 
 

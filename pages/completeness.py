@@ -19,6 +19,8 @@ no_source = set(doms.loc[~doms["has_source"].astype(bool), "domain"])
 cols = list(doms["domain"])
 grid = c.memo("cmp_grid", lambda: cmp.grid(c.viewer, c.snapshot_id, c.store))
 district = c.filters.district
+if c.filters.level_group or c.filters.ownership or c.filters.requirements:
+    st.caption("Trang này chỉ dùng bộ lọc quận/huyện; các bộ lọc cấp học, loại hình, yêu cầu không áp dụng.")
 if district:
     grid = grid[grid["district_code"] == district]
 if A.nothing_selected(grid, "trường"):

@@ -39,7 +39,8 @@ QUALITY = ("pages/data_quality.py", "chat-luong-du-lieu")
 
 ALL_OPT = ""   # the "all" choice of the sidebar selectboxes (None would show a placeholder)
 GLOBAL_PARAMS = ("as_of", "district", "level", "ownership", "req")
-PAGE_PARAMS = {INSTITUTION[1]: ("school",), DISTRICTS[1]: (), REPORTS[1]: (), QUALITY[1]: ("rule",)}
+PAGE_PARAMS = {INSTITUTION[1]: ("school",), DISTRICTS[1]: (), REPORTS[1]: (), QUALITY[1]: ("rule",),
+               "muc-do-day-du": ("school",)}   # pages/completeness.py: the institution drilled into
 T = TypeVar("T")
 K_SNAPSHOT, K_DISTRICT, K_LEVEL, K_OWNERSHIP, K_REQS = (
     "f_snapshot", "f_district", "f_level", "f_ownership", "f_reqs")

@@ -30,6 +30,8 @@ PAGES = {p.key: p for p in [
     PageSpec("reports", "pages/reports.py", "Báo cáo", ":material/assignment_turned_in:", "bao-cao", "Theo dõi"),
     PageSpec("quality", "pages/data_quality.py", "Chất lượng dữ liệu", ":material/rule:",
              "chat-luong-du-lieu", "Theo dõi"),
+    PageSpec("completeness", "pages/completeness.py", "Mức độ đầy đủ dữ liệu", ":material/checklist:",
+             "muc-do-day-du", "Theo dõi"),
     PageSpec("laggards", "pages/laggards.py", "Đơn vị chậm tiến độ", ":material/campaign:", "don-vi-cham",
              "Công việc"),
     PageSpec("paper", "pages/paper_register.py", "Sổ nhận bản giấy", ":material/inventory:",
@@ -46,9 +48,11 @@ PAGES = {p.key: p for p in [
 
 # The first page of each list is the role's default page.
 ROLE_PAGES = {
-    "lanh_dao": ["overview", "districts", "institution", "reports", "quality", "downloads"],
-    "khtc": ["overview", "districts", "institution", "reports", "quality", "laggards", "paper", "downloads"],
-    "phong_gd": ["overview", "districts", "institution", "reports", "quality", "laggards", "downloads"],
+    "lanh_dao": ["overview", "districts", "institution", "reports", "quality", "completeness", "downloads"],
+    "khtc": ["overview", "districts", "institution", "reports", "quality", "completeness", "laggards", "paper",
+             "downloads"],
+    "phong_gd": ["overview", "districts", "institution", "reports", "quality", "completeness", "laggards",
+                 "downloads"],
     "truong": ["institution", "reports", "quality", "downloads"],
     "quan_tri": list(PAGES),
 }

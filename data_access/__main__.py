@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rollup", help="tổng hợp theo thành phố, quận/huyện hoặc cấp học")
     _add_eval_args(p)
     p.add_argument("--by", choices=("city", "district", "level"), default="city")
+    p = sub.add_parser("completeness", help="mức độ đầy đủ dữ liệu theo 8 lĩnh vực (trường, quận/huyện, thành phố)")
+    _add_eval_args(p)
+    p.add_argument("--by", choices=("institution", "district", "city"), default="city")
     p = sub.add_parser("export", help="bảng trạng thái XLSX/CSV (toàn thành phố, một quận hoặc một trường)")
     p.add_argument("--store", required=True)
     p.add_argument("--as-of", dest="as_of")
@@ -216,6 +219,30 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_completeness(args) -> int:
+    """One row per unit (school code, district code or `city`), one column per domain and the
+    index (percent, one decimal). A domain that is not measured is an empty CSV cell; the table
+    says why («Chưa có nguồn dữ liệu», «Không áp dụng»)."""
+    from . import completeness
+    from .access import SYSTEM
+    from .evaluate import evaluate
+    ev = evaluate(args.store, args.as_of, args.campaign)
+    try:
+        df = completeness.table_at(ev, SYSTEM, args.by)
+    finally:
+        ev.close()
+    cols = list(df.columns)
+    if args.format == "table":
+        doms = [c for c in completeness.domain_table()["domain"]]
+        no_source = {d.id for d in completeness.load_definitions().domains if not d.source}
+        df = df.astype({c: object for c in doms})
+        for c in doms:
+            text = completeness.NO_SOURCE_TEXT if c in no_source else completeness.NOT_APPLICABLE_TEXT
+            df[c] = [text if pd.isna(v) else f"{v:.1f}" for v in df[c]]
+    write_table(df, cols, args.format)
+    return 0
+
+
 def cmd_export(args) -> int:
     from exports.cli import run_export
     try:
@@ -242,6 +269,8 @@ def main(argv=None) -> int:
             return cmd_export(args)
         if args.command == "users":
             return cmd_users(args)
+        if args.command == "completeness":
+            return cmd_completeness(args)
         return cmd_eval(args)
     except errors_ok as e:  # one clear line, non-zero exit
         print(f"Lỗi: {e}", file=sys.stderr)

@@ -24,9 +24,11 @@ from . import file_memo, schema
 from .campaign import Campaign
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-LAYERS = ("staging", "checks", "findings", "progress", "marts")
+LAYERS = ("staging", "checks", "findings", "progress", "completeness", "marts")
 # Layers evaluated over one snapshot (cached per snapshot); the marts run over the history.
-SNAPSHOT_LAYERS = LAYERS[:4]
+# completeness (the index over the eight domains of letter 1254 point 1) reads the staging and
+# checks views and is derived beside progress (data_access/evaluate.py).
+SNAPSHOT_LAYERS = LAYERS[:5]
 # Views turned into tables right after their layer, when a later layer runs in the connection:
 # each is read by several later views, and DuckDB recomputes a view for every reference in a
 # plan. In dependency order (a view reads the tables materialised before it).
@@ -55,7 +57,9 @@ def split_sql(text: str) -> list[str]:
 def engine_fingerprint() -> str:
     """Changes whenever a SQL file of the per-snapshot layers changes: part of the key of every
     cached derived result (the marts run at evaluation time and are never cached)."""
-    files = [f for layer in SNAPSHOT_LAYERS for f in sql_files(layer)]
+    from .completeness import DEFAULT_DEFINITIONS
+    # the completeness definitions are parameters of a per-snapshot layer: part of the key too
+    files = [f for layer in SNAPSHOT_LAYERS for f in sql_files(layer)] + [DEFAULT_DEFINITIONS]
 
     def digest() -> str:
         import hashlib
@@ -72,7 +76,8 @@ def engine_fingerprint() -> str:
 def load_static_tables(con: duckdb.DuckDBPyConnection, campaign: Campaign) -> None:
     """cfg_* and ref_* tables as real tables in the connection."""
     from . import reference
-    tables = {**campaign.tables(), **reference.tables()}
+    from .completeness import load_definitions
+    tables = {**campaign.tables(), **reference.tables(), **load_definitions().tables()}
     for name, df in tables.items():
         con.register("_tmp_df", df)
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _tmp_df")

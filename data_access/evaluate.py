@@ -24,7 +24,9 @@ from .campaign import TZ, Campaign, load_campaign
 from .keyed import KeyedFrame
 from .store import Store, parse_time
 
-DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies")
+# completeness, completeness_gaps: the index over the eight domains (data_access/completeness.py)
+DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies", "completeness",
+                 "completeness_gaps")
 
 
 def keyed_max_rows() -> int:
@@ -80,6 +82,7 @@ def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as
             con.execute(f"COPY (SELECT * FROM findings) TO '{tmp / 'findings.parquet'}' (FORMAT parquet)")
             con.execute(f"COPY (SELECT * FROM stg_schools) TO '{tmp / 'schools.parquet'}' (FORMAT parquet)")
             _copy_paper_copies(con, sid, tmp)
+            _copy_completeness(con, sid, ts, tmp)
         finally:
             con.close()
         pause_points.pause("derive")
@@ -91,6 +94,17 @@ def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as
             if not all((target / f"{n}.parquet").exists() for n in DERIVED_FILES):
                 raise
     return target
+
+
+def _copy_completeness(con: duckdb.DuckDBPyConnection, sid: str, ts: str, folder: Path) -> None:
+    """The completeness index of the snapshot (sql/completeness_*.sql, over its staging and
+    checks views, already built in ``con``): per institution x domain, and what is missing."""
+    engine.run_layers(con, upto="completeness", layers=("completeness",))
+    con.execute(f"""COPY (SELECT '{sid}' AS snapshot_id, TIMESTAMPTZ '{ts}' AS as_of, *
+                          FROM completeness_snapshot ORDER BY school_code, sort_order)
+                    TO '{folder / 'completeness.parquet'}' (FORMAT parquet)""")
+    con.execute(f"""COPY (SELECT * FROM completeness_gaps ORDER BY school_code, domain, gap)
+                    TO '{folder / 'completeness_gaps.parquet'}' (FORMAT parquet)""")
 
 
 def _copy_paper_copies(con: duckdb.DuckDBPyConnection, sid: str, folder: Path) -> None:
@@ -252,6 +266,11 @@ def evaluate(store: Store | str | Path, as_of=None, campaign: Campaign | str | P
                 WHERE p.snapshot_id = '{cur.snapshot_id}' AND p.valid
                   AND p.school_code = f.school_code
                   AND p.report_code = split_part(f.record_key, '|', 1))""")
+    # The completeness index of every snapshot up to the evaluated one (its history) and what
+    # the evaluated one misses (sql/marts_completeness.sql builds the roll-ups on them).
+    cfiles = ", ".join(f"'{d / 'completeness.parquet'}'" for d in dirs)
+    con.execute(f"CREATE TABLE hist_completeness AS SELECT * FROM read_parquet([{cfiles}])")
+    con.execute(f"CREATE VIEW cur_completeness_gaps AS SELECT * FROM read_parquet('{dirs[-1] / 'completeness_gaps.parquet'}')")
     engine.run_layers(con, upto="marts", layers=("marts",))
     return Evaluation(con=con, snapshot_id=cur.snapshot_id, as_of=cur.as_of, campaign=campaign,
                       snapshots=snaps, seconds=time.perf_counter() - t0, snapshot_path=str(cur.path))

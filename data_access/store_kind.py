@@ -23,20 +23,21 @@ from pathlib import Path
 from .store import Store
 
 # sha256 content hashes (data_access.ingest) of the 11 extracts of the generated demo series,
-# recorded 07/12/2026 from `python -m sample_data.generate --scale demo --out DIR` imported with
+# recorded 07/12/2026 (again after issue 15's completeness gaps, sample_data/completeness_gaps.py)
+# from `python -m sample_data.generate --scale demo --out DIR` imported with
 # `python -m data_access ingest`. 2022-04-27T17:00 is also the committed sample_data/extract.
 DEMO_CONTENT_HASHES = frozenset({
-    "4bc562f9b066fbf03210bcb7a87c6fec789a65a41ab82d4835459f1fbd1235b7",   # 20/04/2022 17:00
-    "05ac9206ed186d15ba919e2c724bba2e0bdca2c96720d5138dae103857e4b57a",   # 25/04/2022 17:00
-    "525a293726041ee86ca377ebb78a5b8721d2327310f1e06e86915cf72f44eeeb",   # 26/04/2022 17:00
-    "ec094dda5223ce93f467192355d53a69052c330e46ddfbfd0787116030faa7e7",   # 26/04/2022 23:59:59 (cut-off)
-    "de2b28add4979dbdefc533b9f831188a384d409427c203446688d9af73c719ae",   # 27/04/2022 17:00
-    "60e0d68c8cf8c862c8364442a00eadb0d97f00ee0b2ba389dd58d9e292ab8f77",   # 29/04/2022 08:00
-    "9110f5294b0cdb7da264c8022239f347e31810ba0c950cb95ed9ad0c4e5d02bd",   # 16/05/2022 17:00
-    "0a6a2fa1fb32c57e276704c60585a1000a8f96e7875d1064827aff50b609ff2d",   # 15/06/2022 17:00
-    "64b9aa158f8ebb25c7f4b1000c9e8ec5bf7018df622ae70801645a8ae193fcca",   # 29/06/2022 17:00
-    "bd0e0d66d154ddf0aa0bf55b86f5419b5cfe5a601734388eb00eb8b85ad72251",   # 29/06/2022 23:59:59 (cut-off)
-    "87e57df0274b600f441da7f9b71d1cf0864bd00bbe19696c82f0729a03684783",   # 05/07/2022 17:00
+    "933136688335642f7245c0ab356455cae54dbd77d201c22ac9c71a91d82f3c2e",   # 20/04/2022 17:00
+    "e279975e2cef1338de04f018c64cafc4c6d277170a243a7827d6f397849c538f",   # 25/04/2022 17:00
+    "94dc546903ac40906bd74d3c0a14edffeec21fa925d097ea513e261b206cc2f7",   # 26/04/2022 17:00
+    "909823af4d748381f4816ba578b65a0df4178fd60ef526bc23b494c15886673b",   # 26/04/2022 23:59:59 (cut-off)
+    "ce2800d4da54751bbdd46aabbc5e33cc6c57d5ae63be9be9f7222af142076ab5",   # 27/04/2022 17:00
+    "617ce45740f3e2d9c3211b5d04df8f75fa518df8589cc51687f8301f03423f24",   # 29/04/2022 08:00
+    "d4991ecfd4334c6ce61e533b6bea27e983b641a1636b55afdd93c3f19c2de42d",   # 16/05/2022 17:00
+    "4478233e390a2aeb9860a018750dedcbe2759c1a2b355f735fc61570429e9f28",   # 15/06/2022 17:00
+    "bb98f951275a6d0ce619cf3bc5ed63b87955d463aa7fce0a4d0a0a8b275ede30",   # 29/06/2022 17:00
+    "6b72d0fd48d2726ebddaf5dc8be3e7e7d8b1db4b523cf4a4cbf490726a543a06",   # 29/06/2022 23:59:59 (cut-off)
+    "02913d6fe69ccd0a5060066ab3473dfb3b3d3c71e2e756081894ebba0bd74f12",   # 05/07/2022 17:00
 })
 
 TEST_MARKER = ".tiendo-test-store"

@@ -353,6 +353,9 @@ def build_workbook(ev: Evaluation, viewer: Viewer, store: Store | str | Path | N
         st = full.subset([k == code for k in keys], drop=("Quận/huyện",), name=dname)
         add(st, f"Trạng thái các trường – {dname}", f"Phạm vi: {dname}")
     add(T.laggards_table(ev, viewer, store, district, today=today), "Trường chậm tiến độ", scope_text)
+    from .completeness_sheet import completeness_table   # issue 15: the eight domains
+    add(completeness_table(ev, viewer, district),
+        "Mức độ đầy đủ dữ liệu (chỉ số chung = trung bình các lĩnh vực đo được)", scope_text)
     styles.close(wb)
     return wb, rows
 

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from data_access.schema import TABLES_BY_FILE
 
 from .cohort import build_cohort
+from .completeness_gaps import plant_completeness_gaps
 from .population import Chunk, build_institutions, student_counts
 from .results import build_results
 from .schedules import build_schedules
@@ -34,6 +35,8 @@ class World:
         self.cohort = build_cohort(chunk, self.inst, self.sched, st, seed)
         self.results = build_results(chunk, self.inst, self.sched, self.cohort, st.student_id, seed)
         self.schools = build_school_files(chunk, self.inst, st, self.counts, self.sched, seed)
+        # issue 15: incomplete domains for the completeness index (its own random stream)
+        self.completeness_gaps = plant_completeness_gaps(self.schools, seed, chunk.index)
         codes = self.inst["school_code"].to_numpy().astype(object)
         # static student columns; the grade-12 rows' info columns change over time
         self._static = {

@@ -21,6 +21,8 @@ Public API (used by the agreement test):
 - student_done(tables, campaign) -> school_code, requirement_id, expected, done
 - progress(snapshots, as_of, campaign) -> one row per institution × applicable requirement
 - rollup(progress_df, schools_df, by, campaign=None) -> one row per group × requirement
+- completeness(tables, campaign, defs) -> one row per institution × domain of the completeness
+  index (RULES.md "Completeness index"; defs = data_access.completeness.load_definitions())
 
 Readings of RULES.md where it leaves room (for the lead to settle; RULES.md is not edited here):
 - paper: any receipt, even one not signed or stamped, makes a paper copy not done "in_progress"
@@ -909,3 +911,156 @@ def rollup(progress_df: pd.DataFrame, schools_df: pd.DataFrame, by: str,
                                           else ("int64" if c.startswith("units") else "str"))
                              for c in ROLLUP_COLUMNS})
     return _sort(g, campaign)[ROLLUP_COLUMNS]
+
+
+# ------------------------------------------------------------------------------------------
+# Completeness index over the eight domains (RULES.md "Completeness index")
+# ------------------------------------------------------------------------------------------
+COMPLETENESS_COLUMNS = ["school_code", "domain", "items", "items_ok", "percent_t", "availability"]
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+
+
+def _items(school, domain, key, ok) -> pd.DataFrame:
+    school = pd.Series(school, dtype=object).to_numpy()
+    key = np.full(len(school), key, dtype=object) if isinstance(key, str) else pd.Series(key, dtype=object).to_numpy()
+    return pd.DataFrame({"school_code": school, "domain": domain, "item_key": key,
+                         "ok": pd.Series(ok, dtype=object).fillna(False).astype(bool).to_numpy()})
+
+
+def _student_fields_ok(st: pd.DataFrame, campaign: Campaign, as_of: pd.Timestamp,
+                       optional: tuple) -> np.ndarray:
+    """Per student row: no error of the personal-field rules (presence of the required fields,
+    name, gender, birth date, ethnicity, address; not the ID rules)."""
+    ref = _ref()
+    name, bd, gender = _col(st, "full_name"), _col(st, "birth_date"), _col(st, "gender")
+    eth, addr = _col(st, "ethnicity"), _col(st, "permanent_address")
+    idn, pid = _col(st, "id_number"), _col(st, "personal_id")
+    present = _present(name) & _present(bd) & _present(gender) & _present(eth) & _present(addr)
+    if "id_number" not in optional:
+        present &= _present(idn) | _present(pid)
+    L = ref["letters"]
+    name_ok = (name.str.fullmatch(f"[{L}'’ ]+").fillna(False).astype(bool)
+               & name.str.fullmatch(r" *[^ ]+ +[^ ].*").fillna(False).astype(bool))
+    p = _parse_datetime(bd, time_required=False)
+    birth_ok = p["valid"]
+    bdate = pd.to_datetime(pd.DataFrame({"year": p["y"].where(birth_ok, 2000), "month": p["m"].where(birth_ok, 1),
+                                         "day": p["d"].where(birth_ok, 1)}).astype("int64"), errors="coerce")
+    start = pd.Timestamp(campaign.start_date)
+    latest = start.replace(year=start.year - campaign.min_age_at_start)
+    g12 = (_parse_grade(_col(st, "grade")) == campaign.population_grade).to_numpy()
+    impossible = birth_ok & ((bdate > pd.Timestamp(as_of.tz_convert(TZ).date())) | ((bdate > latest) & g12))
+    ok = (present & name_ok & gender.isin(GENDERS) & (birth_ok & ~impossible)
+          & _fold_ethnic(eth).isin(ref["ethnic_folded"]) & _address_ok(addr))
+    return ok.to_numpy(dtype=bool)
+
+
+def completeness(tables: dict, campaign: Campaign, defs) -> pd.DataFrame:
+    """One row per institution × domain (defs.domains order) plus domain 'index':
+    items, items_ok, percent_t (tenths of a percent, NaN when not measured), availability."""
+    as_of = tables["as_of"]
+    schools = _table(tables, "schools")
+    sch = _schools(schools, campaign)
+    codes = set(sch["school_code"])
+    parts = []
+    # institution
+    s = schools[_col(schools, "school_code").notna()]
+    lv = sch.set_index("school_code")[list(LEVELS)].any(axis=1)
+    parts += [_items(s["school_code"], "institution", f, ok) for f, ok in (
+        ("principal", _present(_col(s, "principal"))), ("phone", _present(_col(s, "phone"))),
+        ("email", _col(s, "email").str.fullmatch(_EMAIL)),
+        ("levels", s["school_code"].map(lv)),
+        ("ownership", _col(s, "ownership").isin(["Công lập", "Ngoài công lập"])))]
+    # enrolled students at known institutions
+    st = _table(tables, "students")
+    st = st[(_col(st, "status") == campaign.population_status).fillna(False).to_numpy()
+            & _col(st, "school_code").isin(codes).to_numpy()]
+    st_grade = _parse_grade(_col(st, "grade"))
+    with_students = set(st["school_code"])
+    # classes
+    lop = _table(tables, "classes")
+    names = set(zip(_col(lop, "school_code"), _col(lop, "class_name"))) | set(zip(_col(lop, "school_code"), _col(lop, "class_code")))
+    lgr = set(zip(_col(lop, "school_code"), _parse_grade(_col(lop, "grade"))))
+    named = pd.DataFrame({"s": st["school_code"], "c": _col(st, "class_name")}).dropna().drop_duplicates()
+    parts.append(_items(named["s"], "classes", "Lớp " + named["c"],
+                        [k in names for k in zip(named["s"], named["c"])]))
+    gr = pd.DataFrame({"s": st["school_code"].to_numpy(), "g": st_grade.to_numpy()}).dropna().drop_duplicates()
+    parts.append(_items(gr["s"], "classes", "Khối " + gr["g"].astype(int).astype(str),
+                        [k in lgr for k in zip(gr["s"], gr["g"])]))
+    has_items = set(named["s"]) | set(gr["s"])
+    rest = sorted(codes - has_items)
+    lop_schools = set(_col(lop, "school_code").dropna())
+    parts.append(_items(rest, "classes", ["Danh sách lớp"] * len(rest), [c in lop_schools for c in rest]))
+    # staff
+    cb = _table(tables, "staff")
+    cb = cb[_col(cb, "school_code").isin(codes).to_numpy()]
+    pos = _col(cb, "position")
+    parts.append(_items(cb["school_code"], "staff", "Cán bộ " + _col(cb, "staff_id").fillna("?"),
+                        pos.isin(defs.positions) & _present(_col(cb, "qualification"))))
+    have = set(zip(cb["school_code"], pos))
+    for p in defs.required_positions:
+        cs = sorted(codes)
+        parts.append(_items(cs, "staff", ["Vị trí " + p] * len(cs), [(c, p) in have for c in cs]))
+    # students
+    parts.append(_items(st["school_code"], "students", _col(st, "student_id"),
+                        _student_fields_ok(st, campaign, as_of, defs.optional_fields)))
+    none = sorted(codes - with_students)
+    parts.append(_items(none, "students", ["Danh sách học sinh"] * len(none), [False] * len(none)))
+    # results and conduct: population x required terms ended at the as-of
+    pop = _population(tables, campaign, sch)
+    today = as_of.tz_convert(TZ).date()
+    rows = []
+    for r in campaign.requirements:
+        if r.kind != "student_results":
+            continue
+        for g, t in r.terms:
+            if g == campaign.population_grade and not today > defs.term_ends[t]:
+                continue
+            sel = pop[pop["applies__" + r.id]]
+            rows.append(pd.DataFrame({"student_id": sel["student_id"].to_numpy(), "school_code": sel["school_code"].to_numpy(),
+                                      "grade": g, "term": t}))
+    terms = (pd.concat(rows).drop_duplicates() if rows
+             else pd.DataFrame(columns=["student_id", "school_code", "grade", "term"]))
+    ts = _table(tables, "term_summaries")
+    yr = _col(ts, "school_year")
+    well = yr.str.fullmatch(r"[0-9]{4}-[0-9]{4}").fillna(False).astype(bool)
+    y1 = pd.to_numeric(yr.str[:4].where(well), errors="coerce")
+    y2 = pd.to_numeric(yr.str[5:9].where(well), errors="coerce")
+    well &= (y2 == y1 + 1).fillna(False)
+    g = _parse_int(_col(ts, "grade"))
+    ry = campaign.results_year
+    usable = well & (((g == campaign.population_grade) & (yr == ry)) | ((g != campaign.population_grade) & (yr < ry)))
+    sm = pd.DataFrame({"student_id": _col(ts, "student_id"), "grade": g, "term": _col(ts, "term"), "yr": yr,
+                       "_row": ts["_row"] if "_row" in ts else 0,
+                       "res": _present(_col(ts, "overall_average")) & _present(_col(ts, "academic_rank")),
+                       "con": _present(_col(ts, "conduct"))})[usable.to_numpy()]
+    sm = sm.sort_values(["yr", "_row"]).drop_duplicates(["student_id", "grade", "term"], keep="last")
+    terms = terms.astype({"grade": "float64"}).merge(sm, on=["student_id", "grade", "term"], how="left")
+    key = terms["student_id"] + "|" + terms["grade"].astype(int).astype(str) + "|" + terms["term"]
+    parts.append(_items(terms["school_code"], "results", key, terms["res"].fillna(False).astype(bool)))
+    parts.append(_items(terms["school_code"], "conduct", key, terms["con"].fillna(False).astype(bool)))
+    # facilities
+    rm = _table(tables, "rooms")
+    df = pd.DataFrame({"s": _col(rm, "school_code"), "r": _col(rm, "room_code"),
+                       "l": _col(rm, "level").str.strip().str.upper()})
+    df = df[df["s"].isin(codes) & df["r"].notna()]
+    n = df.assign(l=df["l"].where(df["l"] != "")).groupby(["s", "r"])["l"].nunique().reset_index()
+    parts.append(_items(n["s"], "facilities", "Phòng " + n["r"], n["l"] == 1))
+    nor = sorted(codes - set(n["s"]))
+    parts.append(_items(nor, "facilities", ["Danh sách phòng"] * len(nor), [False] * len(nor)))
+
+    items = pd.concat(parts, ignore_index=True)
+    agg = items.groupby(["school_code", "domain"]).agg(items=("ok", "size"), items_ok=("ok", "sum")).reset_index()
+    grid = pd.MultiIndex.from_product([sorted(codes), [d.id for d in defs.domains]], names=["school_code", "domain"])
+    out = agg.set_index(["school_code", "domain"]).reindex(grid, fill_value=0).reset_index()
+    source = {d.id: d.source for d in defs.domains}
+    has = out["domain"].map(source).astype(bool)
+    measured = has & (out["items"] > 0)
+    tenths = (2 * 1000 * out["items_ok"] + out["items"]) // (2 * out["items"].where(out["items"] > 0, 1))
+    out["percent_t"] = tenths.where(measured).astype("float64")
+    out["availability"] = np.where(~has, "no_source", np.where(out["items"] == 0, "not_applicable", "measured"))
+    m = out[measured].groupby("school_code")["percent_t"].agg(["sum", "count"])
+    idx = pd.DataFrame({"school_code": m.index, "domain": "index", "items": np.nan, "items_ok": np.nan,
+                        "percent_t": ((2 * m["sum"] + m["count"]) // (2 * m["count"])).to_numpy(),
+                        "availability": "measured"})
+    out = pd.concat([out, idx], ignore_index=True)
+    return out[COMPLETENESS_COLUMNS].sort_values(["school_code", "domain"]).reset_index(drop=True)

@@ -201,12 +201,14 @@ def test_exports_mask_like_the_pages(store, sid):
 # ---- navigation and pages ------------------------------------------------------------------
 
 MATRIX = {
-    "lanh_dao": ["overview", "districts", "institution", "reports", "quality", "downloads"],
-    "khtc": ["overview", "districts", "institution", "reports", "quality", "laggards", "paper", "downloads"],
-    "phong_gd": ["overview", "districts", "institution", "reports", "quality", "laggards", "downloads"],
+    "lanh_dao": ["overview", "districts", "institution", "reports", "quality", "completeness", "downloads"],
+    "khtc": ["overview", "districts", "institution", "reports", "quality", "completeness", "laggards", "paper",
+             "downloads"],
+    "phong_gd": ["overview", "districts", "institution", "reports", "quality", "completeness", "laggards",
+                 "downloads"],
     "truong": ["institution", "reports", "quality", "downloads"],
-    "quan_tri": ["overview", "districts", "institution", "reports", "quality", "laggards", "paper",
-                 "downloads", "imports", "accounts", "audit"],
+    "quan_tri": ["overview", "districts", "institution", "reports", "quality", "completeness", "laggards",
+                 "paper", "downloads", "imports", "accounts", "audit"],
 }
 VIEWERS = {"lanh_dao": LEADER, "khtc": KHTC, "phong_gd": Q3,
            "truong": Viewer("t", "truong", school_code=THPT), "quan_tri": ADMIN}
@@ -251,7 +253,8 @@ def test_pages_outside_the_role_are_not_registered(store, monkeypatch):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(page)
     at = _app(store, monkeypatch, VIEWERS["truong"])
-    for page in ("pages/overview.py", "pages/districts.py", "pages/laggards.py", "pages/paper_register.py"):
+    for page in ("pages/overview.py", "pages/districts.py", "pages/laggards.py", "pages/paper_register.py",
+                 "pages/completeness.py"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(page)
 

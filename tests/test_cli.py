@@ -101,3 +101,44 @@ def test_ingest_same_extract_twice_creates_one_snapshot(tmp_path):
     assert len(list((tmp_path / "s" / "snapshots").glob("*.duckdb"))) == 1
     assert "không tạo bản mới" in second.stdout
     assert first.stdout != second.stdout
+
+
+@pytest.fixture(scope="module")
+def completeness_store(tmp_path_factory):
+    from tests.snapshot_factory import write_store
+    from tests.test_completeness import APRIL, JUNE, _tables
+    return write_store(tmp_path_factory.mktemp("cmpcli") / "store", [(APRIL, _tables()), (JUNE, _tables())])
+
+
+DOMAIN_COLUMNS = ["institution", "classes", "staff", "students", "results", "conduct", "programme",
+                  "facilities", "index"]
+
+
+def test_completeness_csv_by_institution_district_city(completeness_store):
+    """One row per unit, one column per domain; numbers of tests/test_completeness.py (April)."""
+    header, data = rows(cli("completeness", "--store", completeness_store, "--as-of", "2022-04-30",
+                            "--by", "institution", "--format", "csv").stdout)
+    assert header == ["unit", "name", "institutions", "district_code", "domains_measured"] + DOMAIN_COLUMNS
+    s1, s2 = data
+    assert [s1[c] for c in DOMAIN_COLUMNS] == ["80.0", "57.1", "66.7", "60.0", "90.5", "85.7", "", "50.0", "70.0"]
+    assert [s2[c] for c in DOMAIN_COLUMNS] == ["40.0", "0.0", "0.0", "0.0", "", "", "", "0.0", "8.0"]
+    header, data = rows(cli("completeness", "--store", completeness_store, "--by", "district",
+                            "--format", "csv").stdout)
+    assert header == ["unit", "name", "institutions"] + DOMAIN_COLUMNS
+    assert [(r["unit"], r["name"], r["index"]) for r in data] == [("760", "Quận 1", "65.5"), ("761", "Quận 12", "8.0")]
+    _, data = rows(cli("completeness", "--store", completeness_store, "--by", "city", "--format", "csv").stdout)
+    assert [(r["unit"], r["institutions"], r["results"], r["index"]) for r in data] == [("city", "2", "74.1", "36.8")]
+
+
+def test_completeness_table_says_why_a_domain_has_no_number(completeness_store):
+    out = cli("completeness", "--store", completeness_store, "--by", "institution").stdout
+    line = next(x for x in out.splitlines() if x.startswith("S2"))
+    assert "Không áp dụng" in line and "Chưa có nguồn dữ liệu" in line and " 0.0 " in line
+    assert out.strip().endswith("(2 dòng)")
+
+
+def test_completeness_errors_are_one_line(completeness_store, tmp_path):
+    p = cli("completeness", "--store", completeness_store, "--as-of", "2021-01-01", check=False)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and p.stderr.startswith("Lỗi:")
+    p = cli("completeness", "--store", completeness_store, "--by", "ward", check=False)
+    assert p.returncode == 2

@@ -71,7 +71,8 @@ def city_xlsx(ev, store, tmp_path_factory) -> Path:
 
 def test_city_workbook_sheets_title_and_layout(city_xlsx):
     wb = load_workbook(city_xlsx)
-    assert wb.sheetnames == ["Tổng hợp", "Quận 1", "Quận 12", "Thành phố Thủ Đức", "Trường chậm tiến độ"]
+    assert wb.sheetnames == ["Tổng hợp", "Quận 1", "Quận 12", "Thành phố Thủ Đức", "Trường chậm tiến độ",
+                             "Mức độ đầy đủ dữ liệu"]
     for ws in wb.worksheets:
         title = ws["A1"].value
         assert "Công văn 1254/SGDĐT-KHTC" in title and "số liệu tính đến 17:00 ngày 29/04/2022" in title
@@ -169,12 +170,12 @@ def test_csv_round_trip_vietnamese(ev, store):
 
 def test_district_and_school_files_and_scope(ev, store):
     wb, _ = status_workbook.build_workbook(ev, SYSTEM, store, district="761")
-    assert wb.sheetnames == ["Tổng hợp", "Quận 12", "Trường chậm tiến độ"]
+    assert wb.sheetnames == ["Tổng hợp", "Quận 12", "Trường chậm tiến độ", "Mức độ đầy đủ dữ liệu"]
     units = {wb["Tổng hợp"].cell(row=r, column=3).value for r in range(5, wb["Tổng hợp"].max_row + 1)}
     assert units == {"Quận 12"}
     q1 = Viewer("pgd760", "phong_gd", district_code="760")
     wb, _ = status_workbook.build_workbook(ev, q1, store)
-    assert wb.sheetnames == ["Tổng hợp", "Quận 1", "Trường chậm tiến độ"]
+    assert wb.sheetnames == ["Tổng hợp", "Quận 1", "Trường chậm tiến độ", "Mức độ đầy đủ dữ liệu"]
     with pytest.raises(PermissionError):
         status_workbook.build_workbook(ev, q1, store, district="761")
     wb, rows = status_workbook.build_workbook(ev, SYSTEM, store, school="S1")

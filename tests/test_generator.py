@@ -130,7 +130,8 @@ def test_institutions_cover_the_city(series):
     assert t["Tên trường"].str.contains("Mẫu số ").all()
     assert t["Tên trường"].map(no_accents).str.contains("le hong phong").sum() >= 1
     assert t["Điện thoại"].str.fullmatch(r"0[3789]\d{8}").all()
-    assert t["Email"].str.endswith("@example.edu.vn").all()
+    # every e-mail is synthetic; a few are left empty (completeness gaps, test below)
+    assert t["Email"].dropna().str.endswith("@example.edu.vn").all() and t["Email"].isna().sum() == 7
     non_public = (t["Loại hình"] == "Ngoài công lập")
     assert 0.2 <= non_public.mean() <= 0.4
     assert non_public[t["Cấp học"] == "MN"].mean() > non_public.mean()
@@ -503,3 +504,19 @@ def test_national_is_about_thirteen_times_hcmc():
     codes = [d.code for c in chunks for d in c.districts]
     assert len(codes) == len(set(codes)) and all(re.fullmatch(r"\d{3}", c) for c in codes)
     assert {c.cccd_prefix for c in chunks} == set(pd.read_csv(ROOT / "data_access" / "reference" / "provinces.csv", dtype=str)["cccd_prefix"])
+
+
+def test_completeness_gaps_are_planted(series):
+    """sample_data/completeness_gaps.py: every incomplete domain has cases in every snapshot,
+    the same ones (demo: 242 institutions -> 5 without principal, 7 without e-mail, 4 classes
+    left out of lop, 11 staff without qualification, 2 rooms without level)."""
+    for name in (NAMES[0], "2022-04-27T1700", NAMES[-1]):
+        t = read(series, name, "truong")
+        assert (t["Hiệu trưởng"].isna().sum(), t["Email"].isna().sum()) == (5, 7)
+        assert read(series, name, "can_bo")["Trình độ"].isna().sum() == 11
+        assert read(series, name, "phong_hoc")["Cấp học"].isna().sum() == 2
+        hs, lop = read(series, name, "hoc_sinh"), read(series, name, "lop")
+        named = set(zip(hs["Mã trường"], hs["Lớp"].fillna("")))
+        listed = set(zip(lop["Mã trường"], lop["Tên lớp"]))
+        missing = {code for code, cls in named - listed if cls and code in set(t["Mã trường"])}
+        assert len(missing) == 4, missing

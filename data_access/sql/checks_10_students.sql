@@ -19,8 +19,13 @@ FROM stg_population p
 JOIN src_students st USING (student_id)
 CROSS JOIN cfg_params prm;
 
-CREATE OR REPLACE VIEW chk_students AS
-WITH b AS (SELECT * FROM chk_student_base),
+-- The personal-field rules of a student (MISSING_FIELD, NAME_*, GENDER_INVALID, BIRTH_DATE_*,
+-- ETHNICITY_UNKNOWN, ADDRESS_INCOMPLETE) over any table of students laid out as
+-- chk_student_base: one definition, read by the grade-12 checks below (chk_students) and by the
+-- completeness index over every grade (completeness_10_domains.sql), so both give the same verdict
+-- on the same row. `base` is the name of that table or view.
+CREATE OR REPLACE MACRO student_field_findings(base) AS TABLE
+WITH b AS (SELECT * FROM query_table(base)),
 missing AS (
     SELECT b.*, f.field, f.label
     FROM b CROSS JOIN (VALUES (1, 'full_name', 'Họ và tên'), (2, 'birth_date', 'Ngày sinh'),
@@ -164,6 +169,10 @@ SELECT school_code, 'ADDRESS_INCOMPLETE', 'error', 'student', student_id, 'perma
        || 'Dạng đúng: «số nhà đường, Phường/Xã ..., Quận/Huyện ..., Tỉnh/Thành phố ...».',
        student_id, grade, NULL, source_row
 FROM addr_ok WHERE NOT ok
+;
+
+CREATE OR REPLACE VIEW chk_students AS
+SELECT * FROM student_field_findings('chk_student_base')
 UNION ALL
 SELECT st.school_code, 'SCHOOL_UNKNOWN', 'error', 'student', st.student_id, 'school_code',
        CASE WHEN n.near_code IS NOT NULL

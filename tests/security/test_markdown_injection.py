@@ -299,3 +299,17 @@ def test_no_page_allows_html():
     files = [ROOT / "dashboard.py", ROOT / "app_state.py", ROOT / "auth_ui.py", *sorted((ROOT / "pages").glob("*.py"))]
     bad = [f.name for f in files if re.search(r"unsafe_allow_html\s*=\s*True|st\.html\(", f.read_text(encoding="utf-8"))]
     assert not bad, bad
+
+
+# ---- issue 15: the completeness page ------------------------------------------------------------
+@pytest.mark.parametrize("viewer", [ADMIN, PGD], ids=lambda v: v.role)
+def test_completeness_page_school_param_and_imported_names_are_text(run, viewer):
+    import json
+    at = run(viewer, "pages/completeness.py", school=HOSTILE)
+    assert_shown_as_text(at, HOSTILE, {"warning"})           # the refused ?school= value
+    at = run(viewer, "pages/completeness.py", school=SCHOOL_B)
+    assert_shown_as_text(at, f"{HOSTILE} {ANCHOR} B", {"markdown"})   # the drilled-into school's name
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    strings = [s for spec in charts for s in _strings(spec.get("data", []))]
+    assert not [s for s in strings if "<a href" in s or "<img" in s], "a tag plotly would read"
+    assert any("&lt;a href=\"https://evil.example/p\"&gt;bấm&lt;/a&gt; B" in s for s in strings)

@@ -1,0 +1,107 @@
+"""AppTest of the page «Mức độ đầy đủ dữ liệu» for each role that has it (leadership, KHTC, a
+district office in its scope); the school role does not have it (tests/test_access.py). The
+numbers shown are the API's (data_access.completeness), formatted 1.234,5 %."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data_access import completeness as cmp
+from data_access import formatting as fmt
+from data_access.access import Viewer
+from data_access.current_user import set_viewer
+from data_access.evaluate import evaluate
+from tests.snapshot_factory import import_sample
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/completeness.py"
+VIEWERS = {"lanh_dao": Viewer("ld", "lanh_dao"), "khtc": Viewer("kh", "khtc"),
+           "phong_gd": Viewer("pgd", "phong_gd", district_code="760")}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    return import_sample(tmp_path_factory.mktemp("cmp_page") / "store")
+
+
+@pytest.fixture(scope="module")
+def ev(store):
+    e = evaluate(store)
+    yield e
+    e.close()
+
+
+@pytest.fixture(autouse=True)
+def _reset_viewer():
+    yield
+    set_viewer(None)
+
+
+def _app(store, monkeypatch, viewer, **params) -> AppTest:
+    monkeypatch.setenv("TIENDO_STORE", str(store))
+    set_viewer(viewer)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.run()
+    at.switch_page(PAGE)
+    if params:
+        at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+FIRST_COLUMN = {"cmp_districts": "unit", "cmp_grid": "school_code", "cmp_gaps": "domain_name"}
+
+
+def _frame(at, key):
+    """The table shown under ``key`` (AppTest does not expose a dataframe's key: its first column)."""
+    found = [d.value for d in at.dataframe if list(d.value.columns)[:1] == [FIRST_COLUMN[key]]]
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize("role", list(VIEWERS))
+def test_page_shows_the_api_numbers_in_scope(store, ev, monkeypatch, role):
+    viewer = VIEWERS[role]
+    at = _app(store, monkeypatch, viewer)
+    assert at.title[0].value == "Mức độ đầy đủ dữ liệu"
+    by = "district" if role == "phong_gd" else "city"
+    head = cmp.table_at(ev, viewer, by).iloc[0]
+    label, value = at.metric[0].label, at.metric[0].value
+    assert value == fmt.percent(head["index"]) and "," in value          # 96,8 %: Vietnamese decimals
+    assert label.endswith("Quận 1" if role == "phong_gd" else "Toàn thành phố")
+    grid = _frame(at, "cmp_grid")
+    expected = cmp.grid_at(ev, viewer)
+    assert sorted(grid["school_code"]) == sorted(expected["school_code"])
+    if role == "phong_gd":
+        assert set(expected["district_code"]) == {"760"} and _frame(at, "cmp_districts") is None
+    else:
+        assert len(_frame(at, "cmp_districts")) == 22
+    assert (grid["programme"] == "Chưa có nguồn dữ liệu").all()          # never 0 %
+    no_g12 = expected[expected["results"].isna()]["school_code"]
+    assert (grid.set_index("school_code").loc[list(no_g12), "results"] == "Không áp dụng").all()
+    worst = grid.iloc[0]                            # weakest first, in Vietnamese numbers
+    first = expected.sort_values(["index", "school_code"]).iloc[0]
+    assert (worst["school_code"], worst["index"]) == (first["school_code"], fmt.percent(first["index"]))
+    assert at.get("plotly_chart")
+
+
+def test_drill_down_lists_what_is_missing(store, ev, monkeypatch):
+    viewer = VIEWERS["khtc"]
+    g = cmp.grid_at(ev, viewer)
+    code = g.sort_values(["index", "school_code"]).iloc[0]["school_code"]
+    at = _app(store, monkeypatch, viewer, school=code)
+    shown = _frame(at, "cmp_gaps")
+    gaps = cmp.gaps_at(ev, viewer, code)
+    assert len(gaps) > 0 and list(shown["gap"]) == list(gaps["gap"])
+    assert at.selectbox(key="cmp_school").value == code
+
+
+def test_district_office_cannot_open_another_district_school(store, ev, monkeypatch):
+    other = cmp.grid_at(ev, VIEWERS["khtc"])
+    code = other[other["district_code"] != "760"].iloc[0]["school_code"]
+    at = _app(store, monkeypatch, VIEWERS["phong_gd"], school=code)
+    assert any("ngoài phạm vi" in w.value for w in at.warning)
+    assert at.selectbox(key="cmp_school").value != code
+    assert set(cmp.grid_at(ev, VIEWERS["phong_gd"])["school_code"]) >= {at.selectbox(key="cmp_school").value}

@@ -423,7 +423,7 @@ def authenticate(store, username: str, password: str, client: str | None = None)
             result = _finish_login(con, acc, username, password, t, demo_ok)
     if result.ok:
         _note_success(skey, username)
-    elif not ok:
+    else:   # a refused right password counts like a wrong one: throttling tells nothing either
         _note_failure(skey, username, client, t)
     return result
 
@@ -436,13 +436,18 @@ def _fmt_clock(t: dt.datetime) -> str:
 
 
 def _finish_login(con, acc, username, password, t, demo_ok) -> LoginResult:
-    """After a right password: disabled or demo-on-real-data refusals, else a new session."""
+    """After a right password: disabled or demo-on-real-data refusals, else a new session.
+
+    A refusal says exactly what a wrong password says (``_WRONG``): a message of its own
+    («tài khoản đã bị vô hiệu hóa») told an outsider that the password was right (outside
+    review of issue 13, finding 4). The audit log keeps the real reason for the administrator;
+    the account's owner learns it from them."""
     if acc["disabled"]:
         _audit_login(con, username, acc, "login.failure", "disabled")
-        return LoginResult(False, "Tài khoản đã bị vô hiệu hóa. Liên hệ quản trị hệ thống.")
+        return LoginResult(False, _WRONG)
     if acc["is_demo"] and not demo_ok:
         _audit_login(con, username, acc, "login.failure", "demo_on_real_data")
-        return LoginResult(False, "Tài khoản trình diễn chỉ dùng được với dữ liệu mẫu.")
+        return LoginResult(False, _WRONG)
     token = secrets.token_urlsafe(32)
     con.execute("UPDATE accounts SET failed_count = 0, locked_until = NULL WHERE username = ?", [username])
     con.execute("INSERT INTO sessions (token_hash, username, created_at, last_seen) VALUES (?, ?, ?, ?)",

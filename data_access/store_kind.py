@@ -15,9 +15,20 @@ and benches. Before issue 13 the demo decision rested on the manifest's self-dec
 - a **test store** carries the marker file ``TEST_MARKER`` in its root, written by the test
   and bench helpers (tests/browser_helpers.streamlit_server when it passes TIENDO_VIEWER) with
   ``mark_test_store``. It is an explicit act on the server's disk, never a property of data.
+  The marker holds HMAC-SHA256(key, the store's resolved absolute path), the key being a random
+  secret that only ``mark_test_store`` creates, in a file of the running user outside every
+  store (``_key_path``). Before the outside review of issue 13 (finding 5) the marker counted
+  by its mere presence, so a store got one by copying a folder; now a copied marker, a copied
+  store (another path) and a hand-written marker enable nothing.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+import tempfile
 from pathlib import Path
 
 from .store import Store
@@ -41,7 +52,7 @@ DEMO_CONTENT_HASHES = frozenset({
 })
 
 TEST_MARKER = ".tiendo-test-store"
-_MARKER_TEXT = "Kho dùng cho kiểm thử: TIENDO_VIEWER (bỏ qua đăng nhập) được phép trên kho này.\n"
+_MARKER_HEAD = "Kho dùng cho kiểm thử: TIENDO_VIEWER (bỏ qua đăng nhập) được phép trên kho này.\n"
 
 _DEMO_CACHE: dict[tuple, bool] = {}
 
@@ -77,15 +88,73 @@ def is_demo_store(store) -> bool:
     return ok
 
 
+def _key_path() -> Path:
+    """The test key of this user on this machine: in the temporary folder (tests and the servers
+    they start share it), never in a store, so copying a store never copies it."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"tiendo-test-key-{uid}"
+
+
+def _read_key() -> bytes | None:
+    """The key, if it exists as a regular file of this user that no one else can read or
+    write (a key planted by another user of a shared /tmp is refused)."""
+    p = _key_path()
+    try:
+        st = os.lstat(p)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o077:
+        return None
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        return None
+    try:
+        k = p.read_bytes().strip()
+    except OSError:
+        return None
+    return k if len(k) >= 32 else None
+
+
+def _make_key() -> bytes:
+    k = _read_key()
+    if k:
+        return k
+    p = _key_path()
+    try:
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:        # another test process made it first (or a bad one is there)
+        k = _read_key()
+        if k is None:
+            raise RuntimeError(f"khóa kiểm thử {p} không dùng được: hãy xóa tệp này rồi chạy lại")
+        return k
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secrets.token_hex(32))
+    return _read_key()
+
+
+def _tag(key: bytes, root: Path) -> str:
+    return hmac.new(key, str(root.resolve()).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def is_test_store(store) -> bool:
-    return (_st(store).root / TEST_MARKER).is_file()
+    """True when the store's marker holds the keyed hash of this store's own path (see the
+    module's docstring): a marker that was copied, or a store that was, is not one."""
+    root = _st(store).root
+    key = _read_key()
+    if key is None:
+        return False
+    try:
+        lines = (root / TEST_MARKER).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    want = _tag(key, root).encode()
+    return any(hmac.compare_digest(line.strip().encode("utf-8"), want) for line in lines)
 
 
 def mark_test_store(store) -> None:
     """Mark a store as a test store (tests and benches only: it allows TIENDO_VIEWER)."""
     root = _st(store).root
     root.mkdir(parents=True, exist_ok=True)
-    (root / TEST_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+    (root / TEST_MARKER).write_text(_MARKER_HEAD + _tag(_make_key(), root) + "\n", encoding="utf-8")
 
 
 def bypass_allowed(store) -> bool:

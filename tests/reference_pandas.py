@@ -470,7 +470,7 @@ def _year_counts(years: pd.Series, grade_idx: np.ndarray, grades: list, campaign
     cur = campaign.results_year
 
     def flags(u: pd.Series) -> np.ndarray:
-        m = u.str.fullmatch(r"\d{4}-\d{4}")
+        m = u.str.fullmatch(r"[0-9]{4}-[0-9]{4}")   # [0-9]: RE2's \d in SQL is ASCII only
         ok = m & (pd.to_numeric(u.str[5:9], errors="coerce") == pd.to_numeric(u.str[0:4], errors="coerce") + 1)
         ok = ok.fillna(False).to_numpy(dtype=bool)
         return np.where(ok & (u.to_numpy() == cur), 1, np.where(ok & (u.to_numpy() < cur), 2, 0))

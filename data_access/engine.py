@@ -95,8 +95,16 @@ def new_connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:
 def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: str | Path, alias: str = "snap") -> None:
     path = str(snapshot_path).replace("'", "''")
     con.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [alias]).fetchall()}
     for t in schema.TABLES:
-        con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT * FROM {alias}.main.{t.name}")
+        if t.name in present:
+            con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT * FROM {alias}.main.{t.name}")
+        else:
+            # A snapshot imported before the table existed (so_lieu_bao_cao, issue 15): empty.
+            cols = ", ".join(f'CAST(NULL AS VARCHAR) AS "{c.name}"' for c in t.columns)
+            con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT {cols}, CAST(NULL AS BIGINT) AS _row "
+                        f"WHERE false")
     # The snapshot's as-of (BIRTH_DATE_IMPOSSIBLE: a birth date after it); NULL when absent.
     has_meta = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
                            "AND table_name = '_meta'", [alias]).fetchone()[0]

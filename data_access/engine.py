@@ -129,6 +129,10 @@ def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
                     con.execute(stmt)
                 except duckdb.Error as e:
                     raise RuntimeError(f"{f.name}: {e}\n--- statement ---\n{stmt[:2000]}") from e
+        if layer == "staging":
+            # The campaign's indicators (SQL over the staging views; issue 15).
+            from .report_figures import create_indicator_view
+            create_indicator_view(con)
         if layer in ("staging", "checks") and materialize and upto != layer:
             # Read by several later views: computed once instead of per use (see above). Not when
             # this layer is the last one (an import's preview only counts the population).

@@ -24,7 +24,8 @@ from .campaign import TZ, Campaign, load_campaign
 from .keyed import KeyedFrame
 from .store import Store, parse_time
 
-DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies")
+DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies",
+                 "indicator_values", "report_figures")
 
 
 def keyed_max_rows() -> int:
@@ -80,6 +81,10 @@ def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as
             con.execute(f"COPY (SELECT * FROM findings) TO '{tmp / 'findings.parquet'}' (FORMAT parquet)")
             con.execute(f"COPY (SELECT * FROM stg_schools) TO '{tmp / 'schools.parquet'}' (FORMAT parquet)")
             _copy_paper_copies(con, sid, tmp)
+            # Report figures (issue 15): the indicators over this snapshot's records, and the
+            # figures of its submitted reports (data_access/report_figures.py).
+            from .report_figures import copy_derived
+            copy_derived(con, sid, tmp)
         finally:
             con.close()
         pause_points.pause("derive")
@@ -252,6 +257,8 @@ def evaluate(store: Store | str | Path, as_of=None, campaign: Campaign | str | P
                 WHERE p.snapshot_id = '{cur.snapshot_id}' AND p.valid
                   AND p.school_code = f.school_code
                   AND p.report_code = split_part(f.record_key, '|', 1))""")
+    from .report_figures import load_history
+    load_history(con, dirs)
     engine.run_layers(con, upto="marts", layers=("marts",))
     return Evaluation(con=con, snapshot_id=cur.snapshot_id, as_of=cur.as_of, campaign=campaign,
                       snapshots=snaps, seconds=time.perf_counter() - t0, snapshot_path=str(cur.path))

@@ -1,0 +1,77 @@
+"""Report figures against the records (issue 15, part 1).
+
+Why here: the letter's closing note makes heads answerable for reports that the system builds
+from the records, yet nothing compared a submitted report with the records behind it. The
+figures a report states (the optional extract file ``so_lieu_bao_cao``) are compared with the
+campaign's indicators (``[[indicators]]``: SQL over the records) computed on the snapshot at or
+before the report's sending time and on the evaluated snapshot (RULES.md «Report figures»).
+
+Layers: the indicator values are a per-snapshot fact (cached with the snapshot's derived files,
+so comparing with an earlier snapshot costs no re-evaluation); the comparison runs in the marts
+(``sql/marts_report_figures.sql``); this module builds the indicator view from the campaign's
+SQL and holds the query functions the pages and exports call (scope applied in SQL).
+"""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+INDICATOR_VIEW = "stg_indicator_values"
+
+
+class IndicatorSQLError(RuntimeError):
+    """An indicator's SQL of the campaign file does not run on the snapshot."""
+
+
+def create_indicator_view(con: duckdb.DuckDBPyConnection) -> None:
+    """stg_indicator_values(school_code, report_code, indicator, value BIGINT): the union of the
+    campaign's indicator queries (cfg_indicators.sql), one row per institution × indicator that
+    the query returns (an institution without a row has the value 0). Called by the engine right
+    after the staging layer, whose views the queries read. Each query is checked on its own so
+    that a mistake names the indicator and what to fix."""
+    rows = con.execute("SELECT indicator, report_code, sql FROM cfg_indicators ORDER BY sort_order").fetchall()
+    parts = []
+    for code, report_code, sql in rows:
+        q = (f"SELECT CAST(school_code AS VARCHAR) AS school_code, "
+             f"'{report_code}'::VARCHAR AS report_code, '{code}'::VARCHAR AS indicator, "
+             f"CAST(value AS BIGINT) AS value FROM ({sql}) AS q_{code}")
+        try:
+            con.execute(f"DESCRIBE {q}")
+        except duckdb.Error as e:
+            raise IndicatorSQLError(
+                f"Tệp chiến dịch: câu SQL của chỉ tiêu {code} (khóa `indicators[].sql`) không chạy được: {e}. "
+                f"Câu SQL phải trả về hai cột school_code và value (số nguyên) từ các bảng/khung nhìn "
+                f"stg_* / src_* [the SQL of indicator {code} fails]") from None
+        parts.append(q)
+    if parts:
+        body = "\nUNION ALL\n".join(parts)
+        con.execute(f"CREATE OR REPLACE VIEW {INDICATOR_VIEW} AS SELECT * FROM ({body}) WHERE school_code IS NOT NULL")
+    else:
+        con.execute(f"CREATE OR REPLACE VIEW {INDICATOR_VIEW} AS SELECT CAST(NULL AS VARCHAR) AS school_code, "
+                    "CAST(NULL AS VARCHAR) AS report_code, CAST(NULL AS VARCHAR) AS indicator, "
+                    "CAST(NULL AS BIGINT) AS value WHERE false")
+
+
+def copy_derived(con: duckdb.DuckDBPyConnection, sid: str, folder) -> None:
+    """Per-snapshot derived files: indicator_values (snapshot_id, school_code, report_code,
+    indicator, value; rows the indicator queries return) and report_figures (the snapshot's
+    submitted reports with their figures, stg_submitted_report_figures)."""
+    con.execute(f"""COPY (SELECT '{sid}' AS snapshot_id, school_code, report_code, indicator, value
+                          FROM {INDICATOR_VIEW} ORDER BY school_code, indicator)
+                    TO '{folder / 'indicator_values.parquet'}' (FORMAT parquet)""")
+    con.execute(f"""COPY (SELECT * FROM stg_submitted_report_figures
+                          ORDER BY school_code, report_code, indicator)
+                    TO '{folder / 'report_figures.parquet'}' (FORMAT parquet)""")
+
+
+def load_history(con: duckdb.DuckDBPyConnection, dirs: list) -> None:
+    """Tables of an evaluation read by sql/marts_report_figures.sql: hist_indicator_values
+    (every visible snapshot's indicator values, with its as_of) and cur_report_figures (the
+    evaluated snapshot's submitted reports and figures)."""
+    files = ", ".join(f"'{d / 'indicator_values.parquet'}'" for d in dirs)
+    con.execute(f"""CREATE TABLE hist_indicator_values AS
+                    SELECT v.snapshot_id, s.as_of, v.school_code, v.report_code, v.indicator, v.value
+                    FROM read_parquet([{files}]) v JOIN hist_snapshots s USING (snapshot_id)""")
+    con.execute(f"CREATE TABLE cur_report_figures AS SELECT * FROM read_parquet('{dirs[-1] / 'report_figures.parquet'}')")
+    # The evaluated snapshot (derived/<snapshot_id>/<key>/): its values are the records "now".
+    con.execute("CREATE TABLE rf_eval_snapshot AS SELECT ?::VARCHAR AS snapshot_id", [dirs[-1].parent.name])

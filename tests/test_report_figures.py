@@ -236,3 +236,31 @@ sql = """SELECT school_code, count(*) AS value FROM stg_enrolled_students
     assert [tuple(_clean(x) for x in t) for t in f.itertuples(index=False)] == [
         (5, 1, 0, "different_at_sending")]
     assert r["match_label"].tolist() == ["5 chỉ tiêu lệch"]
+
+
+# ---- the pandas reference agrees on the hand-made store (the demo series: test_agreement) ----
+def _duck_vs_reference(store, as_of):
+    from data_access.campaign import load_campaign
+    from data_access.store import Store
+    from tests import reference_pandas as ref
+    camp = load_campaign()
+    snaps = Store(store).list_snapshots()
+    ev = _eval(store, as_of, camp)
+    try:
+        f = ev.df("SELECT school_code, report_code, indicator, stated, at_sending, now_value, figure_state "
+                  "FROM rf_figures ORDER BY school_code, report_code, indicator")
+        r = ev.df("SELECT school_code, report_code, n_figures, n_mismatch, match_label FROM rf_reports "
+                  "ORDER BY school_code, report_code")
+        when = ev.as_of
+    finally:
+        ev.close()
+    pf, pr = ref.report_figures([(s.as_of, s.path) for s in snaps.itertuples()], when, camp)
+    norm = lambda df: [tuple(_clean(x) for x in t) for t in df.itertuples(index=False)]  # noqa: E731
+    return norm(f), norm(pf), norm(r), norm(pr)
+
+
+@pytest.mark.parametrize("as_of", [A, B])
+def test_reference_agrees_on_the_hand_made_store(fig_store, as_of):
+    f, pf, r, pr = _duck_vs_reference(fig_store, as_of)
+    assert f == pf and len(f) >= 1
+    assert r == pr

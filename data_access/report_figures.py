@@ -75,3 +75,88 @@ def load_history(con: duckdb.DuckDBPyConnection, dirs: list) -> None:
     con.execute(f"CREATE TABLE cur_report_figures AS SELECT * FROM read_parquet('{dirs[-1] / 'report_figures.parquet'}')")
     # The evaluated snapshot (derived/<snapshot_id>/<key>/): its values are the records "now".
     con.execute("CREATE TABLE rf_eval_snapshot AS SELECT ?::VARCHAR AS snapshot_id", [dirs[-1].parent.name])
+
+
+# ---- query API (the pages and exports call these; scope and filters applied in SQL) ---------
+# Vietnamese words of a figure's state (RULES.md «Report figures»).
+FIGURE_STATE_LABELS = {
+    "match": "Khớp",
+    "stale": "Dữ liệu đổi sau khi gửi (báo cáo đã cũ)",
+    "different_at_sending": "Đã lệch ngay lúc gửi",
+    "no_snapshot_before": "Lệch với dữ liệu hiện tại (chưa có snapshot trước lúc gửi)",
+    "invalid": "Giá trị không đọc được",
+}
+MATCH_STATE_ORDER = ("match", "mismatch", "no_figures")
+
+
+def _q():
+    from . import queries   # (queries imports this module: late import)
+    return queries
+
+
+def report_figure_matches(viewer, snapshot_id: str | None = None, filters=None, store=None) -> pd.DataFrame:
+    """«Khớp dữ liệu» of every submitted report that has indicators, in the viewer's scope and
+    the filters: school_code, school_name, district_code, district_name, level_group, ownership,
+    requirement_id, report_code, submitted_at, n_figures, n_mismatch, n_stale, match_state
+    (match | mismatch | no_figures), match_label (khớp | n chỉ tiêu lệch | không có số liệu)."""
+    Q = _q()
+    ev = Q.evaluation(snapshot_id, store)
+    cond, params = Q._where(viewer, filters)
+    return Q._df(ev, f"""
+        SELECT school_code, school_name, district_code, district_name, level_group, ownership,
+               requirement_id, report_code, submitted_at, n_figures, n_mismatch, n_stale,
+               match_state, match_label
+        FROM rf_reports WHERE {cond}
+        ORDER BY school_name COLLATE vi, school_code, report_code""", params)
+
+
+def report_figure_mismatches(viewer, snapshot_id: str | None = None, filters=None, store=None,
+                             school_code: str | None = None) -> pd.DataFrame:
+    """The figures that do not match the records now (state ≠ match), in scope (one institution
+    with ``school_code``): school_code, school_name, district_code, district_name, report_code,
+    requirement_id, indicator, indicator_name, stated, value_raw, at_sending, now_value,
+    figure_state, figure_state_label, submitted_at, sending_as_of."""
+    Q = _q()
+    ev = Q.evaluation(snapshot_id, store)
+    cond, params = Q._where(viewer, filters)
+    if school_code:
+        cond += " AND school_code = ?"
+        params = params + [school_code]
+    df = Q._df(ev, f"""
+        SELECT * FROM (
+            SELECT f.school_code, s.school_name, s.district_code, d.district_name, s.level_group,
+                   s.ownership, f.report_code, f.requirement_id, f.indicator, f.indicator_name,
+                   f.stated, f.value_raw, f.at_sending, f.now_value, f.figure_state,
+                   f.submitted_at, f.sending_as_of, f.indicator_order
+            FROM rf_figures f
+            JOIN cur_schools s USING (school_code)
+            LEFT JOIN ref_districts d ON d.district_code = s.district_code
+            WHERE f.figure_state <> 'match')
+        WHERE {cond}
+        ORDER BY school_name COLLATE vi, school_code, report_code, indicator_order""", params)
+    df = df.drop(columns="indicator_order")
+    df["figure_state_label"] = df["figure_state"].map(FIGURE_STATE_LABELS)
+    return df
+
+
+def report_figure_rates(viewer, snapshot_id: str | None = None, filters=None, store=None) -> pd.DataFrame:
+    """Rates of reports that match the records, over the viewer's scope and filters (RULES.md
+    «Report figures»): one row for the whole scope (level 'total', district_code NULL) and one
+    per district (level 'district'): reports (submitted, with indicators), with_figures,
+    matching, mismatching, no_figures, match_rate = round1(100 × matching / with_figures)."""
+    Q = _q()
+    ev = Q.evaluation(snapshot_id, store)
+    cond, params = Q._where(viewer, filters)
+    return Q._df(ev, f"""
+        SELECT CASE WHEN GROUPING(district_code) = 1 THEN 'total' ELSE 'district' END AS level,
+               district_code, any_value(district_name) AS district_name,
+               count(*) AS reports,
+               count(*) FILTER (WHERE match_state <> 'no_figures') AS with_figures,
+               count(*) FILTER (WHERE match_state = 'match') AS matching,
+               count(*) FILTER (WHERE match_state = 'mismatch') AS mismatching,
+               count(*) FILTER (WHERE match_state = 'no_figures') AS no_figures,
+               dash_rate(count(*) FILTER (WHERE match_state = 'match'),
+                         count(*) FILTER (WHERE match_state <> 'no_figures')) AS match_rate
+        FROM rf_reports WHERE {cond}
+        GROUP BY GROUPING SETS ((), (district_code))
+        ORDER BY level DESC, district_code""", params)

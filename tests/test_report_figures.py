@@ -264,3 +264,85 @@ def test_reference_agrees_on_the_hand_made_store(fig_store, as_of):
     f, pf, r, pr = _duck_vs_reference(fig_store, as_of)
     assert f == pf and len(f) >= 1
     assert r == pr
+
+
+# ---- 4. the query API: khớp dữ liệu, mismatches, rates, in scope ----------------------------
+from data_access.access import Viewer  # noqa: E402
+
+CITY = Viewer("lanhdao", "lanh_dao")
+OFFICE_760 = Viewer("pgd760", "phong_gd", district_code="760")
+OFFICE_770 = Viewer("pgd770", "phong_gd", district_code="770")
+SCHOOL_S2 = Viewer("s2", "truong", school_code="S2")
+
+
+def test_match_column_mismatch_list_and_rates_in_scope(fig_store):
+    from data_access import queries as Q
+    m = Q.report_figure_matches(CITY, store=fig_store)
+    assert list(zip(m["school_code"], m["report_code"], m["match_label"])) == [
+        ("S1", "CSVC", "khớp"), ("S1", "EMIS", "4 chỉ tiêu lệch"), ("S1", "SUC_KHOE", "1 chỉ tiêu lệch"),
+        ("S2", "EMIS", "không có số liệu")]
+    mm = Q.report_figure_mismatches(CITY, store=fig_store, school_code="S1")
+    assert list(zip(mm["report_code"], mm["indicator"], mm["figure_state"])) == [
+        ("EMIS", "LOP_KHOI_10", "stale"), ("EMIS", "LOP_KHOI_12", "invalid"), ("EMIS", "HS_KHOI_10", "stale"),
+        ("EMIS", "HS_DTTS_KHOI_10", "different_at_sending"), ("SUC_KHOE", "HS_DANG_HOC", "no_snapshot_before")]
+    assert mm["figure_state_label"].iloc[0] == "Dữ liệu đổi sau khi gửi (báo cáo đã cũ)"
+    r = Q.report_figure_rates(CITY, store=fig_store)
+    rows = [(lv, _clean(d), int(a), int(b), int(c), float(x)) for lv, d, a, b, c, x in
+            r[["level", "district_code", "reports", "with_figures", "matching", "match_rate"]].itertuples(index=False)]
+    # city: 4 reports, 3 with figures, 1 matches: 33.3 %; 760: the same three; 770: none with figures
+    assert rows == [("total", None, 4, 3, 1, 33.3), ("district", "760", 3, 3, 1, 33.3),
+                    ("district", "770", 1, 0, 0, 0.0)]
+    # a district office sees only its own district, a school only itself
+    assert set(Q.report_figure_matches(OFFICE_770, store=fig_store)["school_code"]) == {"S2"}
+    assert Q.report_figure_mismatches(OFFICE_770, store=fig_store).empty
+    assert set(Q.report_figure_rates(OFFICE_760, store=fig_store)["district_code"].dropna()) == {"760"}
+    assert Q.report_figure_mismatches(OFFICE_760, store=fig_store, school_code="S2").empty
+    assert Q.report_figure_matches(SCHOOL_S2, store=fig_store)["match_label"].tolist() == ["không có số liệu"]
+    assert Q.report_figure_mismatches(SCHOOL_S2, store=fig_store, school_code="S1").empty
+
+
+# ---- 4. the reports page (AppTest) for each role that sees it ---------------------------------
+def _reports_page(store, monkeypatch, viewer):
+    from data_access.current_user import set_viewer
+    from tests.test_pages import app
+    set_viewer(viewer)
+    try:
+        return app(store, monkeypatch, "pages/reports.py")
+    finally:
+        set_viewer(None)
+
+
+def _matrix(at):
+    return next(d.value for d in at.dataframe if "link" in d.value.columns and "RPT_EMIS" in d.value.columns)
+
+
+@pytest.mark.parametrize("viewer,schools,rate", [
+    (CITY, {"S1": "4 chỉ tiêu lệch", "S2": "không có số liệu"}, "33,3 %"),
+    (Viewer("khtc", "khtc"), {"S1": "4 chỉ tiêu lệch", "S2": "không có số liệu"}, "33,3 %"),
+    (OFFICE_770, {"S2": "không có số liệu"}, None),
+    (Viewer("s1", "truong", school_code="S1"), {"S1": "4 chỉ tiêu lệch"}, "33,3 %"),
+])
+def test_reports_page_shows_the_match_column_in_scope(fig_store, monkeypatch, viewer, schools, rate):
+    at = _reports_page(fig_store, monkeypatch, viewer)
+    at.multiselect(key="report_states").set_value([])     # every institution
+    from data_access.current_user import set_viewer
+    set_viewer(viewer)
+    try:
+        at.run()
+    finally:
+        set_viewer(None)
+    assert not at.exception, [e.message for e in at.exception]
+    wide = _matrix(at)
+    got = dict(zip(wide["school_code"], wide["RPT_EMIS__khop"]))
+    assert got == schools
+    if "S1" in schools:
+        assert dict(zip(wide["school_code"], wide["RPT_CSVC__khop"]))["S1"] == "khớp"
+        assert dict(zip(wide["school_code"], wide["RPT_SUC_KHOE__khop"]))["S1"] == "1 chỉ tiêu lệch"
+    shown = {m.label: m.value for m in at.metric}
+    if rate is None:     # no report with figures in scope: the rate is 0 of 0
+        assert shown["Báo cáo không có số liệu"] == "1"
+        assert "rf_mismatches" not in [getattr(d, "key", None) for d in at.dataframe]
+    else:
+        assert shown["Tỉ lệ báo cáo khớp dữ liệu"] == rate
+        lech = next(d.value for d in at.dataframe if "figure_state_label" in d.value.columns)
+        assert set(lech["school_code"]) == {"S1"} and len(lech) == 5

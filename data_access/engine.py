@@ -39,7 +39,8 @@ MATERIALIZED_STAGING = ("stg_population_candidates", "stg_population", "stg_popu
                         "stg_score_rows", "stg_summaries")
 MATERIALIZED_CHECKS = ("chk_student_base",)
 # Marts of an evaluation, in dependency order (each reads the ones before it).
-MATERIALIZED_MARTS = ("progress", "dash_units", "dash_findings", "dash_report_cells", "dash_filled_valid")
+MATERIALIZED_MARTS = ("progress", "rf_figures", "rf_reports", "dash_units", "dash_findings",
+                      "dash_report_cells", "dash_filled_valid")
 
 
 def sql_files(layer: str) -> list[Path]:

@@ -346,3 +346,86 @@ def test_reports_page_shows_the_match_column_in_scope(fig_store, monkeypatch, vi
         assert shown["Tỉ lệ báo cáo khớp dữ liệu"] == rate
         lech = next(d.value for d in at.dataframe if "figure_state_label" in d.value.columns)
         assert set(lech["school_code"]) == {"S1"} and len(lech) == 5
+
+
+# ---- 4. the status workbook gains the same column ----------------------------------------------
+def test_status_workbook_has_the_match_column(fig_store, tmp_path):
+    import openpyxl
+
+    from exports import status_workbook as W
+    from exports import tables as T
+    ev = _eval(fig_store)
+    try:
+        t = T.status_table(ev, CITY)
+        office = T.status_table(ev, OFFICE_770)
+        wb, _ = W.build_workbook(ev, CITY, fig_store)
+    finally:
+        ev.close()
+    df = t.df.set_index("Mã trường")
+    assert df.loc["S1", "Báo cáo EMIS: khớp dữ liệu"] == "4 chỉ tiêu lệch"
+    assert df.loc["S2", "Báo cáo EMIS: khớp dữ liệu"] == "không có số liệu"
+    assert df.loc["S1", "Báo cáo CSVC: khớp dữ liệu"] == "khớp"
+    assert df.loc["S2", "Báo cáo CSVC: khớp dữ liệu"] == ""          # not sent
+    cols = list(t.df.columns)
+    assert cols.index("Báo cáo EMIS: khớp dữ liệu") == cols.index("Báo cáo EMIS") + 1
+    assert "Báo cáo NGOAI_NGU: khớp dữ liệu" not in cols and not any("EQMS: khớp" in c for c in cols)
+    assert office.df["Mã trường"].tolist() == ["S2"]
+    # in the workbook's district sheet of Quận 1 (760)
+    path = tmp_path / "w.xlsx"
+    wb.save(path)
+    ws = next(w for w in openpyxl.load_workbook(path).worksheets if "Quận 1" in w.title)
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    head = next(r for r in rows if "Mã trường" in r)
+    s1 = next(r for r in rows if "S1" in r)
+    assert s1[head.index("Báo cáo EMIS: khớp dữ liệu")] == "4 chỉ tiêu lệch"
+
+
+def test_school_checklist_has_the_match_column(fig_store):
+    from exports import tables as T
+    ev = _eval(fig_store)
+    try:
+        t = T.checklist_table(ev, Viewer("s1", "truong", school_code="S1"), "S1")
+    finally:
+        ev.close()
+    got = dict(zip(t.df["Yêu cầu"], t.df["Khớp dữ liệu"]))
+    assert got["Báo cáo EMIS kỳ đầu năm học 2021-2022"] == "4 chỉ tiêu lệch"
+    assert got["Báo cáo cơ sở vật chất"] == "khớp"
+    assert got["Báo cáo sức khỏe học sinh"] == "1 chỉ tiêu lệch"
+    assert got["Báo cáo đề án ngoại ngữ"] == "" and got["Thông tin cá nhân học sinh lớp 12"] == ""
+
+
+# ---- 5. the generator plants both kinds of mismatch ---------------------------------------------
+def test_generator_plants_wrong_stale_and_missing_figures():
+    import numpy as np
+
+    from sample_data.population import chunks_for
+    from sample_data.rand import DEFAULT_SEED
+    from sample_data.timeline import NEVER
+    from sample_data.world import World
+    w = World(chunks_for("demo")[0], DEFAULT_SEED)
+    rf = w.figures
+    assert len(rf.wrong) >= 2 and len(rf.extra_staff) >= 2 and len(rf.none) >= 2
+    assert not (rf.wrong & rf.none)
+    # a planted teacher arrives after the school's EMIS report was sent
+    rp = rf.rp
+    codes = w.schools.codes
+    for school, t_from in zip(rf.extra_staff["school_code"], rf.extra_staff["from"]):
+        i = next(k for k in range(len(rp)) if codes[rp["inst"].iat[k]] == school and rf.report[k] == "EMIS")
+        assert rp["sent"].iat[i] < t_from < NEVER
+    last = max(rf.series)
+    cb = w.tables_at(last)["can_bo"]
+    assert cb.num_rows == w.schools.can_bo.num_rows + len(rf.extra_staff)
+    # a report planted wrong states one figure 1-3 above the records it was built from
+    fig = rf.figures_at(last).to_pandas()
+    i = sorted(rf.wrong)[0]
+    school, report = codes[rp["inst"].iat[i]], rf.report[i]
+    sent = rp["resent"].iat[i] if rp["resent"].iat[i] <= last else rp["sent"].iat[i]
+    series = np.array(rf.series)
+    T = int(series[max(0, np.searchsorted(series, sent, side="right") - 1)])
+    vals = rf.values_at(T).loc[school] if school in rf.values_at(T).index else None
+    mine = fig[(fig["Mã trường"] == school) & (fig["Mã báo cáo"] == report)]
+    diffs = [int(v) - (int(vals[c]) if vals is not None else 0) for c, v in zip(mine["Mã chỉ tiêu"], mine["Giá trị"])]
+    assert sorted(d for d in diffs if d) in ([1], [2], [3]) and diffs.count(0) == len(diffs) - 1
+    # a report planted without figures has none in the file
+    j = sorted(rf.none)[0]
+    assert fig[(fig["Mã trường"] == codes[rp["inst"].iat[j]]) & (fig["Mã báo cáo"] == rf.report[j])].empty

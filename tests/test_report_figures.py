@@ -429,3 +429,31 @@ def test_generator_plants_wrong_stale_and_missing_figures():
     # a report planted without figures has none in the file
     j = sorted(rf.none)[0]
     assert fig[(fig["Mã trường"] == codes[rp["inst"].iat[j]]) & (fig["Mã báo cáo"] == rf.report[j])].empty
+
+
+def test_an_indicator_whose_sql_fails_is_named(tmp_path):
+    from data_access.campaign import DEFAULT_CAMPAIGN, load_campaign
+    from data_access.report_figures import IndicatorSQLError
+    camp = tmp_path / "c.toml"
+    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + '''
+[[indicators]]
+code = "HS_SAI"
+name = "Sai"
+report_code = "EMIS"
+sql = "SELECT school_code, count(*) AS value FROM bang_khong_co GROUP BY school_code"
+''', encoding="utf-8")
+    store = sf.write_store(tmp_path / "store", [(A, _records(late=False))])
+    with pytest.raises(IndicatorSQLError) as ei:
+        _eval(store, None, load_campaign(camp))
+    assert "HS_SAI" in str(ei.value) and "school_code" in str(ei.value)
+    # and a campaign key that is not valid is refused when the file is read
+    from data_access.campaign import CampaignError
+    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + '''
+[[indicators]]
+code = "HS KHOI"
+name = "x"
+report_code = "EMIS"
+sql = "SELECT 1"
+''', encoding="utf-8")
+    with pytest.raises(CampaignError, match="indicators"):
+        load_campaign(camp)

@@ -21,6 +21,8 @@ Public API (used by the agreement test):
 - student_done(tables, campaign) -> school_code, requirement_id, expected, done
 - progress(snapshots, as_of, campaign) -> one row per institution × applicable requirement
 - rollup(progress_df, schools_df, by, campaign=None) -> one row per group × requirement
+- report_figures(snapshots, as_of, campaign) -> (figures, reports): each figure of a submitted
+  report against the records at sending and now, and «khớp dữ liệu» per report (issue 15)
 
 Readings of RULES.md where it leaves room (for the lead to settle; RULES.md is not edited here):
 - paper: any receipt, even one not signed or stamped, makes a paper copy not done "in_progress"

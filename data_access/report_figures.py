@@ -149,7 +149,8 @@ def report_figure_rates(viewer, snapshot_id: str | None = None, filters=None, st
     cond, params = Q._where(viewer, filters)
     return Q._df(ev, f"""
         SELECT CASE WHEN GROUPING(district_code) = 1 THEN 'total' ELSE 'district' END AS level,
-               district_code, any_value(district_name) AS district_name,
+               district_code,
+               CASE WHEN GROUPING(district_code) = 0 THEN any_value(district_name) END AS district_name,
                count(*) AS reports,
                count(*) FILTER (WHERE match_state <> 'no_figures') AS with_figures,
                count(*) FILTER (WHERE match_state = 'match') AS matching,
@@ -160,3 +161,20 @@ def report_figure_rates(viewer, snapshot_id: str | None = None, filters=None, st
         FROM rf_reports WHERE {cond}
         GROUP BY GROUPING SETS ((), (district_code))
         ORDER BY level DESC, district_code""", params)
+
+
+def match_labels_at(ev, viewer, district: str | None = None, school: str | None = None) -> pd.DataFrame:
+    """For the status sheets (exports/tables.py): school_code, requirement_id, match_label of
+    every compared report in the viewer's scope (optionally one district or institution), and
+    the requirement ids that have indicators at all (attribute ``compared``)."""
+    from .access import scope_filter
+    cond, params = scope_filter(viewer, "school_code", "district_code")
+    if district:
+        cond, params = cond + " AND district_code = ?", params + [district]
+    if school:
+        cond, params = cond + " AND school_code = ?", params + [school]
+    df = ev.df(f"SELECT school_code, requirement_id, match_label FROM rf_reports WHERE {cond}", params)
+    df.attrs["compared"] = set(ev.df("""SELECT DISTINCT r.requirement_id FROM cfg_requirements r
+                                        JOIN cfg_indicators i USING (report_code)
+                                        WHERE r.kind = 'report'""")["requirement_id"])
+    return df

@@ -292,6 +292,7 @@ def test_match_column_mismatch_list_and_rates_in_scope(fig_store):
     # city: 4 reports, 3 with figures, 1 matches: 33.3 %; 760: the same three; 770: none with figures
     assert rows == [("total", None, 4, 3, 1, 33.3), ("district", "760", 3, 3, 1, 33.3),
                     ("district", "770", 1, 0, 0, 0.0)]
+    assert [_clean(x) for x in r["district_name"]] == [None, "Quận 1", "Quận 3"]
     # a district office sees only its own district, a school only itself
     assert set(Q.report_figure_matches(OFFICE_770, store=fig_store)["school_code"]) == {"S2"}
     assert Q.report_figure_mismatches(OFFICE_770, store=fig_store).empty

@@ -9,7 +9,8 @@ connection rules as ops.py) serves that.
   once. Audit lines for accounts carry the username, never the password.
 - Login (``authenticate``): the argon2 check runs outside any write transaction; a client (IP) with
   ``CLIENT_MAX_FAILURES`` failures in ``CLIENT_WINDOW`` waits; after ``MAX_FAILURES`` (5) failures in a
-  row a username gets one try per ``ACCOUNT_SLOW_STEP`` (slowed, never locked out); same message
+  row a username gets one try per ``ACCOUNT_SLOW_STEP`` from clients that failed recently (slowed,
+  never locked out; a clean address is not held back); same message
   for unknown and known usernames. (Before issue 13 the account itself was locked ``LOCKOUT``,
   15 minutes, which anyone could renew.) A disabled account cannot log in, and
   disabling it ends its sessions.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import heapq
 import hmac
 import ipaddress
 import os
@@ -310,8 +312,9 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def _throttled(skey: str, username: str, client: str, t: dt.datetime) -> dt.datetime | None:
     """Until when this attempt must wait, or None. The client's own failures block the client;
-    a username's failures in a row only space its attempts ACCOUNT_SLOW_STEP apart, so an
-    outsider cannot keep an administrator out for long (finding 6)."""
+    a username's failures in a row only space the attempts of clients that have themselves
+    failed recently ACCOUNT_SLOW_STEP apart, so an outsider cannot keep an administrator who
+    logs in from a clean address out at all (finding 6)."""
     with _THROTTLE_LOCK:
         ck = (skey, _client_key(client))
         fails = [x for x in _CLIENT_FAILS.get(ck, []) if t - x < CLIENT_WINDOW]
@@ -322,7 +325,10 @@ def _throttled(skey: str, username: str, client: str, t: dt.datetime) -> dt.date
         if len(fails) >= CLIENT_MAX_FAILURES:
             return fails[0] + CLIENT_WINDOW
         n, last = _NAME_FAILS.get((skey, username), (0, None))
-        if n >= MAX_FAILURES and last is not None and t - last < ACCOUNT_SLOW_STEP:
+        # The spacing binds only a client that has failed recently: an outsider rotating a few
+        # addresses took every slot and kept the administrator out for an hour (second outside
+        # review of issue 13). A fresh address still gets one try before it is a failing client.
+        if fails and n >= MAX_FAILURES and last is not None and t - last < ACCOUNT_SLOW_STEP:
             return last + ACCOUNT_SLOW_STEP
     return None
 
@@ -351,21 +357,19 @@ def _name_holds(entry: tuple, t: dt.datetime) -> bool:
     return entry[0] >= MAX_FAILURES
 
 
-def _evict(table: OrderedDict, holds, t: dt.datetime) -> None:
-    """Bring a full table down to _EVICT_TO keys: first the oldest entries that throttle nothing
-    now (a client under its limit, a username under MAX_FAILURES in a row), then, only if
-    entries that throttle are all that is left, the oldest of them. So a spray of fresh keys
-    (each with one failure) never frees a client or an account that is being throttled."""
+def _evict(table: OrderedDict, holds, weight, t: dt.datetime) -> None:
+    """Bring a full table down to _EVICT_TO keys: first the entries that throttle nothing now
+    (a client under its limit, a username under MAX_FAILURES in a row), those with the fewest
+    failures first and, among equals, the oldest; then, only if entries that throttle are all
+    that is left, the oldest of them. So a spray of fresh keys (each with one failure) never
+    frees a client or an account that is being throttled, nor a client that has failed several
+    times on a slowed account (since the spacing binds only failing clients, such a client
+    would otherwise come back clean; second outside review of issue 13)."""
     if len(table) <= _MAX_TRACKED:
         return
     excess = len(table) - _EVICT_TO
-    idle = []
-    for k, v in table.items():               # oldest first
-        if not holds(v, t):
-            idle.append(k)
-            if len(idle) >= excess:
-                break
-    for k in idle:
+    idle = [(weight(v), i, k) for i, (k, v) in enumerate(table.items()) if not holds(v, t)]
+    for _, _, k in heapq.nsmallest(excess, idle):
         del table[k]
     while len(table) > _EVICT_TO:
         table.popitem(last=False)
@@ -379,8 +383,8 @@ def _note_failure(skey: str, username: str, client: str, t: dt.datetime) -> None
         _CLIENT_FAILS[ck] = fails              # (re)inserted last: the newest
         n, _ = _NAME_FAILS.pop((skey, username), (0, None))
         _NAME_FAILS[(skey, username)] = (n + 1, t)
-        _evict(_CLIENT_FAILS, _client_holds, t)
-        _evict(_NAME_FAILS, _name_holds, t)
+        _evict(_CLIENT_FAILS, _client_holds, len, t)
+        _evict(_NAME_FAILS, _name_holds, lambda e: e[0], t)
 
 
 def _note_success(skey: str, username: str) -> None:

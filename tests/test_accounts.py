@@ -80,10 +80,12 @@ def test_five_failures_slow_the_account_then_the_right_password_works(store, clo
         assert not accounts.authenticate(store, "lan.kh", f"sai-{i}", client="192.0.2.9").ok
         clock.advance(seconds=10)
     clock.advance(seconds=-10)
-    r = accounts.authenticate(store, "lan.kh", PW_KHTC, client="192.0.2.10")
+    # the failing client waits (the spacing binds clients that failed; since the second
+    # outside review of issue 13 a clean address is not held back by others' failures)
+    r = accounts.authenticate(store, "lan.kh", PW_KHTC, client="192.0.2.9")
     assert not r.ok and "hãy thử lại sau 09:01:10 ngày 27/04/2022" in r.message
     clock.advance(seconds=31)
-    r = accounts.authenticate(store, "lan.kh", PW_KHTC, client="192.0.2.10")
+    r = accounts.authenticate(store, "lan.kh", PW_KHTC, client="192.0.2.9")
     assert r.ok
     assert accounts.get(store, "lan.kh")["failed_count"] == 0
     reasons = ops.list_audit(store, SYSTEM, action="login.failure")["detail"].tolist()

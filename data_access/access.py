@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 ROLES = {
     "lanh_dao": "Lãnh đạo Sở",
@@ -86,13 +86,22 @@ def scope_rows(viewer: Viewer, df, school_col: str = "school_code",
 # without ward and district), and "keep the last parts" on such a value reveals what it was
 # meant to hide (issue 13, finding 1; Decree 13/2023/NĐ-CP).
 MASK = "••••"
-_ID12 = re.compile(r"\d{12}")
-_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?")
-# the same patterns as ADDRESS_INCOMPLETE (checks_10_students.sql, addr_ok): an address the rule
-# accepts shows its ward and district (TT. Củ Chi, TX. Bến Cát were over-masked before)
-_WARD = re.compile(r"((phuong|xa|thi tran|tt) |(p|x|tt)\. ?)\S.*")
-_DISTRICT = re.compile(r"((quan|huyen|thi xa|thanh pho|tp|tx) |(q|h|tp|tx)\. ?)\S.*")
+# [0-9], never \d: in Python \d is any Unicode decimal digit (fullwidth ０-９, Arabic-Indic ٠-٩ …)
+# and int() reads them, so ０７９２０９００９５１７ passed as a 12-digit CCCD and showed 0792••••••１７
+# although the SQL rules (DuckDB's RE2: \d is [0-9]) call it invalid (outside review of issue 13,
+# finding 2; tests/security/test_unicode_digits_are_not_digits.py).
+_ID12 = re.compile(r"[0-9]{12}")
+_DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T].*)?")
+# the same shapes as ADDRESS_INCOMPLETE (checks_10_students.sql, addr_ok, on addr_fold'ed parts)
+_WARD_SHAPE = re.compile(r"((phuong|xa|thi tran|tt) |(p|x|tt)\. ?)\S.*")
+_DISTRICT_SHAPE = re.compile(r"((quan|huyen|thi xa|thanh pho|tp|tx) |(q|h|tp|tx)\. ?)\S.*")
+# A ward or district NAME: its prefix (any form the project accepts) and the rest, folded
+_WARD_NAME = re.compile(r"(?:(phuong|xa|thi tran|tt) |(p|x|tt)\. ?)(.+)")
+_DISTRICT_NAME = re.compile(r"(?:(quan|huyen|thi xa|thanh pho|tp|tx) |(q|h|tp|tx)\. ?)(.+)")
+_KIND = {"phuong": "phuong", "p": "phuong", "xa": "xa", "x": "xa", "thi tran": "thi tran", "tt": "thi tran",
+         "quan": "quan", "q": "quan", "huyen": "huyen", "h": "huyen", "thi xa": "thi xa", "tx": "thi xa",
+         "thanh pho": "thanh pho", "tp": "thanh pho"}
 
 
 def _missing(value) -> bool:
@@ -134,22 +143,72 @@ def mask_birth_date(value) -> str | None:
     return f"••/••/{year}" if year else MASK
 
 
-def _fold(text: str) -> str:
-    t = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return re.sub(r"\s+", " ", "".join(c for c in t if not unicodedata.combining(c))).strip().lower()
+def _name_key(folded: str, pattern: re.Pattern) -> tuple[str, str] | None:
+    """(kind, name) of a folded ward/district part: «P. 05», «Phường 5» → ("phuong", "5"),
+    «TP. Thủ Đức» → ("thanh pho", "thu duc"); None when it has no prefix."""
+    m = pattern.fullmatch(folded)
+    if not m:
+        return None
+    name = m.group(3).strip()
+    if re.fullmatch(r"[0-9]+", name):
+        name = str(int(name))
+    return _KIND[m.group(1) or m.group(2)], name
+
+
+@lru_cache(maxsize=1)
+def _reference_names() -> tuple[dict, dict, frozenset]:
+    """name key → the reference's spelling, for the 312 HCMC wards/communes and 22 districts of
+    data_access/reference (GSO list of 01/10/2022, see reference/SOURCES.md), and the folded
+    province names ADDRESS_INCOMPLETE accepts."""
+    from . import reference
+    t = reference.tables()
+    wards = {}
+    for name in t["ref_wards"]["ward_name"]:
+        k = _name_key(reference.fold(name), _WARD_NAME)
+        if k:
+            wards.setdefault(k, name)
+    districts = {}
+    for name in t["ref_districts"]["district_name"]:
+        k = _name_key(reference.fold(name), _DISTRICT_NAME)
+        if k:
+            districts.setdefault(k, name)
+    return wards, districts, frozenset(t["ref_province_alias"]["alias_key"])
+
+
+def _address_shape_ok(parts: list[str], provinces: frozenset) -> bool:
+    """addr_ok of checks_10_students.sql (and tests/reference_pandas._address_ok): at least three
+    comma-separated parts, the last three a ward, a district and a province by shape."""
+    from .reference import fold
+    if len(parts) < 3:
+        return False
+    ward, district, province = (fold(p) for p in parts[-3:])
+    return bool(_WARD_SHAPE.fullmatch(ward) and _DISTRICT_SHAPE.fullmatch(district)
+                and (province in provinces
+                     or re.sub(r"^(tinh |thanh pho |tp\. ?|tp )", "", province) in provinces))
 
 
 def mask_address(value: str | None) -> str | None:
-    """Ward and district only, of an address whose last three comma-separated parts are a ward
-    (Phường/Xã/Thị trấn …), a district (Quận/Huyện/Thành phố/Thị xã …) and a province, the
-    rule ADDRESS_INCOMPLETE accepts. Anything else (558/58 Đường Số 28, Xã Hưng Long) shows
-    ••••: which part is the house and street cannot be told."""
+    """Ward and district only, and only a ward and a district RECOGNISED as names of the
+    reference list (HCMC wards/communes, districts), shown as the reference spells them; any
+    other part is ••••, and an address with neither, or one that ADDRESS_INCOMPLETE rejects
+    (fewer than three parts, last three not ward/district/province by shape), is ••••.
+
+    Why by name and not by shape: a ward part that merely BEGINS like a ward («Phường 558/58
+    Đường Số 28», «Xã Hưng Long 558 Đường Số 28») holds the house and street; shown as typed it
+    leaked them (outside review of issue 13, finding 1). A recognised name, spelled by the
+    reference, cannot carry anything of the student beyond the ward and district. The rule
+    ADDRESS_INCOMPLETE checks the shape only (addresses outside HCMC are valid): it is left so,
+    and the mask shows nothing of an address it rejects. Addresses outside HCMC are fully
+    masked (over-masking, on purpose: there is no reference list for them here)."""
     if _missing(value):
         return None if value is None or value != value else MASK
-    parts = [p.strip() for p in str(value).split(",")]
-    if len(parts) >= 3 and all(parts[-3:]):
-        ward, district = parts[-3], parts[-2]
-        if (_WARD.fullmatch(_fold(ward)) and _DISTRICT.fullmatch(_fold(district))
-                and not re.search(r"\d+/\d+", ward + district)):
-            return f"{ward}, {district}"
-    return MASK
+    from .reference import fold
+    wards, districts, provinces = _reference_names()
+    parts = str(value).split(",")
+    if not _address_shape_ok(parts, provinces):
+        return MASK
+    ward = wards.get(_name_key(fold(parts[-3]), _WARD_NAME))
+    district = districts.get(_name_key(fold(parts[-2]), _DISTRICT_NAME))
+    if ward is None and district is None:
+        return MASK
+    return f"{ward or MASK}, {district or MASK}"

@@ -28,10 +28,12 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 import string
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -284,9 +286,14 @@ CLIENT_MAX_FAILURES = 10                      # failures of one client (IP addre
 CLIENT_WINDOW = dt.timedelta(minutes=15)      # ... within this window: the client waits
 ACCOUNT_SLOW_STEP = dt.timedelta(seconds=30)  # after MAX_FAILURES in a row on a username: one try per step
 _THROTTLE_LOCK = threading.Lock()
-_CLIENT_FAILS: dict[tuple, list] = {}         # (store, client) -> failure times in the window
-_NAME_FAILS: dict[tuple, list] = {}           # (store, username) -> [failures in a row, last failure]
+# Ordered by last failure, oldest first. When a table holds more than _MAX_TRACKED keys, the
+# oldest entries that throttle nothing go first, then the oldest of the rest (_evict). Before the
+# outside review of issue 13 (finding 3) a full table was cleared ENTIRELY, so spraying 20 000
+# client keys or usernames wiped every throttle, the attacked account's and the attacker's own.
+_CLIENT_FAILS: OrderedDict[tuple, list] = OrderedDict()   # (store, client key) -> failure times in the window
+_NAME_FAILS: OrderedDict[tuple, tuple] = OrderedDict()    # (store, username) -> (failures in a row, last failure)
 _MAX_TRACKED = 20_000
+_EVICT_TO = _MAX_TRACKED * 9 // 10            # one sweep frees a tenth, so sweeps stay rare
 # At most two argon2 checks at once per process: a flood of attempts queues here, without
 # holding any lock of ops.sqlite, instead of taking every core from the people at work.
 _HASH_SLOTS = threading.BoundedSemaphore(2)
@@ -306,11 +313,12 @@ def _throttled(skey: str, username: str, client: str, t: dt.datetime) -> dt.date
     a username's failures in a row only space its attempts ACCOUNT_SLOW_STEP apart, so an
     outsider cannot keep an administrator out for long (finding 6)."""
     with _THROTTLE_LOCK:
-        fails = [x for x in _CLIENT_FAILS.get((skey, client), []) if t - x < CLIENT_WINDOW]
+        ck = (skey, _client_key(client))
+        fails = [x for x in _CLIENT_FAILS.get(ck, []) if t - x < CLIENT_WINDOW]
         if fails:
-            _CLIENT_FAILS[(skey, client)] = fails
+            _CLIENT_FAILS[ck] = fails           # keeps its place: ordered by last failure
         else:
-            _CLIENT_FAILS.pop((skey, client), None)
+            _CLIENT_FAILS.pop(ck, None)
         if len(fails) >= CLIENT_MAX_FAILURES:
             return fails[0] + CLIENT_WINDOW
         n, last = _NAME_FAILS.get((skey, username), (0, None))
@@ -319,14 +327,60 @@ def _throttled(skey: str, username: str, client: str, t: dt.datetime) -> dt.date
     return None
 
 
+def _client_key(client: str) -> str:
+    """The unit a client is throttled by: an IPv4 address itself (an IPv4-mapped IPv6 address is
+    that IPv4 address), an IPv6 address its /64 (the smallest block a host or a home line gets:
+    counting single IPv6 addresses would give one attacker 2^64 fresh budgets; outside review of
+    issue 13, finding 3); anything that is not an address as written."""
+    try:
+        ip = ipaddress.ip_address(client.strip().split("%", 1)[0])
+    except ValueError:
+        return client
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.version == 4:
+        return str(ip)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
+def _client_holds(fails: list, t: dt.datetime) -> bool:
+    return sum(1 for x in fails if t - x < CLIENT_WINDOW) >= CLIENT_MAX_FAILURES
+
+
+def _name_holds(entry: tuple, t: dt.datetime) -> bool:
+    return entry[0] >= MAX_FAILURES
+
+
+def _evict(table: OrderedDict, holds, t: dt.datetime) -> None:
+    """Bring a full table down to _EVICT_TO keys: first the oldest entries that throttle nothing
+    now (a client under its limit, a username under MAX_FAILURES in a row), then, only if
+    entries that throttle are all that is left, the oldest of them. So a spray of fresh keys
+    (each with one failure) never frees a client or an account that is being throttled."""
+    if len(table) <= _MAX_TRACKED:
+        return
+    excess = len(table) - _EVICT_TO
+    idle = []
+    for k, v in table.items():               # oldest first
+        if not holds(v, t):
+            idle.append(k)
+            if len(idle) >= excess:
+                break
+    for k in idle:
+        del table[k]
+    while len(table) > _EVICT_TO:
+        table.popitem(last=False)
+
+
 def _note_failure(skey: str, username: str, client: str, t: dt.datetime) -> None:
     with _THROTTLE_LOCK:
-        if len(_CLIENT_FAILS) > _MAX_TRACKED or len(_NAME_FAILS) > _MAX_TRACKED:
-            _CLIENT_FAILS.clear()
-            _NAME_FAILS.clear()
-        _CLIENT_FAILS.setdefault((skey, client), []).append(t)
-        n, _ = _NAME_FAILS.get((skey, username), (0, None))
+        ck = (skey, _client_key(client))
+        fails = _CLIENT_FAILS.pop(ck, [])
+        fails.append(t)
+        _CLIENT_FAILS[ck] = fails              # (re)inserted last: the newest
+        n, _ = _NAME_FAILS.pop((skey, username), (0, None))
         _NAME_FAILS[(skey, username)] = (n + 1, t)
+        _evict(_CLIENT_FAILS, _client_holds, t)
+        _evict(_NAME_FAILS, _name_holds, t)
 
 
 def _note_success(skey: str, username: str) -> None:
@@ -423,7 +477,7 @@ def authenticate(store, username: str, password: str, client: str | None = None)
             result = _finish_login(con, acc, username, password, t, demo_ok)
     if result.ok:
         _note_success(skey, username)
-    elif not ok:
+    else:   # a refused right password counts like a wrong one: throttling tells nothing either
         _note_failure(skey, username, client, t)
     return result
 
@@ -436,13 +490,18 @@ def _fmt_clock(t: dt.datetime) -> str:
 
 
 def _finish_login(con, acc, username, password, t, demo_ok) -> LoginResult:
-    """After a right password: disabled or demo-on-real-data refusals, else a new session."""
+    """After a right password: disabled or demo-on-real-data refusals, else a new session.
+
+    A refusal says exactly what a wrong password says (``_WRONG``): a message of its own
+    («tài khoản đã bị vô hiệu hóa») told an outsider that the password was right (outside
+    review of issue 13, finding 4). The audit log keeps the real reason for the administrator;
+    the account's owner learns it from them."""
     if acc["disabled"]:
         _audit_login(con, username, acc, "login.failure", "disabled")
-        return LoginResult(False, "Tài khoản đã bị vô hiệu hóa. Liên hệ quản trị hệ thống.")
+        return LoginResult(False, _WRONG)
     if acc["is_demo"] and not demo_ok:
         _audit_login(con, username, acc, "login.failure", "demo_on_real_data")
-        return LoginResult(False, "Tài khoản trình diễn chỉ dùng được với dữ liệu mẫu.")
+        return LoginResult(False, _WRONG)
     token = secrets.token_urlsafe(32)
     con.execute("UPDATE accounts SET failed_count = 0, locked_until = NULL WHERE username = ?", [username])
     con.execute("INSERT INTO sessions (token_hash, username, created_at, last_seen) VALUES (?, ?, ?, ?)",

@@ -56,6 +56,19 @@ class Programme:
 
 
 @dataclass(frozen=True)
+class Indicator:
+    """A figure a report states, defined over the records (issue 15, RULES.md «Report figures»):
+    ``sql`` is a DuckDB query over the staging views (and src_* tables) of one snapshot that
+    returns the columns ``school_code`` and ``value`` (a whole number), at most one row per
+    institution; an institution without a row has the value 0."""
+    code: str
+    name: str
+    report_code: str
+    sql: str
+    order: int = 0
+
+
+@dataclass(frozen=True)
 class Campaign:
     id: str
     title: str
@@ -67,6 +80,7 @@ class Campaign:
     programmes: tuple[Programme, ...]
     requirements: tuple[Requirement, ...]
     cohort_years: dict = field(default_factory=dict)
+    indicators: tuple[Indicator, ...] = ()
     # Statuses a student row may carry (others are STATUS_INVALID); the first day of the school
     # year and the youngest possible age then (younger: BIRTH_DATE_IMPOSSIBLE).
     known_statuses: tuple[str, ...] = ("Đang học", "Đã chuyển trường", "Thôi học", "Đã tốt nghiệp")
@@ -138,8 +152,15 @@ class Campaign:
             "school_year_start_date": self.start_date,
             "min_age_at_start": int(self.min_age_at_start),
         }])
+        ind = pd.DataFrame(
+            [{"indicator": i.code, "indicator_name": i.name, "report_code": i.report_code,
+              "sql": i.sql, "sort_order": i.order} for i in self.indicators],
+            columns=["indicator", "indicator_name", "report_code", "sql", "sort_order"],
+        ).astype({"indicator": "object", "indicator_name": "object", "report_code": "object",
+                  "sql": "object", "sort_order": "int64"})
         return {"cfg_requirements": req, "cfg_requirement_terms": terms,
-                "cfg_programmes": prog, "cfg_programme_subjects": subj, "cfg_params": params}
+                "cfg_programmes": prog, "cfg_programme_subjects": subj, "cfg_params": params,
+                "cfg_indicators": ind}
 
 
 def _need(d: dict, key: str, where: str, kind=None):
@@ -230,6 +251,24 @@ def _load_campaign(path: Path) -> Campaign:
                 report_code=report_code, terms=tuple(terms), order=i,
                 blocked_by=tuple(str(x) for x in r.get("blocked_by", [])),
             ))
+        inds, seen_ind = [], set()
+        for i, x in enumerate(data.get("indicators", [])):
+            w = f"indicators[{i}]."
+            if not isinstance(x, dict):
+                raise CampaignError(f"`indicators[{i}]` phải là một bảng [[indicators]] [bad indicator]")
+            code = _need(x, "code", w, str)
+            if not code or not all(ch.isalnum() or ch == "_" for ch in code):
+                raise CampaignError(f"khóa `{w}code` = {code!r} chỉ được gồm chữ, số và dấu _ [bad indicator code]")
+            if code in seen_ind:
+                raise CampaignError(f"mã chỉ tiêu `{code}` bị trùng ở `{w}code` [duplicate indicator code]")
+            seen_ind.add(code)
+            rc = _need(x, "report_code", w, str)
+            if rc not in REPORT_CODES:
+                raise CampaignError(f"khóa `{w}report_code` = {rc!r} không hợp lệ; hợp lệ: {list(REPORT_CODES)}")
+            sql = _need(x, "sql", w, str).strip().rstrip(";")
+            if not sql:
+                raise CampaignError(f"khóa `{w}sql` rỗng: hãy viết câu truy vấn trả về school_code, value [empty sql]")
+            inds.append(Indicator(code=code, name=_need(x, "name", w, str), report_code=rc, sql=sql, order=i))
         if not progs and any(r.kind == "student_results" for r in reqs):
             raise CampaignError("thiếu `programmes` cho yêu cầu kết quả học tập [missing programmes]")
         sy = _need(c, "school_year", "campaign.", str)
@@ -241,7 +280,7 @@ def _load_campaign(path: Path) -> Campaign:
             at_risk_window_days=float(c.get("at_risk_window_days", 7)),
             population_grade=int(_need(pop, "grade", "population.", int)),
             population_status=_need(pop, "status", "population.", str),
-            programmes=tuple(progs), requirements=tuple(reqs),
+            programmes=tuple(progs), requirements=tuple(reqs), indicators=tuple(inds),
             cohort_years={int(k): v for k, v in data.get("cohort_years", {}).items()},
             known_statuses=tuple(pop.get("known_statuses", Campaign.known_statuses)),
             school_year_start_date=pop.get("school_year_start_date"),

@@ -35,13 +35,18 @@ SNAPSHOT_LAYERS = LAYERS[:5]
 #   stg_population_candidates, stg_population, stg_population_keys, chk_student_base: the
 #     grade-12 population (~80 k of 1.7 M students at city scale; its personal columns for the
 #     student and ID checks);
+#   stg_result_years, stg_score_years: the few distinct school-year texts and their use. As
+#     views, DuckDB pushed their regexp test down into the scan of the 9 M score rows (the
+#     SCHOOL_YEAR_INVALID probe of stg_year_invalid_rows: 1.15 s of chk_results' 5.7 s at city
+#     scale, one thread) and recomputed the DISTINCT scans at each of their five uses;
 #   stg_score_rows, stg_summaries: the narrow score rows (~9 M at city scale) and the term
 #     summaries (~0.7 M) of the population.
 MATERIALIZED_STAGING = ("stg_population_candidates", "stg_population", "stg_population_keys",
-                        "stg_score_rows", "stg_summaries")
+                        "stg_result_years", "stg_score_years", "stg_score_rows", "stg_summaries")
 MATERIALIZED_CHECKS = ("chk_student_base",)
 # Marts of an evaluation, in dependency order (each reads the ones before it).
-MATERIALIZED_MARTS = ("progress", "dash_units", "dash_findings", "dash_report_cells", "dash_filled_valid")
+MATERIALIZED_MARTS = ("progress", "rf_figures", "rf_reports", "dash_units", "dash_findings",
+                      "dash_report_cells", "dash_filled_valid")
 
 
 def sql_files(layer: str) -> list[Path]:
@@ -100,8 +105,16 @@ def new_connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:
 def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: str | Path, alias: str = "snap") -> None:
     path = str(snapshot_path).replace("'", "''")
     con.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [alias]).fetchall()}
     for t in schema.TABLES:
-        con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT * FROM {alias}.main.{t.name}")
+        if t.name in present:
+            con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT * FROM {alias}.main.{t.name}")
+        else:
+            # A snapshot imported before the table existed (so_lieu_bao_cao, issue 15): empty.
+            cols = ", ".join(f'CAST(NULL AS VARCHAR) AS "{c.name}"' for c in t.columns)
+            con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT {cols}, CAST(NULL AS BIGINT) AS _row "
+                        f"WHERE false")
     # The snapshot's as-of (BIRTH_DATE_IMPOSSIBLE: a birth date after it); NULL when absent.
     has_meta = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
                            "AND table_name = '_meta'", [alias]).fetchone()[0]
@@ -126,6 +139,10 @@ def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
                     con.execute(stmt)
                 except duckdb.Error as e:
                     raise RuntimeError(f"{f.name}: {e}\n--- statement ---\n{stmt[:2000]}") from e
+        if layer == "staging":
+            # The campaign's indicators (SQL over the staging views; issue 15).
+            from .report_figures import create_indicator_view
+            create_indicator_view(con)
         if layer in ("staging", "checks") and materialize and upto != layer:
             # Read by several later views: computed once instead of per use (see above). Not when
             # this layer is the last one (an import's preview only counts the population).

@@ -24,9 +24,10 @@ from .campaign import TZ, Campaign, load_campaign
 from .keyed import KeyedFrame
 from .store import Store, parse_time
 
-# completeness, completeness_gaps: the index over the eight domains (data_access/completeness.py)
+# completeness, completeness_gaps: the index over the eight domains (data_access/completeness.py);
+# indicator_values, report_figures: the submitted reports' figures (data_access/report_figures.py)
 DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies", "completeness",
-                 "completeness_gaps")
+                 "completeness_gaps", "indicator_values", "report_figures")
 
 
 def keyed_max_rows() -> int:
@@ -83,6 +84,10 @@ def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as
             con.execute(f"COPY (SELECT * FROM stg_schools) TO '{tmp / 'schools.parquet'}' (FORMAT parquet)")
             _copy_paper_copies(con, sid, tmp)
             _copy_completeness(con, sid, ts, tmp)
+            # Report figures (issue 15): the indicators over this snapshot's records, and the
+            # figures of its submitted reports (data_access/report_figures.py).
+            from .report_figures import copy_derived
+            copy_derived(con, sid, tmp)
         finally:
             con.close()
         pause_points.pause("derive")
@@ -271,6 +276,8 @@ def evaluate(store: Store | str | Path, as_of=None, campaign: Campaign | str | P
     cfiles = ", ".join(f"'{d / 'completeness.parquet'}'" for d in dirs)
     con.execute(f"CREATE TABLE hist_completeness AS SELECT * FROM read_parquet([{cfiles}])")
     con.execute(f"CREATE VIEW cur_completeness_gaps AS SELECT * FROM read_parquet('{dirs[-1] / 'completeness_gaps.parquet'}')")
+    from .report_figures import load_history
+    load_history(con, dirs)
     engine.run_layers(con, upto="marts", layers=("marts",))
     return Evaluation(con=con, snapshot_id=cur.snapshot_id, as_of=cur.as_of, campaign=campaign,
                       snapshots=snaps, seconds=time.perf_counter() - t0, snapshot_path=str(cur.path))

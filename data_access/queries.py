@@ -47,7 +47,8 @@ __all__ = ["Filters", "NoSnapshotError", "store_path", "snapshots", "evaluation"
            "student_record", "mask_people",
            "school_history", "report_matrix", "report_counts_by_district", "findings_summary",
            "findings_by", "schools_most_errors", "rule_records", "filled_vs_valid",
-           "rule_catalog"]
+           "rule_catalog", "report_figure_matches", "report_figure_mismatches",
+           "report_figure_rates"]
 
 
 def store_path() -> Path:
@@ -894,3 +895,8 @@ def filled_vs_valid(viewer: Viewer, snapshot_id: str | None = None, filters: Fil
                dash_rate(sum(done), sum(expected)) AS done_rate
         FROM dash_filled_valid WHERE {cond}
         GROUP BY requirement_id ORDER BY any_value(sort_order)""", params)
+
+
+# ---- report figures against the records (issue 15; data_access/report_figures.py) -----------
+from .report_figures import (report_figure_matches, report_figure_mismatches,  # noqa: E402
+                             report_figure_rates)

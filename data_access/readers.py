@@ -481,7 +481,7 @@ def open_extract(path: str | Path) -> Extract:
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
             if zf:
                 zf.close()
-            m = re.search(r"line (\d+)", str(e))
+            m = re.search(r"line ([0-9]+)", str(e))
             raise refuse(f"tệp manifest không hợp lệ ({e}). Hãy sửa theo dạng TOML, ví dụ "
                          f"as_of = 2022-04-27T17:00:00+07:00, rồi nhập lại.",
                          f"invalid manifest ({e}); fix it (TOML, e.g. as_of = 2022-04-27T17:00:00+07:00) "
@@ -1203,7 +1203,7 @@ def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: st
             # (Found: n, n+1, ...): the largest, resp. smallest, is the line's number of fields.
             counts = [int(x) for (m,) in con.execute(
                 f"SELECT error_message FROM {rej} WHERE line = ? AND error_type = ?", [line, etype]).fetchall()
-                for x in re.findall(r"Found:\s*(\d+)", m or "")]
+                for x in re.findall(r"Found:\s*([0-9]+)", m or "")]
             n = (max if etype == "TOO MANY COLUMNS" else min)(counts) if counts else None
             if n is None:
                 n = len(next(csv.reader([(csv_line or "").strip("\r\n")], delimiter=prep.delimiter), []))

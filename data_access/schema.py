@@ -118,6 +118,14 @@ TABLES: tuple[Table, ...] = (
         C("position", "Vị trí", ("Vị trí việc làm",), False),
         C("qualification", "Trình độ", ("Trình độ chuyên môn",), False),
     ), required=False),
+    # The figures of each submitted report as sent (issue 15): one row per report × indicator.
+    # Optional; the indicators and their definitions over the records are campaign config.
+    Table("report_figures", "so_lieu_bao_cao", "Số liệu báo cáo", (
+        C("school_code", "Mã trường"),
+        C("report_code", "Mã báo cáo"),
+        C("indicator", "Mã chỉ tiêu", ("Chỉ tiêu", "Mã số liệu")),
+        C("value", "Giá trị", ("Số liệu", "Giá trị báo cáo")),
+    ), required=False),
 )
 
 # The education database's exports split the permanent residence over these columns (house or

@@ -41,8 +41,9 @@ from . import file_memo
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TZ_NAME = "Asia/Ho_Chi_Minh"
 FORMAT_VERSION = "1"
-SNAPSHOT_RE = re.compile(r"^(\d{8}T\d{6})-([0-9a-f]{12})\.duckdb$")
-_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}")
+# [0-9], not \d (which is any Unicode digit in Python): issue 13, outside review, finding 2
+SNAPSHOT_RE = re.compile(r"^([0-9]{8}T[0-9]{6})-([0-9a-f]{12})\.duckdb$")
+_BARE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}")
 WORK_PREFIX = "import-"   # this module cleans only its own leftovers in tmp/
 _WORK_LOCK = ".lock"
 

@@ -251,12 +251,25 @@ def status_table(ev: Evaluation, viewer: Viewer, district: str | None = None,
             pct_cols.append(h)
     out.insert(7, "Số yêu cầu", due_n)
     out.insert(8, "Đã hoàn thành", done_n)
+    # «Khớp dữ liệu» of each report with indicators (issue 15): khớp / n chỉ tiêu lệch /
+    # không có số liệu for a submitted report, empty otherwise.
+    from data_access.report_figures import match_labels_at
+    ml = match_labels_at(ev, viewer, district, school)
+    for rid in sorted(ml.attrs["compared"]):
+        req = reqs[reqs["requirement_id"] == rid]
+        if req.empty:
+            continue
+        m = ml[ml["requirement_id"] == rid]
+        lab = dict(zip(m["school_code"], m["match_label"]))
+        out[f"{short_name(req.iloc[0].to_dict())}: khớp dữ liệu"] = [lab.get(c, "") for c in idx]
     order = list(out.columns[:9])
     for req in reqs.to_dict("records"):
         header = short_name(req)
         order.append(header)
         if f"{header} (%)" in out.columns:
             order.append(f"{header} (%)")
+        if f"{header}: khớp dữ liệu" in out.columns:
+            order.append(f"{header}: khớp dữ liệu")
     if not with_district:
         order.remove("Quận/huyện")
     out = out[order]
@@ -330,6 +343,12 @@ def checklist_table(ev: Evaluation, viewer: Viewer, school: str) -> Table:
         "Còn thiếu": [words.get(r, "") for r in df["requirement_id"]],
         "Lý do": [reason.get(r, "") for r in df["requirement_id"]],
     })
+    # «Khớp dữ liệu» of the school's submitted reports with indicators (issue 15).
+    from data_access.report_figures import match_labels_at
+    ml = match_labels_at(ev, viewer, None, school)
+    if ml.attrs["compared"] & set(df["requirement_id"]):
+        lab = dict(zip(ml["requirement_id"], ml["match_label"]))
+        out.insert(out.columns.get_loc("Còn thiếu"), "Khớp dữ liệu", [lab.get(r, "") for r in df["requirement_id"]])
     return Table("Danh mục yêu cầu", "Danh mục yêu cầu của trường", out, status_cols=["Trạng thái"],
                  percent_cols=["Tỉ lệ (%)"], datetime_cols=["Hạn", "Hoàn thành lúc"],
                  wide_cols=["Yêu cầu", "Còn thiếu", "Công văn ghi", "Lý do"], freeze_cols=2,

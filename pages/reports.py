@@ -56,6 +56,14 @@ else:
     info = show.drop_duplicates("school_code").set_index("school_code")[["school_name", "district_name"]]
     wide = info.join(wide).reset_index()
     wide = wide.fillna({r: "not_applicable" for r in order})
+    # «Khớp dữ liệu» of each submitted report with indicators, beside its cell (issue 15).
+    matches = c.q("report_figure_matches")
+    match_cols = {}
+    for rid in order:
+        m = matches[matches["requirement_id"] == rid]
+        if rid in set(matches["requirement_id"]):
+            match_cols[rid] = f"{rid}__khop"
+            wide[match_cols[rid]] = wide["school_code"].map(dict(zip(m["school_code"], m["match_label"])))
     wide.insert(0, "link", [c.link(A.INSTITUTION, n, school=s) for s, n in zip(wide["school_code"], wide["school_name"])])
     MAX_ROWS = 400   # a styled grid of every institution of the city is slow to draw: cap it
     total = len(wide)
@@ -72,8 +80,56 @@ else:
     cfg = {"link": st.column_config.LinkColumn("Trường", display_text=A.LINK_LABEL, pinned=True),
            "district_name": "Quận/huyện", "school_code": "Mã trường"}
     cfg.update({r: st.column_config.TextColumn(short[r], help=rname[r]) for r in order})
+    cfg.update({k: st.column_config.TextColumn(f"{short[r]}: khớp dữ liệu",
+                                               help="Số liệu báo cáo đã gửi so với dữ liệu hiện tại")
+                for r, k in match_cols.items()})
+    cols = ["link", "district_name"] + [x for r in order for x in ([r, match_cols[r]] if r in match_cols else [r])]
     st.dataframe(sty, hide_index=True, width="stretch", height=480,
-                 column_order=["link", "district_name"] + order, column_config=cfg)
+                 column_order=cols, column_config=cfg)
+
+# ---- report figures against the records (issue 15) -------------------------------------------
+st.subheader("Số liệu báo cáo so với dữ liệu")
+st.caption("Mỗi số liệu của báo cáo đã gửi được so với số tính từ dữ liệu của snapshot gần nhất trước lúc "
+           "gửi và của snapshot đang xem. Lệch số liệu là cảnh báo: không làm thay đổi trạng thái báo cáo.")
+rates = c.q("report_figure_rates")
+if rates.empty or int(rates["reports"].sum()) == 0:
+    st.info("Chưa có báo cáo đã gửi nào có số liệu để đối chiếu trong phạm vi đang xem.")
+else:
+    tot = rates[rates["level"] == "total"].iloc[0]
+    k1, k2, k3 = st.columns(3)
+    k1.metric("Tỉ lệ báo cáo khớp dữ liệu", fmt.percent(tot["match_rate"]),
+              help="Số báo cáo khớp / số báo cáo có số liệu (trong phạm vi đang xem)")
+    k2.metric("Báo cáo lệch số liệu", fmt.number(tot["mismatching"]))
+    k3.metric("Báo cáo không có số liệu", fmt.number(tot["no_figures"]))
+    byd_rf = rates[rates["level"] == "district"].copy()
+    byd_rf.insert(0, "link", [c.link(A.DISTRICTS, n, district=d)
+                              for d, n in zip(byd_rf["district_code"], byd_rf["district_name"].fillna(byd_rf["district_code"]))])
+    st.dataframe(A.styled(byd_rf, numbers={k: 0 for k in ("reports", "with_figures", "matching", "mismatching", "no_figures")},
+                          percents=("match_rate",)),
+                 hide_index=True, width="stretch", key="rf_rates",
+                 column_order=["link", "reports", "with_figures", "matching", "mismatching", "no_figures", "match_rate"],
+                 column_config={"link": st.column_config.LinkColumn("Quận/huyện", display_text=A.LINK_LABEL),
+                                "reports": "Báo cáo đã gửi", "with_figures": "Có số liệu", "matching": "Khớp",
+                                "mismatching": "Lệch", "no_figures": "Không có số liệu",
+                                "match_rate": "Tỉ lệ khớp (%)"})
+    lech = c.q("report_figure_mismatches")
+    if lech.empty:
+        st.success("Mọi số liệu báo cáo đã gửi đều khớp với dữ liệu.", icon=":material/check_circle:")
+    else:
+        units = lech.drop_duplicates("school_code")
+        label = dict(zip(units["school_code"], units["school_name"] + " (" + units["school_code"] + ")"))
+        pick = st.selectbox("Số liệu lệch của đơn vị", options=list(label), format_func=label.get,
+                            key="rf_school")
+        one = lech[lech["school_code"] == pick]
+        st.dataframe(A.styled(one, numbers={"stated": 0, "at_sending": 0, "now_value": 0},
+                              datetimes=("submitted_at",)),
+                     hide_index=True, width="stretch", key="rf_mismatches",
+                     column_order=["report_code", "indicator_name", "stated", "at_sending", "now_value",
+                                   "figure_state_label", "submitted_at"],
+                     column_config={"report_code": "Báo cáo", "indicator_name": "Chỉ tiêu",
+                                    "stated": "Báo cáo ghi", "at_sending": "Dữ liệu lúc gửi",
+                                    "now_value": "Dữ liệu hiện tại", "figure_state_label": "Tình trạng",
+                                    "submitted_at": "Gửi lúc"})
 
 # ---- counts per district --------------------------------------------------------------------
 st.subheader("Số trường theo quận/huyện")

@@ -27,7 +27,7 @@ from .writer import SnapshotWriter
 
 SHORT = {"truong": "trường", "hoc_sinh": "HS", "diem_mon_hoc": "điểm", "tong_ket": "tổng kết",
          "bao_cao": "báo cáo", "ban_giay": "bản giấy", "phong_hoc": "phòng", "lop": "lớp",
-         "can_bo": "cán bộ"}
+         "can_bo": "cán bộ", "so_lieu_bao_cao": "số liệu BC"}
 
 
 def generate(scale: str, seed: int, out: Path, snapshots: str = "all", quiet: bool = False) -> dict:

@@ -20,7 +20,7 @@ from .students import build_students
 # files of a snapshot, in writing order; the students file leaves out the optional
 # 'Số định danh cá nhân' column (the ID is in 'Số CMND/CCCD', as the brief's exports have it)
 FILES = ("truong", "hoc_sinh", "diem_mon_hoc", "tong_ket", "bao_cao", "ban_giay", "phong_hoc",
-         "lop", "can_bo")
+         "lop", "can_bo", "so_lieu_bao_cao")
 STUDENT_HEADERS = ("Mã học sinh", "Mã trường", "Khối", "Lớp", "Họ và tên", "Ngày sinh", "Giới tính",
                    "Dân tộc", "Số CMND/CCCD", "Nơi thường trú", "Trạng thái")
 
@@ -54,6 +54,9 @@ class World:
         }
         self._g12_pos = st.g12
         self._n = st.n
+        # so_lieu_bao_cao and its planted mismatches (issue 15): sample_data/report_figures.py
+        from .report_figures import ReportFigures
+        self.figures = ReportFigures(self, seed)
 
     def students_at(self, t: int) -> pa.Table:
         info, code = self.cohort.info_at(t)
@@ -86,6 +89,7 @@ class World:
             "lop": self.schools.lop,
             "can_bo": self.schools.can_bo,
         }
+        self.figures.apply(t, out)
         for stem, table in out.items():
             expected = [c.header for c in TABLES_BY_FILE[stem].columns]
             if stem == "hoc_sinh":

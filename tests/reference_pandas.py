@@ -23,6 +23,8 @@ Public API (used by the agreement test):
 - rollup(progress_df, schools_df, by, campaign=None) -> one row per group × requirement
 - completeness(tables, campaign, defs) -> one row per institution × domain of the completeness
   index (RULES.md "Completeness index"; defs = data_access.completeness.load_definitions())
+- report_figures(snapshots, as_of, campaign) -> (figures, reports): each figure of a submitted
+  report against the records at sending and now, and «khớp dữ liệu» per report (issue 15)
 
 Readings of RULES.md where it leaves room (for the lead to settle; RULES.md is not edited here):
 - paper: any receipt, even one not signed or stamped, makes a paper copy not done "in_progress"
@@ -492,7 +494,7 @@ def _year_counts(years: pd.Series, grade_idx: np.ndarray, grades: list, campaign
 
     def flags(u: pd.Series) -> np.ndarray:
         u = canon_year(u)
-        m = u.str.fullmatch(r"\d{4}-\d{4}")
+        m = u.str.fullmatch(r"[0-9]{4}-[0-9]{4}")   # [0-9]: RE2's \d in SQL is ASCII only
         ok = m & (pd.to_numeric(u.str[5:9], errors="coerce") == pd.to_numeric(u.str[0:4], errors="coerce") + 1)
         ok = ok.fillna(False).to_numpy(dtype=bool)
         return np.where(ok & (u.to_numpy() == cur), 1, np.where(ok & (u.to_numpy() < cur), 2, 0))
@@ -1134,3 +1136,130 @@ def completeness(tables: dict, campaign: Campaign, defs) -> pd.DataFrame:
                         "availability": "measured"})
     out = pd.concat([out, idx], ignore_index=True)
     return out[COMPLETENESS_COLUMNS].sort_values(["school_code", "domain"]).reset_index(drop=True)
+# Report figures against the records (RULES.md «Report figures», issue 15)
+# ------------------------------------------------------------------------------------------
+# The campaign's indicators are SQL; the reference re-derives the indicators of letter 1254 from
+# their definitions in RULES.md (by code), without reading that SQL. An unknown code is refused.
+FIGURE_STATES = ("invalid", "match", "no_snapshot_before", "stale", "different_at_sending")
+_ROOM_TYPES = {"PHONG_HOC": "Phòng học", "PHONG_BO_MON": "Phòng bộ môn", "PHONG_KHAC": "Phòng khác"}
+_POSITIONS = {"CBQL": "CBQL", "GV": "Giáo viên", "NV": "Nhân viên"}
+
+
+def _indicator_counts(tables: dict, code: str) -> pd.Series:
+    """Value per school_code of one indicator (schools without a row: absent, i.e. 0)."""
+    import re
+    m = re.fullmatch(r"(LOP|HS|HS_NU|HS_DTTS)_KHOI_(\d+)", code)
+    if m or code == "HS_DANG_HOC":
+        if m and m.group(1) == "LOP":
+            c = _table(tables, "classes")
+            df = pd.DataFrame({"s": _col(c, "school_code"), "k": _col(c, "class_code"),
+                               "g": _parse_grade(_col(c, "grade")), "_row": c["_row"]})
+            df = df[df["s"].notna() & df["k"].notna()].sort_values("_row")
+            df = df.drop_duplicates(["s", "k"], keep="first")      # any_value: rows agree in the tests
+            return df[df["g"] == int(m.group(2))].groupby("s").size()
+        st = _table(tables, "students")
+        df = pd.DataFrame({"s": _col(st, "school_code"), "g": _parse_grade(_col(st, "grade")),
+                           "sex": _col(st, "gender"), "eth": _fold_ethnic(_col(st, "ethnicity"))})
+        df = df[(_col(st, "status") == "Đang học").fillna(False).to_numpy(dtype=bool) & df["s"].notna().to_numpy()]
+        if m:
+            df = df[df["g"] == int(m.group(2))]
+            if m.group(1) == "HS_NU":
+                df = df[df["sex"] == "Nữ"]
+            elif m.group(1) == "HS_DTTS":
+                kinh = {"kinh", "kinh(việt)", "kinhviệt"}
+                df = df[df["eth"].isin(_ref()["ethnic_folded"] | _kinh_keys()) & ~df["eth"].isin(kinh)]
+        return df.groupby("s").size()
+    if code in _POSITIONS:
+        c = _table(tables, "staff")
+        df = pd.DataFrame({"s": _col(c, "school_code"), "k": _col(c, "staff_id"), "p": _col(c, "position")})
+        df = df[df["s"].notna() & df["k"].notna()].drop_duplicates(["s", "k"])
+        return df[df["p"] == _POSITIONS[code]].groupby("s").size()
+    m = re.fullmatch(r"(PHONG_HOC|PHONG_BO_MON|PHONG_KHAC)_(MN|TH|THCS|THPT|GDTX)", code)
+    if m:
+        c = _table(tables, "rooms")
+        df = pd.DataFrame({"s": _col(c, "school_code"), "r": _col(c, "room_code"),
+                           "t": _col(c, "room_type"), "l": _col(c, "level").str.strip().str.upper()})
+        df = df[(df["t"] == _ROOM_TYPES[m.group(1)]) & (df["l"] == m.group(2))]
+        return df.groupby("s")["r"].nunique()
+    raise KeyError(f"the reference does not know indicator {code}")
+
+
+@lru_cache(maxsize=1)
+def _kinh_keys() -> frozenset:
+    """The Kinh forms (RULES.md: a bracketed alias with and without the bracket)."""
+    return frozenset({"kinh", "kinh(việt)", "kinhviệt"})
+
+
+def indicator_values(tables: dict, campaign: Campaign) -> dict[str, pd.Series]:
+    """{indicator code: value per school_code} of one snapshot."""
+    return {i.code: _indicator_counts(tables, i.code) for i in campaign.indicators}
+
+
+_IND_CACHE: dict = {}
+
+
+def _indicator_values_cached(path: str, campaign: Campaign) -> dict:
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_mtime_ns, st.st_size, tuple(i.code for i in campaign.indicators))
+    if key not in _IND_CACHE:
+        tables = load_snapshot(path, tables=("students", "classes", "staff", "rooms"))
+        _IND_CACHE[key] = indicator_values(tables, campaign)
+    return _IND_CACHE[key]
+
+
+def _figure_value(s: pd.Series) -> pd.Series:
+    """Whole number, or thousands in groups of three separated by '.', ',' or a space."""
+    plain = s.str.fullmatch(r"[0-9]{1,15}").fillna(False).astype(bool)
+    grouped = s.str.fullmatch(r"[0-9]{1,3}(?:[., ][0-9]{3}){1,4}").fillna(False).astype(bool)
+    digits = s.str.replace(r"[., ]", "", regex=True)
+    return pd.to_numeric(digits.where(plain | grouped), errors="coerce").astype("Int64")
+
+
+def report_figures(snapshots, as_of, campaign: Campaign) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(figures, reports) at `as_of`: figures = school_code, report_code, indicator, stated,
+    at_sending, now_value, figure_state; reports = school_code, report_code, n_figures,
+    n_mismatch, match_label."""
+    as_of = _ts(as_of)
+    snaps = sorted(((_ts(a), str(p)) for a, p in snapshots), key=lambda x: x[0])
+    vis = [s for s in snaps if s[0] <= as_of]
+    cur_path = vis[-1][1]
+    tables = load_snapshot(cur_path, tables=("schools", "reports", "report_figures"))
+    sch = _schools(_table(tables, "schools"), campaign)
+    codes = {i.report_code for i in campaign.indicators}
+    req_of = {r.report_code: r.id for r in campaign.requirements if r.kind == "report"}
+    rep = _report_rows(tables)
+    rep = rep[rep["ok"] & rep["report_code"].isin(codes) & rep["school_code"].isin(set(sch["school_code"]))]
+    applies = sch.set_index("school_code")
+    rep = rep[[bool(applies.at[s, "applies__" + req_of[c]]) for s, c in zip(rep["school_code"], rep["report_code"])]]
+    fg = _table(tables, "report_figures")
+    f = pd.DataFrame({"school_code": _col(fg, "school_code"), "report_code": _col(fg, "report_code"),
+                      "indicator": _col(fg, "indicator"), "raw": _col(fg, "value"), "_row": fg["_row"]})
+    f = f.dropna(subset=["school_code", "report_code", "indicator"]).sort_values("_row")
+    f = f.drop_duplicates(["school_code", "report_code", "indicator"], keep="last")
+    known = {(i.report_code, i.code) for i in campaign.indicators}
+    f = f[[(r, i) in known for r, i in zip(f["report_code"], f["indicator"])]]
+    f = f.merge(rep[["school_code", "report_code", "at"]], on=["school_code", "report_code"])
+    f["stated"] = _figure_value(f["raw"])
+    now = _indicator_values_cached(cur_path, campaign)
+    # the newest visible snapshot at or before each sending time
+    times = np.array([a.value for a, _ in vis], dtype=np.int64)
+    at_ns = f["at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view("int64")
+    idx = np.searchsorted(times, at_ns, side="right") - 1
+    f["now_value"] = [int(now[i].get(s, 0)) for s, i in zip(f["school_code"], f["indicator"])]
+    f["at_sending"] = pd.array([None if k < 0 else int(_indicator_values_cached(vis[k][1], campaign)[i].get(s, 0))
+                                for s, i, k in zip(f["school_code"], f["indicator"], idx)], dtype="Int64")
+    st = f["stated"]
+    f["figure_state"] = np.select(
+        [st.isna().to_numpy(), (st == f["now_value"]).fillna(False).to_numpy(dtype=bool), idx < 0,
+         (st == f["at_sending"]).fillna(False).to_numpy(dtype=bool)],
+        ["invalid", "match", "no_snapshot_before", "stale"], "different_at_sending")
+    figures = f[["school_code", "report_code", "indicator", "stated", "at_sending", "now_value", "figure_state"]]
+    n = figures.assign(bad=figures["figure_state"] != "match").groupby(["school_code", "report_code"]).agg(
+        n_figures=("bad", "size"), n_mismatch=("bad", "sum")).reset_index()
+    reports = rep[["school_code", "report_code"]].merge(n, how="left", on=["school_code", "report_code"])
+    reports[["n_figures", "n_mismatch"]] = reports[["n_figures", "n_mismatch"]].fillna(0).astype("int64")
+    reports["match_label"] = np.where(reports["n_figures"] == 0, "không có số liệu",
+                                      np.where(reports["n_mismatch"] == 0, "khớp",
+                                               reports["n_mismatch"].astype(str) + " chỉ tiêu lệch"))
+    return (figures.sort_values(["school_code", "report_code", "indicator"]).reset_index(drop=True),
+            reports.sort_values(["school_code", "report_code"]).reset_index(drop=True))

@@ -114,7 +114,7 @@ def test_snapshot_layout_and_meta(tmp_path):
     assert len(res.snapshot_id.split("-")[1]) == 12
     assert Path(res.path) == tmp_path / "store" / "snapshots" / f"{res.snapshot_id}.duckdb"
     assert res.rows == {"schools": 3, "students": 3, "subject_scores": 3, "term_summaries": 0, "reports": 2,
-                        "paper_copies": 0, "rooms": 0, "classes": 0, "staff": 0}
+                        "paper_copies": 0, "rooms": 0, "classes": 0, "staff": 0, "report_figures": 0}
     assert [f[:3] for f in res.files] == [("schools", "truong.csv", "UTF-8"), ("students", "hoc_sinh.csv", "UTF-8"),
                                           ("subject_scores", "diem_mon_hoc.csv", "UTF-8"),
                                           ("reports", "bao_cao.csv", "UTF-8")]

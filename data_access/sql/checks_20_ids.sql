@@ -12,33 +12,37 @@ WITH pv AS (   -- 12-digit values of the population (only these can produce a fi
     UNION
     SELECT personal_id FROM chk_student_base WHERE length(personal_id) = 12
 ),
-enrolled AS (
-    SELECT s.* FROM src_students s JOIN cfg_params prm ON s.status = prm.population_status
-),
+-- Rows of any student holding such a value; the enrolled status is tested after (in a), on
+-- these ~80 k rows. (Speed only: joining cfg_params on the status first made both scans of the
+-- 1.7 M students read every row and column, 0.43 s of chk_ids' 0.5 s at city scale, one
+-- thread; with the value semi-join directly on the scan, DuckDB filters it there.)
 v AS (
-    SELECT s.student_id, s.school_code, s.id_number AS val, s.birth_date, s.gender
-    FROM enrolled s SEMI JOIN pv ON pv.val = s.id_number
+    SELECT s.student_id, s.school_code, s.id_number AS val, s.birth_date, s.gender, s.status
+    FROM src_students s SEMI JOIN pv ON pv.val = s.id_number
     UNION
-    SELECT s.student_id, s.school_code, s.personal_id, s.birth_date, s.gender
-    FROM enrolled s SEMI JOIN pv ON pv.val = s.personal_id
+    SELECT s.student_id, s.school_code, s.personal_id, s.birth_date, s.gender, s.status
+    FROM src_students s SEMI JOIN pv ON pv.val = s.personal_id
 ),
 a AS (
     SELECT student_id, val, bool_or(
                year(bd) BETWEEN 1900 AND 2399 AND gender IN ('Nam', 'Nữ')
                AND substr(val, 4, 1) = CAST((year(bd) // 100 - 19) * 2 + CASE WHEN gender = 'Nữ' THEN 1 ELSE 0 END AS VARCHAR)
                AND substr(val, 5, 2) = lpad(CAST(year(bd) % 100 AS VARCHAR), 2, '0')) AS agrees
-    FROM (SELECT *, parse_vn_date(birth_date) AS bd FROM v)
+    FROM (SELECT v.*, parse_vn_date(v.birth_date) AS bd
+          FROM v JOIN cfg_params prm ON v.status = prm.population_status)
     WHERE regexp_full_match(val, '\d{12}') AND val <> '000000000000'
     GROUP BY student_id, val
 )
-SELECT a.*, count(*) OVER (PARTITION BY val) AS n_students,
-       count(*) FILTER (WHERE coalesce(agrees, false)) OVER (PARTITION BY val) AS n_agree
-FROM a;
+SELECT * FROM a;
 
+-- One row per duplicated value: its number of holders and the rightful one (the only holder
+-- that agrees, when exactly one does). (Speed only: one GROUP BY instead of two windows over
+-- the holders plus a GROUP BY: 0.3 s -> 0.05 s at city scale, one thread.)
 CREATE OR REPLACE VIEW chk_id_duplicates AS
-SELECT val, any_value(n_students) AS n_students,
-       any_value(student_id) FILTER (WHERE coalesce(agrees, false) AND n_agree = 1) AS rightful
-FROM chk_id_holders WHERE n_students > 1 GROUP BY val;
+SELECT val, count(*) AS n_students,
+       CASE WHEN count(*) FILTER (WHERE coalesce(agrees, false)) = 1
+            THEN any_value(student_id) FILTER (WHERE coalesce(agrees, false)) END AS rightful
+FROM chk_id_holders GROUP BY val HAVING count(*) > 1;
 
 CREATE OR REPLACE VIEW chk_id_checked AS
 WITH b AS (SELECT * FROM chk_student_base),

@@ -57,6 +57,11 @@ WITH req AS (
     FROM findings f JOIN cfg_requirements r ON f.entity = 'paper_copy' AND r.kind = 'paper'
                                           AND r.report_code = split_part(f.record_key, '|', 1)
     UNION ALL
+    -- a report figure finding (REPORT_FIGURE_*, warnings) is listed under its report
+    SELECT f.*, r.requirement_id
+    FROM findings f JOIN cfg_requirements r ON f.entity = 'report_figure' AND r.kind = 'report'
+                                          AND r.report_code = split_part(f.record_key, '|', 1)
+    UNION ALL
     -- a room finding blocks the requirements that list its rule in `blocked_by` (RPT_CSVC)
     SELECT f.*, r.requirement_id
     FROM findings f JOIN cfg_requirements r ON f.entity = 'room' AND list_contains(r.blocked_by, f.rule_id)

@@ -1187,5 +1187,30 @@ case("real_export_headers", "content",
          ("students", "student_id", H1, "extra__cho_o_hien_nay", "Ký túc xá, Phường 1, Quận 5, TP. Hồ Chí Minh"),
          ("students", "student_id", H1, "personal_id", None))))
 
+# ---- report figures (so_lieu_bao_cao, issue 15) --------------------------------------------
+FIG_HEADER = ["Mã trường", "Mã báo cáo", "Mã chỉ tiêu", "Giá trị"]
+
+
+def _figures(rows, header=None):
+    def mutate(t):
+        t["so_lieu_bao_cao"] = [list(header or FIG_HEADER), rows]
+    return mutate
+
+
+case("figures_value_not_a_number", "content",
+     "report figures: a value written '12 em' and one left empty are imported and become "
+     "REPORT_FIGURE_INVALID warnings (not compared); an unknown indicator code too; "
+     "'1.234' with a thousands separator is a number",
+     with_tables(_figures([[S1, "EMIS", "HS_KHOI_12", "12 em"], [S1, "EMIS", "HS_KHOI_11", ""],
+                           [S1, "EMIS", "SO_HOC_SINH", "2"], [S2, "EMIS", "HS_KHOI_10", "1.234"]])),
+     Imported(rows={**BASE_ROWS, "report_figures": 4},
+              findings=F(("REPORT_FIGURE_INVALID", "EMIS|HS_KHOI_12"), ("REPORT_FIGURE_INVALID", "EMIS|HS_KHOI_11"),
+                         ("REPORT_FIGURE_INVALID", "EMIS|SO_HOC_SINH"))))
+
+case("figures_missing_column", "missing",
+     "so_lieu_bao_cao without its 'Mã chỉ tiêu' column: refused, naming the file and the column",
+     with_tables(_figures([[S1, "EMIS", "2"]], ["Mã trường", "Mã báo cáo", "Giá trị"])),
+     Refused(("so_lieu_bao_cao.csv", "Mã chỉ tiêu"), file="so_lieu_bao_cao.csv"))
+
 CASE_BY_ID = {c.id: c for c in CASES}
 assert len(CASE_BY_ID) == len(CASES), "duplicate case id"

@@ -31,10 +31,11 @@ M = "••••"
 # (field, malformed value) — every one must show exactly "••••" to a masked role.
 BAD_IDS = ["07920401234", "0792040123456", "79204012345", "7.92040123456e+11", "07920401234A",
            "CMND 079204012345", "079 204 012 345", "0792-0401-2345", "'079204012345", "079204O12345",
-           "024123456", "12345"]
+           "024123456", "12345",
+           "０７９２０９００９５１７", "٠٧٩٢٠٩٠٠٩٥١٧"]   # fullwidth, Arabic-Indic digits (outside review, finding 2)
 BAD_BIRTHS = ["15062004", "38153", "2004", "31/02/2004", "15/13/2004", "00/06/2004", "15-06-2004",
               "15.06.2004", "2004/06/15", "15/06/04", "June 15 2004", "15/06/20044", "01/01/1850",
-              "ngày 15 tháng 6 năm 2004"]
+              "ngày 15 tháng 6 năm 2004", "１５/０６/２００４", "٢٠٠٤-٠٦-١٥"]
 BAD_ADDRESSES = ["558/58 Đường Số 28, Xã Hưng Long",
                  "558/58 Đường Số 28, Xã Hưng Long, Huyện Bình Chánh",
                  "12 Lê Lợi Phường Bến Thành Quận 1 TP HCM",
@@ -43,8 +44,39 @@ BAD_ADDRESSES = ["558/58 Đường Số 28, Xã Hưng Long",
                  "Ấp 3, Xã Hưng Long",
                  "12 Lê Lợi",
                  "12 Lê Lợi, Phường Bến Thành, Quận 1,",
-                 "12/3 Lê Lợi, Phường 12/3 Lê Lợi, Quận 1, TP HCM",
                  "Tổ 5 Khu phố 2 đường Số 9, Quận 7"]
+# outside review of issue 13, finding 1: hostile addresses with nothing recognised
+HOSTILE_MASKED = ["558, 58, 28, 79",                                      # numbers only
+                  "P.558, Q.58, TP HCM",                                  # numbers in the shape of a ward/district
+                  "12 Lê Lợi Phường Bến Thành, Quận 1, TP HCM",           # house + ward in one part
+                  "Phường Bến Thành,, Quận 1, TP HCM",                    # two commas
+                  "12 Lê Lợi, Рhường Bến Thành, Quận 1, TP HCM",          # Cyrillic Р: not the ward shape
+                  "Phường Bến Thành, Đường Lê Lợi, TP HCM",               # street in the district part
+                  "12 Lê Lợi, Quận 1, Phường Bến Thành, TP HCM",          # district where the ward is
+                  "Phường 558/58 Đường Số 28, Quận 58 hẻm 12, TP HCM",    # both parts hold house/street
+                  "Ấp 1, Xã An Điền, TX. Bến Cát, Tỉnh Bình Dương"]      # not a HCMC ward/district: not recognised
+BAD_ADDRESSES += HOSTILE_MASKED
+# Hostile addresses of the right shape: only a part RECOGNISED as an HCMC ward or district name
+# (data_access/reference/wards_hcmc_2022.csv, districts_hcmc_2022.csv) is shown, as the reference
+# spells it; any other part is ••••. Before the outside review the ward/district parts were shown
+# as typed when they merely began with Phường/Quận …, so a house number or street inside them leaked.
+LONG = "12 Lê Lợi " * 400
+HOSTILE_SHOWN = [
+    ("Xã Hưng Long 558 Đường Số 28, Huyện Bình Chánh, TP HCM", "••••, Huyện Bình Chánh"),
+    ("12 Lê Lợi, Phường Bến Thành, Quận 1 số 12 Lê Lợi, TP HCM", "Phường Bến Thành, ••••"),
+    ("Phường 12 nhà 34 hẻm 5, Quận Gò Vấp, TP HCM", "••••, Quận Gò Vấp"),
+    ("Ấp 2, Phường 558/58 Đường Số 28, Quận 1, TP HCM", "••••, Quận 1"),
+    ("12/3 Lê Lợi, Phường 12/3 Lê Lợi, Quận 1, TP HCM", "••••, Quận 1"),
+    ("12 Lê Lợi, Phường Bến Thаnh, Quận 1, TP HCM", "••••, Quận 1"),          # Cyrillic а
+    ("12 Lê Lợi, Phường Bến Thành, Quận １, TP HCM", "Phường Bến Thành, ••••"),   # fullwidth １
+    ("12 Lê Lợi, Phường Bến\u200bThành, Quận 1, TP HCM", "••••, Quận 1"),      # zero-width space
+    ("Phường Bến\nThành 12 Lê Lợi, Quận 1, TP HCM", "••••, Quận 1"),            # newline inside
+    ("Phường Bến Thành " + LONG + ", Quận 1, TP HCM", "••••, Quận 1"),        # very long
+    (LONG + ", Phường Bến Thành, Quận 1, TP HCM", "Phường Bến Thành, Quận 1"),  # very long house part
+    ("12 Lê Lợi,\tPhường\tBến  Thành,\nQuận 1,\r\nTP HCM", "Phường Bến Thành, Quận 1"),  # tabs, newlines
+    ("12 Võ Văn Ngân, Phường Linh Chiểu, TP. Thủ Đức, TP HCM", "Phường Linh Chiểu, Thành phố Thủ Đức"),
+    ("12 Lê Lợi, P.5, Q.03, TP HCM", "Phường 05, Quận 3"),                   # leading zeros as the reference
+]
 CORPUS = ([("id_number", v) for v in BAD_IDS] + [("birth_date", v) for v in BAD_BIRTHS]
           + [("permanent_address", v) for v in BAD_ADDRESSES])
 # Valid values and what the rule allows of them (hand-written).
@@ -53,10 +85,10 @@ GOOD = [("id_number", "079204012345", "0792••••••45"),
         ("birth_date", "2004-06-15", "••/••/2004"),
         ("permanent_address", "558/58 Đường Số 28, Xã Hưng Long, Huyện Bình Chánh, TP. Hồ Chí Minh",
          "Xã Hưng Long, Huyện Bình Chánh"),
-        ("permanent_address", "12 Lê Lợi, P. Bến Thành, Q. 1, Thành phố Hồ Chí Minh", "P. Bến Thành, Q. 1"),
-        # accepted by ADDRESS_INCOMPLETE, so not over-masked (outside review of issue 12)
-        ("permanent_address", "Ấp 1, Xã An Điền, TX. Bến Cát, Tỉnh Bình Dương", "Xã An Điền, TX. Bến Cát"),
-        ("permanent_address", "Khu phố 1, TT. Củ Chi, H. Củ Chi, TP.HCM", "TT. Củ Chi, H. Củ Chi")]
+        # a recognised name is shown as the reference spells it, never as typed
+        ("permanent_address", "12 Lê Lợi, P. Bến Thành, Q. 1, Thành phố Hồ Chí Minh", "Phường Bến Thành, Quận 1"),
+        ("permanent_address", "Khu phố 1, TT. Củ Chi, H. Củ Chi, TP.HCM", "Thị trấn Củ Chi, Huyện Củ Chi")
+        ] + [("permanent_address", v, w) for v, w in HOSTILE_SHOWN]
 FN = {"id_number": mask_id, "birth_date": mask_birth_date, "permanent_address": mask_address}
 COLS = {"id_number": "Số CMND/CCCD", "birth_date": "Ngày sinh", "permanent_address": "Nơi thường trú"}
 MASKED_ROLES = [Viewer("ld", "lanh_dao"), Viewer("kh", "khtc"), Viewer("pgd", "phong_gd", district_code="760")]
@@ -67,6 +99,23 @@ VALID = {"id_number": "079204000011", "birth_date": "15/03/2004",
 
 def test_corpus_is_large_enough():
     assert len(CORPUS) >= 30 and len(set(CORPUS)) == len(CORPUS)
+    assert len(HOSTILE_MASKED) + len(HOSTILE_SHOWN) >= 10     # the outside review's hostile addresses
+
+
+def test_the_mask_shows_a_ward_or_district_only_of_an_address_sql_calls_valid():
+    """ADDRESS_INCOMPLETE (checks_10_students.sql addr_ok, mirrored by the pandas reference) checks
+    the shape only; the mask shows nothing of an address that fails it, and of one that passes
+    only the parts that are recognised names."""
+    import pandas as pd
+
+    from tests.reference_pandas import _address_ok
+    values = BAD_ADDRESSES + [v for f, v, _ in GOOD if f == "permanent_address"]
+    ok = dict(zip(values, _address_ok(pd.Series(values, dtype="object"))))
+    for v in values:
+        if mask_address(v) != M:
+            assert ok[v], v
+    for v in BAD_ADDRESSES:
+        assert mask_address(v) == M
 
 
 @pytest.mark.parametrize("field,value", CORPUS)

@@ -1,0 +1,25 @@
+-- Figures of the reports (so_lieu_bao_cao) that cannot be compared with the records
+-- (RULES.md «Report figures»): a value that is not a whole number, or an indicator code the
+-- campaign does not define for that report. A warning: the report's status does not change.
+CREATE OR REPLACE VIEW chk_report_figures AS
+WITH f AS (
+    SELECT f.*, i.indicator IS NOT NULL AS known
+    FROM stg_report_figures f
+    SEMI JOIN src_schools s ON s.school_code = f.school_code
+    LEFT JOIN cfg_indicators i ON i.indicator = f.indicator AND i.report_code = f.report_code
+)
+SELECT school_code, 'REPORT_FIGURE_INVALID' AS rule_id, 'warning' AS severity,
+       'report_figure' AS entity, report_code || '|' || indicator AS record_key,
+       CASE WHEN known THEN 'value' ELSE 'indicator' END AS field,
+       CASE WHEN NOT known
+            THEN 'Số liệu báo cáo ' || report_code || ' có mã chỉ tiêu «' || indicator
+                 || '» không có trong danh mục chỉ tiêu của báo cáo này nên chưa được đối chiếu với dữ liệu. '
+                 || 'Hãy kiểm tra lại mã chỉ tiêu (cột Mã chỉ tiêu, tệp so_lieu_bao_cao, dòng '
+                 || source_row || ').'
+            ELSE 'Số liệu báo cáo ' || report_code || ', chỉ tiêu ' || indicator || ': giá trị '
+                 || CASE WHEN value_raw IS NULL THEN 'bị bỏ trống' ELSE '«' || value_raw || '» không phải số nguyên' END
+                 || ' nên chưa đối chiếu được với dữ liệu. Hãy ghi giá trị bằng số nguyên, ví dụ 120 hoặc 1.234 '
+                 || '(cột Giá trị, tệp so_lieu_bao_cao, dòng ' || source_row || ').' END AS message,
+       NULL AS student_id, NULL AS grade, NULL AS term, source_row
+FROM f
+WHERE NOT known OR value IS NULL;

@@ -1,0 +1,70 @@
+-- Report figures (issue 15; RULES.md «Report figures»). Three parts:
+-- 1. typed views of the records the campaign's indicators count (their SQL reads these);
+-- 2. the figures of the submitted reports as the extract gives them (so_lieu_bao_cao);
+-- 3. stg_indicator_values, one row per institution x indicator, is built by the engine from
+--    the campaign's [[indicators]] right after this layer (data_access/report_figures.py).
+
+-- Enrolled students (status = the population's status, `Đang học`) of every grade, with the
+-- grade read as elsewhere (parse_grade), and the official ethnic group when the written one is
+-- one of the 54 names or their aliases (NULL otherwise: such a student is not counted as an
+-- ethnic minority; ETHNICITY_UNKNOWN tells the school for grade 12).
+CREATE OR REPLACE VIEW stg_enrolled_students AS
+SELECT s.student_id, s.school_code, gv.grade, s.gender, s.ethnicity,
+       ex.official_name AS ethnicity_official,
+       ex.official_name IS NOT NULL AND ex.official_name <> 'Kinh' AS ethnic_minority
+FROM src_students s
+CROSS JOIN cfg_params prm
+LEFT JOIN stg_grade_values gv ON gv.grade_raw = s.grade
+LEFT JOIN ref_ethnic_alias ex
+       ON ex.exact AND ex.alias_key = lower(regexp_replace(s.ethnicity, '[\s\-]+', '', 'g'))
+WHERE s.status = prm.population_status AND s.school_code IS NOT NULL;
+
+-- Classes (lop): one row per (institution, class code), grade read like a student's.
+CREATE OR REPLACE VIEW stg_classes AS
+SELECT school_code, class_code, parse_grade(any_value(grade)) AS grade, any_value(class_name) AS class_name
+FROM src_classes
+WHERE school_code IS NOT NULL AND class_code IS NOT NULL
+GROUP BY school_code, class_code;
+
+-- Staff (can_bo): one row per (institution, staff id); position as written (CBQL, Giáo viên,
+-- Nhân viên).
+CREATE OR REPLACE VIEW stg_staff AS
+SELECT school_code, staff_id, any_value(position) AS position
+FROM src_staff
+WHERE school_code IS NOT NULL AND staff_id IS NOT NULL
+GROUP BY school_code, staff_id;
+
+-- The figures of the extract, typed. value: a whole number written `1234`, or with thousands
+-- separators `1.234`, `1,234`, `1 234` (groups of three digits); anything else NULL
+-- (REPORT_FIGURE_INVALID, checks_60_report_figures.sql). Several rows of one
+-- (institution, report, indicator): the highest spreadsheet row counts, as for reports.
+CREATE OR REPLACE VIEW stg_report_figures AS
+SELECT school_code, report_code, indicator, value AS value_raw,
+       CASE WHEN regexp_full_match(value, '\d{1,15}') THEN CAST(value AS BIGINT)
+            WHEN regexp_full_match(value, '\d{1,3}([., ]\d{3}){1,4}')
+                 THEN CAST(regexp_replace(value, '[., ]', '', 'g') AS BIGINT) END AS value,
+       _row AS source_row
+FROM src_report_figures
+WHERE school_code IS NOT NULL AND report_code IS NOT NULL AND indicator IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY school_code, report_code, indicator ORDER BY _row DESC) = 1;
+
+-- Reports to compare: the institution's report row (stg_reports) sent (`Đã gửi`/`Đã duyệt`
+-- with a valid time), of a known institution and a report code with at least one indicator in
+-- the campaign; with each of its figures (none: one row with NULL indicator, «không có số liệu»).
+-- Figures of an indicator the campaign does not define for that report are not compared
+-- (REPORT_FIGURE_INVALID).
+CREATE OR REPLACE VIEW stg_submitted_report_figures AS
+WITH sub AS (
+    SELECT r.school_code, r.report_code, r.submitted_at
+    FROM stg_reports r
+    SEMI JOIN src_schools s ON s.school_code = r.school_code
+    WHERE r.status IN ('Đã gửi', 'Đã duyệt') AND r.submitted_at IS NOT NULL
+      AND r.report_code IN (SELECT report_code FROM cfg_indicators)
+),
+fig AS (
+    SELECT f.* FROM stg_report_figures f
+    SEMI JOIN cfg_indicators i ON i.indicator = f.indicator AND i.report_code = f.report_code
+)
+SELECT sub.school_code, sub.report_code, sub.submitted_at,
+       fig.indicator, fig.value_raw, fig.value, fig.source_row
+FROM sub LEFT JOIN fig USING (school_code, report_code);

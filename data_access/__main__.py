@@ -209,7 +209,11 @@ def cmd_eval(args) -> int:
             df = ev.df("SELECT * FROM progress ORDER BY school_code, sort_order")
             write_table(df, PROGRESS_COLUMNS, args.format)
         elif args.command == "findings":
-            df = ev.df("SELECT * FROM findings ORDER BY school_code, rule_id, record_key, field")
+            # the CLI reads the whole city: an ID_DUPLICATE names every other holder's institution
+            from .access import SYSTEM, finding_message_sql
+            msg, mparams = finding_message_sql(SYSTEM, "f")
+            df = ev.df(f"SELECT f.* EXCLUDE (message), {msg} AS message FROM findings f "
+                       "ORDER BY school_code, rule_id, record_key, field", mparams)
             write_table(df, FINDINGS_COLUMNS, args.format)
         else:
             df = ev.df('SELECT * FROM rollup WHERE rollup_by = ? ORDER BY "group", sort_order', [args.by])

@@ -80,6 +80,31 @@ def scope_rows(viewer: Viewer, df, school_col: str = "school_code",
     return df
 
 
+def finding_message_sql(viewer: Viewer, f: str = "f") -> tuple[str, list]:
+    """SQL expression (with ? parameters) of the message of the finding row aliased ``f`` as
+    this viewer may read it.
+
+    Why here: the engine's ID_DUPLICATE message gives only the number of other holders (it is
+    computed once per snapshot, for everybody). Issue 12 point 5: it names another holder's
+    institution only when that institution lies in the reader's scope: the city roles every
+    one, a district office its district's, a school none but itself. The other holders'
+    institutions (table ``cur_id_duplicate_others`` of the evaluation, one row per finding and
+    other institution) are filtered with ``scope_filter`` IN SQL, like every other row, so no
+    caller can receive an out-of-scope code by forgetting a filter. Every other message is
+    returned as is. Needs ``cur_schools`` and the finding's school_code, student_id, field."""
+    cond, params = scope_filter(viewer, "o.other_school_code", "o_s.district_code")
+    expr = f"""CASE WHEN {f}.rule_id = 'ID_DUPLICATE' THEN {f}.message || coalesce((
+        SELECT ' Trong phạm vi bạn được xem, học sinh trùng số đang học tại: '
+               || string_agg(DISTINCT o.other_school_code || coalesce(' (' || o_s.school_name || ')', ''), '; '
+                             ORDER BY o.other_school_code || coalesce(' (' || o_s.school_name || ')', ''))
+               || '.'
+        FROM cur_id_duplicate_others o
+        LEFT JOIN cur_schools o_s ON o_s.school_code = o.other_school_code
+        WHERE o.school_code = {f}.school_code AND o.student_id = {f}.student_id
+          AND o.field = {f}.field AND {cond}), '') ELSE {f}.message END"""
+    return expr, list(params)
+
+
 # Masking works by construction: a value is first PARSED against the rule of its field; only a
 # value that parsed shows the part the rule allows, anything else shows MASK. Why: the records
 # the pages list are exactly the badly entered ones (15062004, an Excel serial 38153, an address

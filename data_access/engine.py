@@ -35,14 +35,18 @@ SNAPSHOT_LAYERS = LAYERS[:5]
 #   stg_population_candidates, stg_population, stg_population_keys, chk_student_base: the
 #     grade-12 population (~80 k of 1.7 M students at city scale; its personal columns for the
 #     student and ID checks);
-#   stg_result_years, stg_score_years: the few distinct school-year texts and their use. As
-#     views, DuckDB pushed their regexp test down into the scan of the 9 M score rows (the
+#   stg_result_years, stg_result_grade_texts, stg_result_term_texts, stg_result_gt: the few
+#     distinct school-year, grade and term texts of the results tables, as read, and their use.
+#     As views, DuckDB pushed their regexp test down into the scan of the 9 M score rows (the
 #     SCHOOL_YEAR_INVALID probe of stg_year_invalid_rows: 1.15 s of chk_results' 5.7 s at city
-#     scale, one thread) and recomputed the DISTINCT scans at each of their five uses;
+#     scale, one thread) and recomputed the DISTINCT scans at each of their uses;
 #   stg_score_rows, stg_summaries: the narrow score rows (~9 M at city scale) and the term
-#     summaries (~0.7 M) of the population.
+#     summaries (~0.7 M) of the population;
+#   stg_grade_years: the (student, grade) with results of several school years and the year
+#     used (few: repeaters, typos; read three times by the checks and by the completeness index).
 MATERIALIZED_STAGING = ("stg_population_candidates", "stg_population", "stg_population_keys",
-                        "stg_result_years", "stg_score_years", "stg_score_rows", "stg_summaries")
+                        "stg_result_years", "stg_result_grade_texts", "stg_result_term_texts",
+                        "stg_result_gt", "stg_score_rows", "stg_summaries", "stg_grade_years")
 MATERIALIZED_CHECKS = ("chk_student_base",)
 # Marts of an evaluation, in dependency order (each reads the ones before it).
 MATERIALIZED_MARTS = ("progress", "rf_figures", "rf_reports", "dash_units", "dash_findings",

@@ -25,9 +25,11 @@ from .keyed import KeyedFrame
 from .store import Store, parse_time
 
 # completeness, completeness_gaps: the index over the eight domains (data_access/completeness.py);
-# indicator_values, report_figures: the submitted reports' figures (data_access/report_figures.py)
+# indicator_values, report_figures: the submitted reports' figures (data_access/report_figures.py);
+# id_duplicate_others: for each ID_DUPLICATE finding, the institutions of the other holders (named
+# at query time only to a reader whose scope holds them: access.finding_message_sql)
 DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies", "completeness",
-                 "completeness_gaps", "indicator_values", "report_figures")
+                 "completeness_gaps", "indicator_values", "report_figures", "id_duplicate_others")
 
 
 def keyed_max_rows() -> int:
@@ -82,6 +84,8 @@ def ensure_derived(store: Store, snapshot_id: str, snapshot_path: str | Path, as
                             TO '{tmp / 'progress_snapshot.parquet'}' (FORMAT parquet)""")
             con.execute(f"COPY (SELECT * FROM findings) TO '{tmp / 'findings.parquet'}' (FORMAT parquet)")
             con.execute(f"COPY (SELECT * FROM stg_schools) TO '{tmp / 'schools.parquet'}' (FORMAT parquet)")
+            con.execute(f"""COPY (SELECT * FROM chk_id_duplicate_others ORDER BY school_code, student_id, field)
+                            TO '{tmp / 'id_duplicate_others.parquet'}' (FORMAT parquet)""")
             _copy_paper_copies(con, sid, tmp)
             _copy_completeness(con, sid, ts, tmp)
             # Report figures (issue 15): the indicators over this snapshot's records, and the
@@ -271,6 +275,7 @@ def evaluate(store: Store | str | Path, as_of=None, campaign: Campaign | str | P
                 WHERE p.snapshot_id = '{cur.snapshot_id}' AND p.valid
                   AND p.school_code = f.school_code
                   AND p.report_code = split_part(f.record_key, '|', 1))""")
+    con.execute(f"CREATE VIEW cur_id_duplicate_others AS SELECT * FROM read_parquet('{dirs[-1] / 'id_duplicate_others.parquet'}')")
     # The completeness index of every snapshot up to the evaluated one (its history) and what
     # the evaluated one misses (sql/marts_completeness.sql builds the roll-ups on them).
     cfiles = ", ".join(f"'{d / 'completeness.parquet'}'" for d in dirs)

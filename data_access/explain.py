@@ -15,6 +15,10 @@ from . import queries
 from .access import Viewer
 from .evaluate import Evaluation
 
+# Warnings on results rows that exist but are not used: listed under the requirement whose
+# (grade, term) they belong to, since they are why a required term may lack its rows.
+UNUSED_ROW_RULES = ("SCHOOL_YEAR_INVALID", "RESULTS_YEAR_NOT_USED", "TERM_INVALID", "GRADE_INVALID")
+
 # What each kind of requirement means (RULES.md "Done, per requirement and institution").
 RULE_TEXT = {
     "student_info": ("Mỗi học sinh lớp 12 đang học của trường phải có thông tin cá nhân đầy đủ và "
@@ -61,6 +65,27 @@ def explain_school_at(ev: Evaluation, viewer: Viewer, school_code: str) -> list[
         b.update(n_findings=int(b["n_findings"]), n_records=int(b["n_records"]),
                  n_students=int(b["n_students"]))
         by_req.setdefault(rid, []).append(b)
+    # Results rows that exist but are not used (wrong or unreadable school year, grade or term):
+    # warnings, they block nothing, but they are why a term may be missing (rev12b finding 13).
+    # Their messages name only the row's year, grade, term and subject, never a personal value.
+    unused = queries._df(ev, f"""
+        SELECT f.requirement_id, f.rule_id, coalesce(any_value(c.title_vi), f.rule_id) AS title,
+               any_value(f.entity) AS entity,
+               count(DISTINCT (f.record_key, f.field, f.source_row)) AS n_findings,
+               count(DISTINCT f.record_key) AS n_records, count(DISTINCT f.student_id) AS n_students,
+               arg_min(f.message, coalesce(f.source_row, 0)) AS example
+        FROM dash_findings f
+        LEFT JOIN ref_rule_catalog c ON c.rule_id = f.rule_id AND c.entity = f.entity
+        WHERE f.school_code = ? AND NOT f.blocks AND f.entity IN ('score', 'term_summary')
+          AND f.rule_id IN ({', '.join(repr(r) for r in UNUSED_ROW_RULES)})
+        GROUP BY f.requirement_id, f.rule_id ORDER BY f.requirement_id, n_findings DESC, f.rule_id""",
+                         [school_code])
+    warn_by_req: dict[str, list[dict]] = {}
+    for w in unused.to_dict("records"):
+        rid = w.pop("requirement_id")
+        w.update(n_findings=int(w["n_findings"]), n_records=int(w["n_records"]),
+                 n_students=int(w["n_students"]))
+        warn_by_req.setdefault(rid, []).append(w)
     reasons = queries._df(ev, """
         SELECT requirement_id, string_agg(blocked_reason, ' ' ORDER BY blocked_reason) AS blocked_reason
         FROM dash_unit_block_reasons WHERE school_code = ? GROUP BY requirement_id""", [school_code])
@@ -85,6 +110,7 @@ def explain_school_at(ev: Evaluation, viewer: Viewer, school_code: str) -> list[
             "completed_at": r.completed_at, "completed_after": r.completed_after,
             "timing_uncertain": bool(r.timing_uncertain),
             "blocking": by_req.get(r.requirement_id, []),
+            "warnings": warn_by_req.get(r.requirement_id, []),
             "blocked_reason": reason.get(r.requirement_id) or "",
             "report_state": cell.get(r.requirement_id),
             "population": [dict(p) for p in population] if record else [],
@@ -96,7 +122,8 @@ def explain_at(ev: Evaluation, viewer: Viewer, school_code: str, requirement_id:
     """The facts of one verdict, in the viewer's scope: requirement (name, kind, letter's words,
     rule text, due, days left), counts (expected, done, percent), population breakdown of the
     institution's student rows (grade, status, n, category, why) for record requirements, blocking
-    findings by rule (rule_id, title, entity, n_findings, n_records, n_students), why a
+    findings by rule (rule_id, title, entity, n_findings, n_records, n_students), the warnings on
+    results rows that exist but are not used (warnings: the same keys and ``example``, one message), why a
     requirement listing ``blocked_by`` rules is held back (blocked_reason), for reports and paper
     copies the state of the institution's row (report_state: sent_on_time, sent_late, returned,
     draft, missing, paper_valid, paper_invalid, paper_missing; None otherwise), the snapshot window
@@ -196,6 +223,11 @@ def render(e: dict) -> str:
         lines += ["  - {} {}: {} {}".format(b["rule_id"], b["title"], *_counted(b)) for b in e["blocking"]]
     else:
         lines.append("Không có lỗi nào chặn yêu cầu này.")
+    if e.get("warnings"):
+        lines.append("Dòng kết quả có trong tệp nhưng không được tính (cảnh báo, không chặn; "
+                     "có thể là lý do thiếu học kỳ):")
+        lines += ["  - {} {}: {} dòng — ví dụ: {}".format(w["rule_id"], w["title"], w["n_findings"], w["example"])
+                  for w in e["warnings"]]
     if e.get("blocked_reason"):
         lines.append(e["blocked_reason"])
     if e.get("report_state") in _STATE_TEXT and e["status"] not in ("done_on_time", "done_late"):

@@ -31,7 +31,8 @@ import duckdb
 import pandas as pd
 
 from . import engine, file_memo, ops, reference
-from .access import Viewer, mask_address, mask_birth_date, mask_id, scope_filter, scope_rows
+from .access import (Viewer, finding_message_sql, mask_address, mask_birth_date, mask_id, scope_filter,
+                     scope_rows)
 from .campaign import load_campaign
 from .evaluate import Evaluation, NoSnapshotError, evaluate
 from .store import Store
@@ -642,12 +643,14 @@ def students_not_done_at(ev: Evaluation, viewer: Viewer, school_code: str, store
     cond, params = scope_filter(viewer, "f.school_code", "f.district_code")
     rq = "AND f.requirement_id = ?" if requirement_id else ""
     rparams = [requirement_id] if requirement_id else []
+    # the message as this viewer may read it (an ID_DUPLICATE names in-scope holders only)
+    msg, mparams = finding_message_sql(viewer, "f")
     # Per student: the requirements not done and the distinct blocking findings, as
     # "title: message" in the order of (requirement, rule), each listed once.
     out = _df(ev, f"""
         WITH f AS (
             SELECT f.student_id, f.requirement_id, f.rule_id,
-                   coalesce(c.title_vi, f.rule_id) || ': ' || coalesce(f.message, '') AS lack,
+                   coalesce(c.title_vi, f.rule_id) || ': ' || coalesce({msg}, '') AS lack,
                    -- listing order: requirement, rule, then grade, term and row as in the file
                    f.requirement_id || chr(1) || f.rule_id || chr(1)
                    || lpad(coalesce(CAST(f.grade AS VARCHAR), ''), 3, '0')
@@ -665,7 +668,7 @@ def students_not_done_at(ev: Evaluation, viewer: Viewer, school_code: str, store
         SELECT l.student_id, any_value(r.requirements) AS requirements,
                list(l.lack ORDER BY l.k, l.lack) AS lacks, count(*) AS n_errors
         FROM lacks l JOIN reqs r USING (student_id)
-        GROUP BY l.student_id ORDER BY l.student_id""", [school_code] + params + rparams)
+        GROUP BY l.student_id ORDER BY l.student_id""", mparams + [school_code] + params + rparams)
     cols = STUDENT_COLUMNS
     if out.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
@@ -870,14 +873,21 @@ def rule_records(viewer: Viewer, rule_id: str, snapshot_id: str | None = None,
     extract file). Messages never contain a personal value. Vietnamese name order."""
     ev = evaluation(snapshot_id, store)
     cond, params = _findings_where(viewer, filters)
+    msg, mparams = finding_message_sql(viewer, "r")
     return _df(ev, f"""
-        SELECT school_code, school_name, district_name, entity, record_key, student_id, grade,
-               term, field, severity, string_agg(DISTINCT requirement_id, ', ') AS requirement_id,
-               any_value(message) AS message, any_value(source_row) AS source_row
-        FROM dash_findings WHERE rule_id = ? AND {cond}
-        GROUP BY ALL
-        ORDER BY school_name COLLATE vi NULLS LAST, school_code, record_key, field
-        LIMIT {int(limit)}""", [rule_id] + params)
+        SELECT r.* EXCLUDE (message), {msg} AS message
+        FROM (SELECT school_code, school_name, district_name, entity, record_key, student_id, grade,
+                     term, field, severity, string_agg(DISTINCT requirement_id, ', ') AS requirement_id,
+                     any_value(message) AS message, any_value(source_row) AS source_row,
+                     any_value(rule_id) AS rule_id
+              FROM dash_findings WHERE rule_id = ? AND {cond}
+              GROUP BY ALL
+              ORDER BY school_name COLLATE vi NULLS LAST, school_code, record_key, field
+              LIMIT {int(limit)}) r
+        ORDER BY r.school_name COLLATE vi NULLS LAST, r.school_code, r.record_key, r.field""",
+               mparams + [rule_id] + params)[["school_code", "school_name", "district_name", "entity",
+                                             "record_key", "student_id", "grade", "term", "field",
+                                             "severity", "requirement_id", "message", "source_row"]]
 
 
 def filled_vs_valid(viewer: Viewer, snapshot_id: str | None = None, filters: Filters = ALL,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from data_access import explain, planning
-from data_access.access import Viewer, scope_filter
+from data_access.access import Viewer, finding_message_sql, scope_filter
 from data_access.evaluate import Evaluation
 from data_access.store import TZ, Store
 
@@ -358,12 +358,14 @@ def checklist_table(ev: Evaluation, viewer: Viewer, school: str) -> Table:
 def findings_table(ev: Evaluation, viewer: Viewer, school: str) -> Table:
     """The records to fix at one institution (messages never show a personal value)."""
     cond, params = _scope(viewer, None, school, "f.school_code", "s.district_code")
+    # an ID_DUPLICATE names the other holders' institutions in the viewer's scope only
+    msg, mparams = finding_message_sql(viewer, "f")
     df = _df(ev, f"""
-        SELECT f.rule_id, f.severity, f.entity, f.record_key, f.field, f.message, f.student_id,
+        SELECT f.rule_id, f.severity, f.entity, f.record_key, f.field, {msg} AS message, f.student_id,
                f.grade, f.term, f.source_row
         FROM findings f JOIN cur_schools s USING (school_code)
         WHERE {cond}
-        ORDER BY f.severity, f.rule_id, f.record_key, f.field""", params)
+        ORDER BY f.severity, f.rule_id, f.record_key, f.field""", mparams + params)
     try:
         from data_access.formatting import ENTITY_LABELS, SEVERITY_LABELS
     except ImportError:  # pragma: no cover

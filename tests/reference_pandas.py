@@ -465,13 +465,35 @@ def _year_rank(s: pd.Series) -> np.ndarray:
     return _codes(s, rank)
 
 
+# Separators of a school year as people type them: '2021-2022', '2021–2022' (en dash), '2021 — 2022',
+# '2021/2022', '2021 - 2022' are one year, read as '2021-2022' (RULES.md "Results").
+YEAR_SEPARATORS = r"^\s*([0-9]{4})\s*[-\u2013\u2014/]\s*([0-9]{4})\s*$"
+# Terms as people write them, folded (accents, case) and without spaces and dots.
+TERM_TEXTS = {"hk1": "HK1", "hki": "HK1", "hocky1": "HK1", "hockyi": "HK1",
+              "hk2": "HK2", "hkii": "HK2", "hocky2": "HK2", "hockyii": "HK2",
+              "cn": "CN", "canam": "CN"}
+
+
+def canon_year(s: pd.Series) -> pd.Series:
+    """A results row's school year with its separator read: '2021–2022' -> '2021-2022'."""
+    return s.str.replace(YEAR_SEPARATORS, r"\1-\2", regex=True)
+
+
+def parse_term(s: pd.Series) -> pd.Series:
+    """A results row's term as written ('HK 2', 'HKII', 'Học kỳ 2', 'Cả năm', 'hk1') -> HK1,
+    HK2 or CN; anything else NaN."""
+    return _fold(s).str.replace(r"[\s.]", "", regex=True).map(TERM_TEXTS)
+
+
 def _year_counts(years: pd.Series, grade_idx: np.ndarray, grades: list, campaign: Campaign) -> np.ndarray:
     """Per results row: may its school year count for its grade? The population's grade only
     from the campaign's results year ([cohort_years], 2021-2022), lower grades only from a
-    well-formed earlier year ('yyyy-yyyy', second = first + 1). Rows with grade_idx < 0: False."""
+    well-formed earlier year ('yyyy-yyyy', second = first + 1, separators read by canon_year;
+    which one of them is used: see _results_ok). Rows with grade_idx < 0: False."""
     cur = campaign.results_year
 
     def flags(u: pd.Series) -> np.ndarray:
+        u = canon_year(u)
         m = u.str.fullmatch(r"[0-9]{4}-[0-9]{4}")   # [0-9]: RE2's \d in SQL is ASCII only
         ok = m & (pd.to_numeric(u.str[5:9], errors="coerce") == pd.to_numeric(u.str[0:4], errors="coerce") + 1)
         ok = ok.fillna(False).to_numpy(dtype=bool)
@@ -480,6 +502,37 @@ def _year_counts(years: pd.Series, grade_idx: np.ndarray, grades: list, campaign
     code = _codes(years, flags)                          # 1 current, 2 earlier, 0 / -1 neither
     is_pop = np.array([g == campaign.population_grade for g in grades] + [False])[grade_idx]
     return np.where(grade_idx >= 0, np.where(is_pop, code == 1, code == 2), False)
+
+
+def _first_year(years: pd.Series) -> np.ndarray:
+    """First calendar year of a (separator-read) school year, -1 when not 4 digits."""
+    return _codes(years, lambda u: pd.to_numeric(canon_year(u).str[0:4], errors="coerce")
+                  .where(canon_year(u).str.match(r"[0-9]{4}-"), -1).fillna(-1).astype("int64").to_numpy())
+
+
+def _usable_year(years: pd.Series, grade: pd.Series, campaign: Campaign) -> np.ndarray:
+    """_year_counts for a Series of parsed grades (NaN: False)."""
+    grades = sorted({int(x) for x in grade.dropna().unique()})
+    gi = grade.map({float(x): i for i, x in enumerate(grades)}).fillna(-1).astype("int64").to_numpy()
+    return _year_counts(years, gi, grades, campaign)
+
+
+def results_years_used(tables: dict, campaign: Campaign) -> dict:
+    """(student_id, grade) -> first calendar year of the school year used for that grade: the
+    latest usable year among ALL its results rows (scores of any subject and summaries) with a
+    readable grade and term (rev12b finding 2)."""
+    best: dict = {}
+    for name in ("subject_scores", "term_summaries"):
+        t = _table(tables, name)
+        if not len(t):
+            continue
+        g = _parse_grade(_col(t, "grade"))
+        ok = (_usable_year(_col(t, "school_year"), g, campaign) & parse_term(_col(t, "term")).notna().to_numpy()
+              & _col(t, "student_id").notna().to_numpy())
+        df = pd.DataFrame({"s": _col(t, "student_id"), "g": g, "y": _first_year(_col(t, "school_year"))})[ok]
+        for k, y in df.groupby(["s", "g"])["y"].max().items():
+            best[k] = max(best.get(k, -1), int(y))
+    return best
 
 
 def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str, np.ndarray]:
@@ -507,11 +560,12 @@ def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str
     sid_index = pd.Index(_col(pop, "student_id"))
 
     def grade_idx(u):
-        g = _parse_int(u)
+        # read like a student's grade ('Khối 12', 'Lớp 12', 'K12', '012'; rev12b finding 14)
+        g = _parse_grade(u)
         return g.map({float(x): i for i, x in enumerate(grades)}).fillna(-1).to_numpy()
 
     def term_idx(u):
-        return u.map({t: i for i, t in enumerate(TERMS)}).fillna(-1).to_numpy()
+        return parse_term(u).map({t: i for i, t in enumerate(TERMS)}).fillna(-1).to_numpy()
 
     def subject_lut(u: pd.Series) -> np.ndarray:
         lut = np.full((P + 1, len(u)), -1, dtype=np.int64)
@@ -520,26 +574,47 @@ def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str
             lut[i] = u.map(slots).fillna(-1).to_numpy()
         return lut
 
+    sc = _table(tables, "subject_scores")
+    ts = _table(tables, "term_summaries")
+
+    # -- the school year used per (student, grade): for a lower grade, the latest earlier year
+    # with ANY results row of that grade (scores or summaries, any subject), judged as a whole:
+    # nothing missing there is taken from an older year (rev12b finding 2). Grade 12: its one
+    # year. Rows of another year are not used.
+    chosen = np.full(max(n * G, 1), -1, dtype=np.int64)
+    usable = {}
+    for name, t in (("sc", sc), ("ts", ts)):
+        if not (len(t) and n):
+            continue
+        sid = _codes(_col(t, "student_id"), sid_index.get_indexer)
+        gi = _codes(_col(t, "grade"), grade_idx)
+        ti = _codes(_col(t, "term"), term_idx)
+        ok = (sid >= 0) & (gi >= 0) & (ti >= 0) & _year_counts(_col(t, "school_year"), gi, grades, campaign)
+        fy = _first_year(_col(t, "school_year"))
+        k2 = np.where(ok, sid.astype(np.int64) * G + gi, 0)
+        np.maximum.at(chosen, k2[ok], fy[ok])
+        usable[name] = (sid, gi, ti, ok, fy, k2)
+
+    def in_chosen(name):
+        sid, gi, ti, ok, fy, k2 = usable[name]
+        return ok & (fy == chosen[k2])
+
     # -- subject scores: dense arr[student, grade, term, slot] = tenths / rating ok (1) / -1 --
     # Every column is turned into integer codes through its distinct values, then only numpy
     # arrays are filtered (no row-wise work, no copies of the text columns).
-    sc = _table(tables, "subject_scores")
     arr = np.full(n * G * T * S, -1, dtype=np.int16)
     if len(sc) and n:
-        sid = _codes(_col(sc, "student_id"), sid_index.get_indexer)
-        gi = _codes(_col(sc, "grade"), grade_idx)
-        ti = _codes(_col(sc, "term"), term_idx)
+        sid, gi, ti = usable["sc"][:3]
         scodes, suniq = pd.factorize(_col(sc, "subject"))
         lut = subject_lut(pd.Series(suniq, dtype="str"))
-        ok_row = ((sid >= 0) & (gi >= 0) & (ti >= 0) & (scodes >= 0)
-                  & _year_counts(_col(sc, "school_year"), gi, grades, campaign))
+        ok_row = (scodes >= 0) & in_chosen("sc")
         idx = np.flatnonzero(ok_row)
         pr = prog[sid[idx]]
         slot = lut[pr, scodes[idx]] if len(suniq) else np.full(len(idx), -1)
         keep = slot >= 0
         idx, pr, slot = idx[keep], pr[keep], slot[keep]
         key = ((sid[idx].astype(np.int64) * G + gi[idx]) * T + ti[idx]) * S + slot
-        pick = _latest(key, _year_rank(_col(sc, "school_year"))[idx], sc["_row"].to_numpy()[idx])
+        pick = _latest(key, np.zeros(len(idx), dtype=np.int64), sc["_row"].to_numpy()[idx])
         idx, key, slot, pr = idx[pick], key[pick], slot[pick], pr[pick]
         tenths = _codes(_col(sc, "score"), _score_tenths)[idx]
         rating_ok = _codes(_col(sc, "rating"), lambda u: u.isin(RATINGS).to_numpy(dtype=np.int64))[idx] == 1
@@ -561,15 +636,11 @@ def _results_ok(pop: pd.DataFrame, tables: dict, campaign: Campaign) -> dict[str
     # -- term summaries: dense ok / overall average per (student, grade, term) --
     summ_ok = np.zeros(n * G * T, dtype=bool)
     avg = np.full(n * G * T, np.nan)
-    ts = _table(tables, "term_summaries")
     if len(ts) and n:
-        sid = _codes(_col(ts, "student_id"), sid_index.get_indexer)
-        gi = _codes(_col(ts, "grade"), grade_idx)
-        ti = _codes(_col(ts, "term"), term_idx)
-        idx = np.flatnonzero((sid >= 0) & (gi >= 0) & (ti >= 0)
-                             & _year_counts(_col(ts, "school_year"), gi, grades, campaign))
+        sid, gi, ti = usable["ts"][:3]
+        idx = np.flatnonzero(in_chosen("ts"))
         key = (sid[idx].astype(np.int64) * G + gi[idx]) * T + ti[idx]
-        pick = _latest(key, _year_rank(_col(ts, "school_year"))[idx], ts["_row"].to_numpy()[idx])
+        pick = _latest(key, np.zeros(len(idx), dtype=np.int64), ts["_row"].to_numpy()[idx])
         idx, key = idx[pick], key[pick]
         a = _number(_col(ts, "overall_average")).to_numpy()[idx]
         ok = ((a >= 0) & (a <= 10)
@@ -1023,15 +1094,14 @@ def completeness(tables: dict, campaign: Campaign, defs) -> pd.DataFrame:
     terms = (pd.concat(rows).drop_duplicates() if rows
              else pd.DataFrame(columns=["student_id", "school_code", "grade", "term"]))
     ts = _table(tables, "term_summaries")
-    yr = _col(ts, "school_year")
-    well = yr.str.fullmatch(r"[0-9]{4}-[0-9]{4}").fillna(False).astype(bool)
-    y1 = pd.to_numeric(yr.str[:4].where(well), errors="coerce")
-    y2 = pd.to_numeric(yr.str[5:9].where(well), errors="coerce")
-    well &= (y2 == y1 + 1).fillna(False)
-    g = _parse_int(_col(ts, "grade"))
-    ry = campaign.results_year
-    usable = well & (((g == campaign.population_grade) & (yr == ry)) | ((g != campaign.population_grade) & (yr < ry)))
-    sm = pd.DataFrame({"student_id": _col(ts, "student_id"), "grade": g, "term": _col(ts, "term"), "yr": yr,
+    used = results_years_used(tables, campaign)
+    yr = canon_year(_col(ts, "school_year"))
+    g = _parse_grade(_col(ts, "grade"))
+    fy = pd.Series(_first_year(_col(ts, "school_year")), index=ts.index)
+    used_fy = [used.get(k, -2) for k in zip(_col(ts, "student_id"), g)]
+    usable = pd.Series(_usable_year(_col(ts, "school_year"), g, campaign), index=ts.index)
+    usable &= fy.eq(pd.Series(used_fy, index=ts.index, dtype="int64"))
+    sm = pd.DataFrame({"student_id": _col(ts, "student_id"), "grade": g, "term": parse_term(_col(ts, "term")), "yr": yr,
                        "_row": ts["_row"] if "_row" in ts else 0,
                        "res": _present(_col(ts, "overall_average")) & _present(_col(ts, "academic_rank")),
                        "con": _present(_col(ts, "conduct"))})[usable.to_numpy()]

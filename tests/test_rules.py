@@ -267,7 +267,8 @@ def build_world() -> dict[str, list[dict]]:
     res[0].append({"student_id": "R_REPEAT_BAD", "school_year": "2020-2021", "grade": "11", "term": "HK1",
                    "subject": "Toán", "score": "12"})
     add(student("R_REPEAT_BAD"), res)
-    # grade text '011' is grade 11; a term other than exactly HK1/HK2/CN matches nothing
+    # grade text '011' is grade 11; a term is read as people write it ('hk1' is HK1), and one
+    # that cannot be read ('HK I/II') is TERM_INVALID (warning) on its row (rev12b finding 14)
     res = results("R_TEXTS")
     for r in res[0] + res[1]:
         if r["grade"] == "11":
@@ -277,6 +278,8 @@ def build_world() -> dict[str, list[dict]]:
     for r in res[0] + res[1]:
         if r["grade"] == "10" and r["term"] == "HK1":
             r["term"] = "hk1"
+        if r["grade"] == "10" and r["term"] == "HK2":
+            r["term"] = "HK I/II"
     add(student("R_TERM_TEXT"), res)
     # ranks (12, HK1)
     for cid, vals, td, _rank, avg in RANK_CASES:
@@ -611,7 +614,8 @@ def test_term_summary_missing(world):
     # no data at all for (12, HK2) and (12, CN): the summary is missing, the subjects are not
     f = of(world, "R_NODATA")
     assert set(f["rule_id"]) == {"TERM_SUMMARY_MISSING"} and set(f["term"]) == {"HK2", "CN"}
-    assert set(f["record_key"]) == {"R_NODATA||12|HK2", "R_NODATA||12|CN"}
+    # (the year of the record key is the one used for grade 12, from its HK1 rows: RULES.md)
+    assert set(f["record_key"]) == {"R_NODATA|2021-2022|12|HK2", "R_NODATA|2021-2022|12|CN"}
     # no row at all: 9 required (grade, term)
     f = of(world, "R_NONE")
     assert set(f["rule_id"]) == {"TERM_SUMMARY_MISSING"} and len(f) == 9
@@ -627,9 +631,14 @@ def test_subject_missing(world):
     assert len(f) == 12 and set(f["term"]) == {"HK1"} and set(f["grade"]) == {11}
 
 
-def test_term_text_must_be_exact(world):
+def test_term_text_read_as_written(world):
     f = of(world, "R_TERM_TEXT")
-    assert list(zip(f["rule_id"], f["grade"], f["term"])) == [("TERM_SUMMARY_MISSING", 10, "HK1")]
+    # 12 scored subjects + Thể dục + the summary of (10, HK2) are unreadable: 14 warnings
+    t = f[f["rule_id"] == "TERM_INVALID"]
+    assert len(t) == 14 and set(t["severity"]) == {"warning"} and set(t["grade"]) == {10}
+    assert t["term"].isna().all() and set(t["field"]) == {"term"}
+    rest = f[f["rule_id"] != "TERM_INVALID"]
+    assert list(zip(rest["rule_id"], rest["grade"], rest["term"])) == [("TERM_SUMMARY_MISSING", 10, "HK2")]
 
 
 def test_latest_school_year_is_used(world):
@@ -644,7 +653,15 @@ def test_results_of_the_right_school_year(world):
     a malformed or later year is SCHOOL_YEAR_INVALID (warning) on that row, which is not used."""
     f = of(world, "R_YEAR_OLD12")
     assert sorted(zip(f["rule_id"], f["grade"], f["term"])) == [
+        ("RESULTS_YEAR_NOT_USED", 12, "CN"), ("RESULTS_YEAR_NOT_USED", 12, "CN"),
+        ("RESULTS_YEAR_NOT_USED", 12, "HK2"), ("RESULTS_YEAR_NOT_USED", 12, "HK2"),
         ("TERM_SUMMARY_MISSING", 12, "CN"), ("TERM_SUMMARY_MISSING", 12, "HK2")]
+    # the rows that exist are said not to be used (one per entity and term: rev12b finding 13)
+    w = f[f["rule_id"] == "RESULTS_YEAR_NOT_USED"]
+    assert set(zip(w["entity"], w["record_key"], w["severity"])) == {
+        ("score", "R_YEAR_OLD12|2020-2021|12|HK2", "warning"), ("score", "R_YEAR_OLD12|2020-2021|12|CN", "warning"),
+        ("term_summary", "R_YEAR_OLD12|2020-2021|12|HK2", "warning"),
+        ("term_summary", "R_YEAR_OLD12|2020-2021|12|CN", "warning")}
     f = of(world, "R_YEAR_BAD")
     assert sorted(zip(f["rule_id"], f["severity"], f["entity"], f["record_key"], f["field"].fillna(""))) == [
         ("SCHOOL_YEAR_INVALID", "warning", "score", "R_YEAR_BAD|2019-20|10|HK1|Toán", "school_year"),

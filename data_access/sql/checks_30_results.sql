@@ -14,6 +14,11 @@ FROM cfg_programme_subjects GROUP BY programme_id;
 
 CREATE OR REPLACE VIEW chk_results AS
 WITH
+-- the score rows of a used year (stg_score_rows also holds, with used = false, the rows of a
+-- well-formed year that is not their grade's: read only for RESULTS_YEAR_NOT_USED below)
+u AS NOT MATERIALIZED (
+    SELECT * EXCLUDE (used) FROM stg_score_rows WHERE used
+),
 -- per (student, grade, block of 9 programme subjects), over the narrow score rows (stg_score_rows,
 -- not yet deduplicated): each subject of a block has a 7-bit slot (sid = 9 * block + slot + 1)
 -- in p1, p2, p3 holding its valid HK1, HK2, CN score (tenths + 1; 0 = no valid score), and a bit
@@ -32,25 +37,31 @@ ys AS MATERIALIZED (
                              THEN CAST(score_t + 1 AS BIGINT) << (7 * ((sid - 1) % 9)) END) AS p2,
                  bit_or(CASE WHEN kind = 1 AND term_code = 3
                              THEN CAST(score_t + 1 AS BIGINT) << (7 * ((sid - 1) % 9)) END) AS p3
-          FROM stg_score_rows
+          FROM u
           WHERE sid IS NOT NULL
           GROUP BY ckey)
 ),
--- (student, grade) with a programme subject that has several rows in one term (rare): their
--- rows are deduplicated (latest school year, then highest spreadsheet row), all others are kept
+-- (student, grade) with a programme subject that has several rows in one term, or with rows of
+-- several school years (stg_grade_years: a repeater; rare): their rows are reduced to the year
+-- used for the grade, then deduplicated (highest spreadsheet row); all others are kept as they are
 dup AS MATERIALIZED (
     SELECT DISTINCT k_student, grade FROM ys WHERE has_dup
+    UNION
+    SELECT k_student, grade FROM stg_grade_years
 ),
 sc AS NOT MATERIALIZED (
-    SELECT * FROM stg_score_rows ANTI JOIN dup USING (k_student, grade)
+    SELECT * FROM u ANTI JOIN dup USING (k_student, grade)
     UNION ALL
-    SELECT * FROM stg_score_rows SEMI JOIN dup USING (k_student, grade)
-    QUALIFY sid IS NULL
-         OR row_number() OVER (PARTITION BY k_student, grade, term_code, sid
-                               ORDER BY sy DESC NULLS LAST, source_row DESC) = 1
+    SELECT x.* EXCLUDE (chosen_sy)
+    FROM (SELECT u.*, m.sy AS chosen_sy FROM u SEMI JOIN dup USING (k_student, grade)
+          LEFT JOIN stg_grade_years m USING (k_student, grade)) x
+    WHERE x.chosen_sy IS NULL OR x.sy = x.chosen_sy
+    QUALIFY x.sid IS NULL
+         OR row_number() OVER (PARTITION BY x.k_student, x.grade, x.term_code, x.sid
+                               ORDER BY x.sy DESC NULLS LAST, x.source_row DESC) = 1
 ),
-sm AS NOT MATERIALIZED (   -- a table when computing a snapshot (engine.MATERIALIZED_STAGING)
-    SELECT * FROM stg_summaries
+sm AS NOT MATERIALIZED (   -- of the year used for the grade (stg_summaries is a table when computing)
+    SELECT * FROM stg_summaries_used
 ),
 -- per (student, grade, term): what the score rows hold
 g AS MATERIALIZED (
@@ -75,11 +86,12 @@ pt AS (
     SELECT pt.*,
            sm.school_year AS sm_year, sm.k_student IS NOT NULL AS has_summary,
            coalesce(g.n_rows, 0) AS n_rows, coalesce(bit_count(g.sid_mask), 0) AS n_req_rows,
-           g.sid_mask, y.school_year AS sc_year, coalesce(pc.n_req, 0) AS n_req
+           g.sid_mask, sy_text(g.sy) AS sc_year, coalesce(pc.n_req, 0) AS n_req,
+           -- the year used for the grade (from any of its terms), for a term without rows
+           max(coalesce(sm.sy, g.sy)) OVER (PARTITION BY pt.k_student, pt.grade) AS grade_sy
     FROM stg_population_term_keys pt
     LEFT JOIN sm ON sm.gkey = pt.gkey
     LEFT JOIN g ON g.gkey = pt.gkey
-    LEFT JOIN stg_score_years y ON y.sy = g.sy
     LEFT JOIN chk_programme_counts pc ON pc.programme_id = pt.programme_id
 ),
 -- required subjects without a row, where the (grade, term) has some data
@@ -94,13 +106,12 @@ no_row AS (
 ),
 -- score rows with a finding of their own, with names
 bad AS (
-    SELECT sc.k_student, sc.grade, sc.source_row, ps.assessed, y.school_year,
+    SELECT sc.k_student, sc.grade, sc.source_row, ps.assessed, sy_text(sc.sy) AS school_year,
            sc.score_err, sc.rating_code, p.student_id, p.school_code, ps.subject,
            CASE sc.term_code WHEN 1 THEN 'HK1' WHEN 2 THEN 'HK2' WHEN 3 THEN 'CN' END AS term
     FROM sc
     JOIN stg_population_keys p ON p.k_student = sc.k_student
     JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.sid = sc.sid
-    LEFT JOIN stg_score_years y ON y.sy = sc.sy
     WHERE (sc.kind = 1 AND sc.score_t IS NULL) OR (sc.kind = 2 AND sc.rating_code = 0)
 ),
 -- summaries with the score aggregates, the computed rank
@@ -158,13 +169,34 @@ yr_mismatch AS (
     SELECT * FROM yr WHERE cn <> round1_div(h1 + 2 * h2, 3)
 ),
 yr_bad AS (
-    SELECT sc.k_student, sc.grade, sc.sid, y.school_year AS cn_year, sc.source_row AS cn_row,
+    SELECT sc.k_student, sc.grade, sc.sid, sy_text(sc.sy) AS cn_year, sc.source_row AS cn_row,
            p.student_id, p.school_code, ps.subject
     FROM yr_mismatch yr
     JOIN sc ON sc.k_student = yr.k_student AND sc.grade = yr.grade AND sc.sid = yr.sid AND sc.term_code = 3
     JOIN stg_population_keys p ON p.k_student = yr.k_student
     JOIN stg_programme_subjects ps ON ps.programme_id = p.programme_id AND ps.sid = yr.sid
-    LEFT JOIN stg_score_years y ON y.sy = sc.sy
+),
+-- rows that exist for a required (grade, term) without any used row of their entity, in a
+-- well-formed year that is not used (RESULTS_YEAR_NOT_USED; rev12b finding 13): a grade-12 row of
+-- an earlier year, a grade-10/11 row of the results year, or of an older year than the grade's
+not_used AS (
+    SELECT x.entity, pt.student_id, pt.school_code, pt.grade, pt.term, sy_text(x.sy) AS found_year,
+           pt.grade_sy, count(*) AS n, min(x.source_row) AS source_row
+    FROM (SELECT 'score' AS entity, k_student, grade, term_code, sy, source_row
+          FROM stg_score_rows WHERE NOT used
+          UNION ALL
+          SELECT 'score', r.k_student, r.grade, r.term_code, r.sy, r.source_row
+          FROM stg_score_rows r JOIN stg_grade_years m USING (k_student, grade)
+          WHERE r.used AND r.sy <> m.sy
+          UNION ALL
+          SELECT 'term_summary', k_student, grade, term_code, sy, source_row FROM stg_summaries_wrong_year
+          UNION ALL
+          SELECT 'term_summary', s.k_student, s.grade, s.term_code, s.sy, s.source_row
+          FROM stg_summaries s JOIN stg_grade_years m USING (k_student, grade)
+          WHERE s.sy <> m.sy) x
+    JOIN pt ON pt.k_student = x.k_student AND pt.grade = x.grade AND pt.term_code = x.term_code
+    WHERE CASE x.entity WHEN 'score' THEN pt.n_rows = 0 ELSE NOT pt.has_summary END
+    GROUP BY ALL
 )
 SELECT school_code, 'SCORE_OUT_OF_RANGE' AS rule_id, 'error' AS severity, 'score' AS entity,
        concat_ws('|', student_id, coalesce(school_year, ''), grade, term, subject) AS record_key,
@@ -217,8 +249,8 @@ SELECT school_code, 'SUBJECT_MISSING', 'error', 'score',
 FROM no_row
 UNION ALL
 SELECT school_code, 'TERM_SUMMARY_MISSING', 'error', 'term_summary',
-       concat_ws('|', student_id, coalesce(sc_year, ''), grade, term), NULL,
-       'Chưa có kết quả tổng kết ' || ctx_vi(grade, term, sc_year)
+       concat_ws('|', student_id, coalesce(sc_year, sy_text(grade_sy), ''), grade, term), NULL,
+       'Chưa có kết quả tổng kết ' || ctx_vi(grade, term, coalesce(sc_year, sy_text(grade_sy)))
        || ' (điểm TB các môn, học lực, hạnh kiểm): hãy nhập kết quả tổng kết.',
        student_id, grade, term, NULL
 FROM pt WHERE NOT has_summary
@@ -291,4 +323,35 @@ SELECT school_code, 'SCHOOL_YEAR_INVALID', 'warning', entity,
        || (SELECT results_year FROM cfg_params)
        || '. Dòng này không được tính vào kết quả học tập; hãy sửa lại năm học.',
        student_id, grade, term, source_row
-FROM stg_year_invalid_rows;
+FROM stg_year_invalid_rows
+UNION ALL
+SELECT school_code, 'RESULTS_YEAR_NOT_USED', 'warning', entity,
+       concat_ws('|', student_id, found_year, grade, term), 'school_year',
+       'Có ' || n || CASE entity WHEN 'score' THEN ' dòng điểm môn ' ELSE ' dòng kết quả tổng kết ' END
+       || ctx_vi(grade, term, found_year) || ' nhưng không được tính: '
+       || CASE WHEN grade = (SELECT population_grade FROM cfg_params)
+               THEN 'lớp ' || grade || ' chỉ tính năm học ' || (SELECT results_year FROM cfg_params)
+               WHEN grade_sy IS NOT NULL
+               THEN 'lớp ' || grade || ' được tính theo năm học ' || sy_text(grade_sy)
+                    || ' (năm học gần nhất trước ' || (SELECT results_year FROM cfg_params)
+                    || ' có kết quả lớp ' || grade || ' của học sinh)'
+               ELSE 'lớp ' || grade || ' phải thuộc một năm học trước ' || (SELECT results_year FROM cfg_params) END
+       || '. Hãy sửa năm học nếu bị nhập nhầm, hoặc nhập kết quả của năm học được tính.',
+       student_id, grade, term, source_row
+FROM not_used
+UNION ALL
+SELECT school_code, x.rule_id, 'warning', entity,
+       concat_ws('|', student_id, coalesce(school_year, ''), coalesce(CAST(grade AS VARCHAR), grade_raw, ''),
+                 coalesce(term, term_raw, ''), subject), x.field,
+       CASE WHEN entity = 'score' THEN 'Dòng điểm môn ' || coalesce(subject, '(không tên)') ELSE 'Dòng kết quả tổng kết' END
+       || coalesce(' năm học ' || school_year, '') || ' có '
+       || CASE x.rule_id WHEN 'GRADE_INVALID'
+               THEN 'khối ' || coalesce('«' || grade_raw || '»', 'để trống')
+                    || ' không đọc được (ghi 10, 11, 12 hoặc «Khối 12»)'
+               ELSE 'học kỳ ' || coalesce('«' || term_raw || '»', 'để trống')
+                    || ' không đọc được (ghi HK1, HK2 hoặc CN, hay «Học kỳ 2», «Cả năm»)' END
+       || '. Dòng này không được tính vào kết quả học tập; hãy sửa lại.',
+       student_id, grade, term, source_row
+FROM stg_results_unreadable_rows
+CROSS JOIN (VALUES ('GRADE_INVALID', 'grade'), ('TERM_INVALID', 'term')) x(rule_id, field)
+WHERE CASE x.rule_id WHEN 'GRADE_INVALID' THEN grade IS NULL ELSE term IS NULL END;

@@ -133,7 +133,7 @@ WHERE rt.grade <> prm.population_grade
    OR (SELECT as_of_date FROM cmp_as_of) > te.ended_on;
 
 CREATE OR REPLACE VIEW cmp_result_items AS
-WITH s AS (SELECT student_id, grade, term, overall_average_raw, academic_rank, conduct FROM stg_summaries)
+WITH s AS (SELECT student_id, grade, term, overall_average_raw, academic_rank, conduct FROM stg_summaries_used)
 SELECT t.school_code, d.domain, t.student_id || '|' || t.grade || '|' || t.term AS item_key,
        CASE d.domain WHEN 'results' THEN s.overall_average_raw IS NOT NULL AND s.academic_rank IS NOT NULL
                      ELSE s.conduct IS NOT NULL END AS ok,

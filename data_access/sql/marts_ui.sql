@@ -49,6 +49,16 @@ WITH req AS (
     FROM findings f JOIN cfg_requirement_terms t
       ON f.entity IN ('score', 'term_summary') AND t.grade = f.grade AND t.term = f.term
     UNION ALL
+    -- a results row whose grade or term cannot be read (GRADE_INVALID, TERM_INVALID, warnings):
+    -- under every results requirement with a (grade, term) that agrees with the part read
+    SELECT f.*, r.requirement_id
+    FROM findings f JOIN cfg_requirements r
+      ON f.entity IN ('score', 'term_summary') AND (f.grade IS NULL OR f.term IS NULL)
+     AND r.kind = 'student_results'
+     AND EXISTS (SELECT 1 FROM cfg_requirement_terms t
+                 WHERE t.requirement_id = r.requirement_id
+                   AND (f.grade IS NULL OR t.grade = f.grade) AND (f.term IS NULL OR t.term = f.term))
+    UNION ALL
     SELECT f.*, r.requirement_id
     FROM findings f JOIN cfg_requirements r ON f.entity = 'report' AND r.kind = 'report'
                                           AND r.report_code = f.record_key

@@ -23,6 +23,19 @@ CREATE OR REPLACE MACRO parse_vn_date(x) AS
 CREATE OR REPLACE MACRO parse_grade(x) AS
     CAST(nullif(regexp_extract(trim(regexp_replace(replace(strip_accents(lower(x)), 'đ', 'd'), '\s+', ' ', 'g')),
                                '^(?:(?:khoi|lop) ?|k ?)?0*(\d{1,2})$', 1), '') AS INTEGER);
+-- A results row's term as written: folded (accents, case), spaces and dots removed, then
+-- hk1/hki/hocky1/hockyi -> 'HK1', hk2/hkii/hocky2/hockyii -> 'HK2', cn/canam -> 'CN'
+-- ('HK 2', 'HKII', 'Học kỳ 2', 'Cả năm'); anything else NULL (TERM_INVALID where it matters).
+CREATE OR REPLACE MACRO parse_term(x) AS
+    CASE regexp_replace(akey(x), '[\s.]', '', 'g')
+         WHEN 'hk1' THEN 'HK1' WHEN 'hki' THEN 'HK1' WHEN 'hocky1' THEN 'HK1' WHEN 'hockyi' THEN 'HK1'
+         WHEN 'hk2' THEN 'HK2' WHEN 'hkii' THEN 'HK2' WHEN 'hocky2' THEN 'HK2' WHEN 'hockyii' THEN 'HK2'
+         WHEN 'cn' THEN 'CN' WHEN 'canam' THEN 'CN' END;
+-- A results row's school year with its separator read: 'yyyy' + '-', '–', '—' or '/' (spaces
+-- around allowed) + 'yyyy' -> 'yyyy-yyyy' ('2021–2022', '2021 - 2022', '2021/2022'); any other
+-- text unchanged.
+CREATE OR REPLACE MACRO canon_year(x) AS
+    regexp_replace(x, '^\s*(\d{4})\s*[-–—/]\s*(\d{4})\s*$', '\1-\2');
 -- Integer text ('12', '012') -> INTEGER, anything else NULL.
 CREATE OR REPLACE MACRO parse_int(x) AS
     CASE WHEN regexp_full_match(x, '\d{1,9}') THEN CAST(x AS INTEGER) END;

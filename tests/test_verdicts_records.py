@@ -94,7 +94,7 @@ def build() -> dict:
     add(student("K12", "P2", grade="K12"))
     add(student("GRADE_BAD", "P2", grade="12A"), res=False)
     add(student("GRADE_NONE", "P2", grade=None), res=False)
-    add(student("STATUS_BAD", "P2", status="dang hoc"), res=False)
+    add(student("STATUS_BAD", "P2", status="Đang theo học"), res=False)   # not a status of the system
     add(student("STATUS_NONE", "P2", status=None), res=False)
     add(student("GRADE_BAD_TH", "P4", grade="?"), res=False)     # no grade-12 requirement: nothing
     add(student("OUT_GRADE", "P2", grade="11"), res=False)
@@ -290,7 +290,7 @@ def test_explanation_counts_rows_as_the_verdict_does(variant):
         assert cat[(g, "Đang học")] == ("counted", 1), g
     assert cat[("12A", "Đang học")] == ("unplaced", 1)
     assert cat[("", "Đang học")] == ("unplaced", 1)
-    assert cat[("12", "dang hoc")] == ("unplaced", 1) and cat[("12", "")] == ("unplaced", 1)
+    assert cat[("12", "Đang theo học")] == ("unplaced", 1) and cat[("12", "")] == ("unplaced", 1)
     assert cat[("?", "Thôi học")][0] == "grade_invalid"
     assert sum(n for c, n in cat.values() if c in ("counted", "unplaced")) == e["expected"] == 18
     text = explain.render(e)

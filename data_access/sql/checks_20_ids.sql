@@ -13,7 +13,8 @@ WITH pv AS (   -- 12-digit values of the population (only these can produce a fi
     SELECT personal_id FROM chk_student_base WHERE length(personal_id) = 12
 ),
 enrolled AS (
-    SELECT s.* FROM src_students s JOIN cfg_params prm ON s.status = prm.population_status
+    SELECT s.* FROM src_students s JOIN stg_status_values sv ON sv.status_raw = s.status
+    JOIN cfg_params prm ON sv.status = prm.population_status
 ),
 v AS (
     SELECT s.student_id, s.school_code, s.id_number AS val, s.birth_date, s.gender

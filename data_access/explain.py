@@ -98,7 +98,7 @@ def explain_at(ev: Evaluation, viewer: Viewer, school_code: str, requirement_id:
     institution's student rows (grade, status, n, category, why) for record requirements, blocking
     findings by rule (rule_id, title, entity, n_findings, n_records, n_students), why a
     requirement listing ``blocked_by`` rules is held back (blocked_reason), for reports and paper
-    copies the state of the institution's row (report_state: sent_on_time, sent_late, returned,
+    copies the state of the institution's row (report_state: sent_on_time, sent_late, held, returned,
     draft, missing, paper_valid, paper_invalid, paper_missing; None otherwise), the snapshot window
     (completed_after, completed_at, timing_uncertain), status, days_late, at_risk. LookupError
     when the institution or the requirement is not there (or outside the viewer's scope)."""
@@ -126,6 +126,8 @@ _RECORD_UNIT = {"student": "học sinh", "score": "học sinh", "term_summary": 
                 "report": "báo cáo", "paper_copy": "bản giấy"}
 # Why a report or paper copy is not done when no finding says so (dash_report_cells).
 _STATE_TEXT = {"missing": "chưa gửi báo cáo", "draft": "báo cáo chưa ở trạng thái «Đã gửi»",
+               "held": ("báo cáo đã gửi («Đã gửi») nhưng chưa tính là hoàn thành vì còn lỗi chặn; "
+                        "sửa lỗi là đủ để hoàn thành"),
                "returned": "báo cáo bị trả lại", "paper_missing": "chưa nhận bản giấy",
                "paper_invalid": "bản giấy nhận được chưa hợp lệ"}
 

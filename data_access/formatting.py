@@ -47,11 +47,12 @@ STATUS_TEXT_COLORS = {"done_on_time": "#FFFFFF", "done_late": "#000000", "in_pro
 STATUS_CODE = {s: i for i, s in enumerate(STATUS_ORDER)}
 
 # Report cells of the reports page (marts_dashboard.sql dash_report_cells.cell_state).
-REPORT_STATE_ORDER = ["sent_on_time", "sent_late", "returned", "draft", "missing",
+REPORT_STATE_ORDER = ["sent_on_time", "sent_late", "held", "returned", "draft", "missing",
                       "paper_valid", "paper_invalid", "paper_missing", "not_applicable"]
 REPORT_STATE_LABELS = {
     "sent_on_time": "Đã gửi đúng hạn",
     "sent_late": "Đã gửi trễ hạn",
+    "held": "Đã gửi, bị giữ lại (còn lỗi chặn)",
     "returned": "Bị trả lại",
     "draft": "Đang soạn (chưa gửi)",
     "missing": "Chưa có",
@@ -63,6 +64,9 @@ REPORT_STATE_LABELS = {
 REPORT_STATE_COLORS = {
     "sent_on_time": STATUS_COLORS["done_on_time"],
     "sent_late": STATUS_COLORS["done_late"],
+    # sent but held back by a finding (a room under two levels): sky blue, the sent family
+    # (blue) with the "not yet" of a light shade; black text is readable on it
+    "held": "#56B4E9",
     "returned": "#CC79A7",        # reddish purple: a distinct "act on this"
     "draft": STATUS_COLORS["in_progress"],
     "missing": STATUS_COLORS["not_started"],

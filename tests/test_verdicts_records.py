@@ -305,5 +305,7 @@ def test_csvc_gap_words_say_why_not_unsent(variant):
     from data_access.access import SYSTEM
     ev = queries.evaluation(None, variant["store"])
     g = planning.gaps(ev, SYSTEM, ["P1"], ["RPT_CSVC"])
-    assert list(g["words"]) == ["báo cáo CSVC chưa tính là hoàn thành: 1 phòng khai ở hai cấp học "
-                                "trở lên (ROOM_MULTI_LEVEL), sửa rồi gửi lại báo cáo"]
+    # (sent: fixing the room alone makes it done, so no "gửi lại báo cáo"; review finding 11)
+    assert list(g["words"]) == ["báo cáo CSVC đã gửi nhưng chưa tính là hoàn thành: 1 phòng khai ở hai "
+                                "cấp học trở lên (ROOM_MULTI_LEVEL), sửa khai báo phòng học (mỗi phòng "
+                                "chỉ thuộc một cấp học)"]

@@ -14,6 +14,9 @@ when not done; RPT_CSVC due 28/04 23:59:59):
   (ROOM_MULTI_LEVEL): sent but held back; fixing the room alone makes it done, so the words
   are "sửa khai báo phòng học (mỗi phòng chỉ thuộc một cấp học)", never "gửi lại báo cáo".
 - H2 (THCS;THPT): CSVC «Chưa gửi» (no time), the same room conflict: a draft, not held.
+Finding 15: the only snapshot is after the G12_INFO cut-off, so C1 and C2 (done) are on time
+only because nothing proves otherwise, and there is NO earlier snapshot; the import summary's
+"ngoài diện" counts C1X and C2X only (BADST and XII are counted in expected).
 """
 from __future__ import annotations
 
@@ -54,10 +57,13 @@ def tables() -> dict:
 
 
 @pytest.fixture(scope="module")
-def ev(tmp_path_factory):
-    store = write_store(tmp_path_factory.mktemp("causes") / "store", [(AS_OF, tables())])
-    e = queries.evaluation(None, store)
-    yield e
+def store(tmp_path_factory):
+    return write_store(tmp_path_factory.mktemp("causes") / "store", [(AS_OF, tables())])
+
+
+@pytest.fixture(scope="module")
+def ev(store):
+    return queries.evaluation(None, store)
 
 
 def ex(ev, school, req):
@@ -125,3 +131,40 @@ def test_held_report_gap_words(ev):
     assert list(g["words"]) == ["báo cáo CSVC đã gửi nhưng chưa tính là hoàn thành: 1 phòng khai ở hai "
                                 "cấp học trở lên (ROOM_MULTI_LEVEL), sửa khai báo phòng học (mỗi phòng "
                                 "chỉ thuộc một cấp học)"]
+
+
+# ---- finding 15 --------------------------------------------------------------------------
+def test_deadline_card_without_an_earlier_snapshot(store):
+    cards = queries.deadline_cards(SYSTEM, store=store)
+    card = cards[cards["requirement_ids"].map(lambda ids: "G12_INFO" in list(ids))].iloc[0]
+    # C1, C2 done (U1, U2 overdue): both uncertain, neither has a snapshot before the cut-off
+    assert (card.units_done, card.units_timing_uncertain, card.units_timing_uncertain_no_prior) == (2, 2, 2)
+    note = fmt.uncertain_units_note(card.units_timing_uncertain, card.units_timing_uncertain_no_prior)
+    assert note.startswith("2 đơn vị được tính đúng hạn")
+    assert "chưa có lần trích xuất nào trước hạn" in note
+    assert "lần trích xuất trước hạn chưa đạt" not in note
+
+
+def test_uncertain_note_wording():
+    assert fmt.uncertain_units_note(0, 0) == ""
+    two = fmt.uncertain_units_note(2)            # (every unit had an earlier snapshot)
+    assert "lần trích xuất trước hạn chưa đạt, lần sau hạn đã đạt" in two
+    assert "chưa có lần trích xuất nào" not in two
+    mixed = fmt.uncertain_units_note(3, 1)
+    assert mixed.startswith("3 đơn vị được tính đúng hạn")
+    assert "2 đơn vị: lần trích xuất trước hạn chưa đạt, lần sau hạn đã đạt" in mixed
+    assert "1 đơn vị: chưa có lần trích xuất nào trước hạn" in mixed
+
+
+def test_import_summary_splits_unplaced_rows(store):
+    from data_access.campaign import load_campaign
+    from data_access.population import exclusion_lines, exclusion_summary
+    from data_access.store import Store
+    path = Store(store).list_snapshots().iloc[-1].path
+    lines = exclusion_lines(exclusion_summary(path, load_campaign()))
+    assert lines[0] == "2 dòng học sinh ngoài diện lớp 12 của công văn (không tính vào số phải báo cáo):"
+    i = lines.index("2 dòng học sinh không đọc được khối/trạng thái (vẫn tính vào số phải báo cáo, chưa đạt):")
+    outside, unplaced = lines[1:i], lines[i + 1:]
+    assert "  khối không đọc được: 1" in outside and "  khối không đọc được: 1" in unplaced
+    st = "  trạng thái không đọc được (bỏ trống hoặc không phải trạng thái của hệ thống): 1"
+    assert st in outside and st in unplaced

@@ -151,6 +151,10 @@ def gaps(ev: Evaluation, viewer: Viewer, school_codes: list[str] | None = None,
         WHERE f.severity = 'error' AND {fc}
         GROUP BY ALL""", fcp)
     blk = {(b.school_code, b.requirement_id): b for b in blocked.itertuples()}
+    held = _df(ev, f"""
+        SELECT f.school_code, f.requirement_id FROM hist_progress f
+        WHERE f.held AND f.as_of = (SELECT as_of FROM eval_point) AND {fc}""", fcp)
+    sent_held = set(zip(held["school_code"], held["requirement_id"]))
     stu = {k: g for k, g in student.groupby("school_code")}
     res = {(r.school_code, r.requirement_id): r for r in results.itertuples()}
     oth = set(zip(other["school_code"], other["rule_id"], other["report_code"]))
@@ -198,8 +202,13 @@ def gaps(ev: Evaluation, viewer: Viewer, school_codes: list[str] | None = None,
             if b is not None:
                 what = ("phòng khai ở hai cấp học trở lên" if b.rule_id == "ROOM_MULTI_LEVEL"
                         else "lỗi của đơn vị")
-                return (f"báo cáo {short} chưa tính là hoàn thành: {_n(b.n)} {what} ({b.rule_id}), "
-                        "sửa rồi gửi lại báo cáo")
+                fix = ("sửa khai báo phòng học (mỗi phòng chỉ thuộc một cấp học)"
+                       if b.rule_id == "ROOM_MULTI_LEVEL" else "sửa các lỗi này")
+                if (r.school_code, r.requirement_id) in sent_held:
+                    # sent: fixing the finding alone makes it done (no re-sending)
+                    return (f"báo cáo {short} đã gửi nhưng chưa tính là hoàn thành: {_n(b.n)} {what} "
+                            f"({b.rule_id}), {fix}")
+                return f"chưa gửi báo cáo {short}; {_n(b.n)} {what} ({b.rule_id}), {fix}"
             return f"chưa gửi báo cáo {short}"
         unsigned = (r.school_code, "PAPER_UNSIGNED", r.report_code) in oth
         unstamped = (r.school_code, "PAPER_UNSTAMPED", r.report_code) in oth

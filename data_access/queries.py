@@ -232,6 +232,7 @@ _UNIT_AGG = """
     count(*) FILTER (WHERE status = 'overdue') AS units_overdue,
     count(*) FILTER (WHERE at_risk) AS units_at_risk,
     count(*) FILTER (WHERE timing_uncertain) AS units_timing_uncertain,
+    count(*) FILTER (WHERE timing_uncertain AND completed_after IS NULL) AS units_timing_uncertain_no_prior,
     sum(expected) FILTER (WHERE is_record)::BIGINT AS records_expected,
     sum(done) FILTER (WHERE is_record)::BIGINT AS records_done"""
 
@@ -306,7 +307,8 @@ def deadline_cards(viewer: Viewer, snapshot_id: str | None = None, filters: Filt
     days_left, n_requirements, requirement_ids (list), requirement_names (list),
     units_expected, units_done, units_done_on_time, completion_rate, on_time_rate,
     units_overdue, units_at_risk, units_timing_uncertain (done on time only by a snapshot window
-    holding the due time), records_expected, records_done, and the same deadline at the
+    holding the due time), units_timing_uncertain_no_prior (of those, with no snapshot before
+    the window: completed_after NULL), records_expected, records_done, and the same deadline at the
     previous snapshot: prev_as_of, prev_completion_rate, prev_on_time_rate (NULL when there is
     no earlier snapshot); ordered by due (no due date last)."""
     def cards(sid):

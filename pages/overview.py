@@ -59,8 +59,9 @@ for i, card in enumerate(card_rows):
         if not pd.isna(card.records_expected):
             line += f" · {fmt.number(card.records_done)}/{fmt.number(card.records_expected)} học sinh đạt"
         st.caption(line)
-        if fmt.uncertain_units_note(card.units_timing_uncertain):
-            st.caption(fmt.uncertain_units_note(card.units_timing_uncertain))
+        note = fmt.uncertain_units_note(card.units_timing_uncertain, card.units_timing_uncertain_no_prior)
+        if note:
+            st.caption(note)
         st.page_link(A.DISTRICTS[0], label="Theo quận/huyện", icon=":material/map:",
                      query_params=c.params(req=",".join(card.requirement_ids)))
 if not pd.isna(cards["prev_as_of"].iloc[0]):

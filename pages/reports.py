@@ -41,7 +41,7 @@ st.plotly_chart(fig, width="stretch", key="report_bars")
 # ---- the matrix ------------------------------------------------------------------------------
 st.subheader("Trường × báo cáo")
 states = st.multiselect("Chỉ hiện trường có ô ở trạng thái", options=fmt.REPORT_STATE_ORDER[:-1],
-                        default=["returned", "draft", "missing", "paper_invalid", "paper_missing"],
+                        default=["held", "returned", "draft", "missing", "paper_invalid", "paper_missing"],
                         format_func=lambda s: fmt.REPORT_STATE_LABELS[s], key="report_states",
                         help="Để trống để hiện mọi trường.")
 show = cells

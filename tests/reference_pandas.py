@@ -199,6 +199,15 @@ def _fold(s: pd.Series) -> pd.Series:
     return out.str.replace(r"\s+", " ", regex=True).str.strip()
 
 
+def _status(s: pd.Series, campaign: Campaign | None) -> pd.Series:
+    """A student's status as written -> the system's status of known_statuses it is (accent-,
+    case- and white-space-free: 'đang học', 'ĐANG HỌC', 'Dang hoc', 'Đang  học' are 'Đang học'),
+    NaN when it is none of them."""
+    known = list(campaign.known_statuses) if campaign is not None else ["Đang học"]
+    by_key = dict(zip(_fold(pd.Series(known, dtype="str")), known))
+    return _fold(s.astype("str")).map(by_key)
+
+
 def _fold_ethnic(s: pd.Series) -> pd.Series:
     """Case-, hyphen- and space-insensitive (accents kept)."""
     return s.str.lower().str.replace(r"[-\s]", "", regex=True)
@@ -300,7 +309,7 @@ def _population(tables: dict, campaign: Campaign, sch: pd.DataFrame) -> pd.DataF
     record requirement applies; with the institution's programme and applies__ flags."""
     st = _table(tables, "students")
     grade = _parse_grade(_col(st, "grade"))
-    mask = (_col(st, "status") == campaign.population_status).fillna(False) & (grade == campaign.population_grade)
+    mask = (_status(_col(st, "status"), campaign) == campaign.population_status).fillna(False) & (grade == campaign.population_grade)
     st = st[mask.to_numpy()]
     rec = [r for r in campaign.requirements if r.kind in RECORD_KINDS]
     keep = sch[sch[["applies__" + r.id for r in rec]].any(axis=1)] if rec else sch.iloc[0:0]
@@ -334,11 +343,11 @@ def _id_valid(v: pd.Series, year: pd.Series, female: pd.Series, gender_ok: pd.Se
     return ((is9 & ~zero) | ok12).astype(bool)
 
 
-def _duplicate_ids(students: pd.DataFrame, status: str) -> tuple[set, set]:
+def _duplicate_ids(students: pd.DataFrame, status: str, campaign: Campaign | None = None) -> tuple[set, set]:
     """12-digit non-zero values held by more than one ENROLLED student_id (status = the
     population's, any grade; both ID columns), and the rightful (student_id, value) pairs: the
     only holder of a value whose digits 4-6 agree with their own birth year and gender."""
-    st = students[(_col(students, "status") == status).fillna(False).to_numpy(dtype=bool)]
+    st = students[(_status(_col(students, "status"), campaign) == status).fillna(False).to_numpy(dtype=bool)]
     sid = _col(st, "student_id")
     p = _parse_datetime(_col(st, "birth_date"), time_required=False)
     y = p["y"].where(p["valid"])
@@ -399,7 +408,7 @@ def _info_ok(pop: pd.DataFrame, all_students: pd.DataFrame, campaign: Campaign |
     year = p["y"].where(birth_ok)
     female = (gender == "Nữ").fillna(False).astype(bool)
     status = campaign.population_status if campaign is not None else "Đang học"
-    dups, rightful = _duplicate_ids(all_students, status)
+    dups, rightful = _duplicate_ids(all_students, status, campaign)
     sid = _col(pop, "student_id")
     id_ok = (_id_valid(idn, year, female, gender_ok, dups, sid, rightful) & _present(idn)) | \
             (_id_valid(pid, year, female, gender_ok, dups, sid, rightful) & _present(pid))
@@ -694,8 +703,8 @@ def _student_done(tables: dict, campaign: Campaign, sch: pd.DataFrame) -> pd.Dat
     # counted in expected, never done.
     st = _table(tables, "students")
     grade = _parse_grade(_col(st, "grade"))
-    status = _col(st, "status")
-    status_bad = status.isna() | ~status.isin(list(campaign.known_statuses))
+    status = _status(_col(st, "status"), campaign)
+    status_bad = status.isna()
     unplaced = ((grade.isna() | status_bad)
                 & (grade.isna() | (grade == campaign.population_grade))
                 & (status_bad | (status == campaign.population_status)))
@@ -1045,7 +1054,7 @@ def completeness(tables: dict, campaign: Campaign, defs) -> pd.DataFrame:
         ("ownership", _col(s, "ownership").isin(["Công lập", "Ngoài công lập"])))]
     # enrolled students at known institutions
     st = _table(tables, "students")
-    st = st[(_col(st, "status") == campaign.population_status).fillna(False).to_numpy()
+    st = st[(_status(_col(st, "status"), campaign) == campaign.population_status).fillna(False).to_numpy()
             & _col(st, "school_code").isin(codes).to_numpy()]
     st_grade = _parse_grade(_col(st, "grade"))
     with_students = set(st["school_code"])

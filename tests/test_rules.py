@@ -187,7 +187,7 @@ def build_world() -> dict[str, list[dict]]:
     # issue 12: rules of points 6 and 9 fire here too (the catalog test needs every id)
     add(student("BD_FUTURE", birth_date="01/01/2023", id_number="079223000781"))
     add(student("GRADE_UNREAD", grade="12A"))
-    add(student("STATUS_UNREAD", status="Dang hoc"))
+    add(student("STATUS_UNREAD", status="Đang theo học"))
     # ---- addresses
     for i, a in enumerate([
             "12 Lê Lợi, P. Bến Nghé, Q.1, TP.HCM",

@@ -94,7 +94,7 @@ def build() -> dict:
     add(student("K12", "P2", grade="K12"))
     add(student("GRADE_BAD", "P2", grade="12A"), res=False)
     add(student("GRADE_NONE", "P2", grade=None), res=False)
-    add(student("STATUS_BAD", "P2", status="dang hoc"), res=False)
+    add(student("STATUS_BAD", "P2", status="Đang theo học"), res=False)   # not a status of the system
     add(student("STATUS_NONE", "P2", status=None), res=False)
     add(student("GRADE_BAD_TH", "P4", grade="?"), res=False)     # no grade-12 requirement: nothing
     add(student("OUT_GRADE", "P2", grade="11"), res=False)
@@ -256,7 +256,13 @@ def test_population_exclusions_summary(variant):
                    "status_other": 3, "grade_other": 1}
     from data_access.population import exclusion_lines
     text = "\n".join(exclusion_lines(s))
-    assert "10 dòng học sinh" in text and "khối không đọc được: 3" in text
+    # 10 rows, of which GRADE_BAD, GRADE_NONE, STATUS_BAD, STATUS_NONE may be grade-12 enrolled
+    # students and count in expected: 6 outside (GRADE_BAD_OUT the only unreadable grade
+    # there), 4 counted (review finding 15: they were called "không tính")
+    assert "6 dòng học sinh ngoài diện" in text and "\n  khối không đọc được: 1\n" in text
+    assert ("4 dòng học sinh không đọc được khối/trạng thái (vẫn tính vào số phải báo cáo, chưa đạt):\n"
+            "  khối không đọc được: 2\n"      # (reasons in the order of their totals: 3, then 2)
+            "  trạng thái không đọc được (bỏ trống hoặc không phải trạng thái của hệ thống): 2") in text
 
 
 # ---- agreement of the pandas reference on the variant -------------------------------------
@@ -290,7 +296,7 @@ def test_explanation_counts_rows_as_the_verdict_does(variant):
         assert cat[(g, "Đang học")] == ("counted", 1), g
     assert cat[("12A", "Đang học")] == ("unplaced", 1)
     assert cat[("", "Đang học")] == ("unplaced", 1)
-    assert cat[("12", "dang hoc")] == ("unplaced", 1) and cat[("12", "")] == ("unplaced", 1)
+    assert cat[("12", "Đang theo học")] == ("unplaced", 1) and cat[("12", "")] == ("unplaced", 1)
     assert cat[("?", "Thôi học")][0] == "grade_invalid"
     assert sum(n for c, n in cat.values() if c in ("counted", "unplaced")) == e["expected"] == 18
     text = explain.render(e)
@@ -305,5 +311,7 @@ def test_csvc_gap_words_say_why_not_unsent(variant):
     from data_access.access import SYSTEM
     ev = queries.evaluation(None, variant["store"])
     g = planning.gaps(ev, SYSTEM, ["P1"], ["RPT_CSVC"])
-    assert list(g["words"]) == ["báo cáo CSVC chưa tính là hoàn thành: 1 phòng khai ở hai cấp học "
-                                "trở lên (ROOM_MULTI_LEVEL), sửa rồi gửi lại báo cáo"]
+    # (sent: fixing the room alone makes it done, so no "gửi lại báo cáo"; review finding 11)
+    assert list(g["words"]) == ["báo cáo CSVC đã gửi nhưng chưa tính là hoàn thành: 1 phòng khai ở hai "
+                                "cấp học trở lên (ROOM_MULTI_LEVEL), sửa khai báo phòng học (mỗi phòng "
+                                "chỉ thuộc một cấp học)"]

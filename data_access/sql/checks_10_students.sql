@@ -209,10 +209,11 @@ SELECT e.school_code, x.rule_id, 'error', 'student', e.student_id, x.field,
 FROM (SELECT st.student_id, st.school_code, st.grade AS grade_raw, gv.grade, st.status, st._row AS source_row,
              prm.known_statuses,
              gv.grade IS NULL AS grade_bad,
-             st.status IS NULL OR NOT list_contains(prm.known_statuses, st.status) AS status_bad
+             sv.status IS NULL AS status_bad
       FROM src_students st
       SEMI JOIN stg_population_schools ps ON ps.school_code = st.school_code
       CROSS JOIN cfg_params prm
-      LEFT JOIN stg_grade_values gv ON gv.grade_raw = st.grade) e
+      LEFT JOIN stg_grade_values gv ON gv.grade_raw = st.grade
+      LEFT JOIN stg_status_values sv ON sv.status_raw = st.status) e
 JOIN (VALUES ('GRADE_INVALID', 'grade'), ('STATUS_INVALID', 'status')) x(rule_id, field)
   ON (x.rule_id = 'GRADE_INVALID' AND e.grade_bad) OR (x.rule_id = 'STATUS_INVALID' AND e.status_bad);

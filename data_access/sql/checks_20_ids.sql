@@ -29,7 +29,8 @@ a AS (
                AND substr(val, 4, 1) = CAST((year(bd) // 100 - 19) * 2 + CASE WHEN gender = 'Nữ' THEN 1 ELSE 0 END AS VARCHAR)
                AND substr(val, 5, 2) = lpad(CAST(year(bd) % 100 AS VARCHAR), 2, '0')) AS agrees
     FROM (SELECT v.*, parse_vn_date(v.birth_date) AS bd
-          FROM v JOIN cfg_params prm ON v.status = prm.population_status)
+          FROM v JOIN stg_status_values sv ON sv.status_raw = v.status   -- status read loosely
+                 JOIN cfg_params prm ON sv.status = prm.population_status)
     WHERE regexp_full_match(val, '\d{12}') AND val <> '000000000000'
     GROUP BY student_id, val
 )

@@ -115,11 +115,13 @@ WHERE u.is_record;
 
 -- Reports page: each institution × report/paper requirement as one cell state.
 -- report: sent_on_time / sent_late (engine status done_*), returned (REPORT_RETURNED on its
--- latest row), draft (a row exists but is not a valid submission), missing (no row).
+-- latest row), held (validly sent but held back by a `blocked_by` finding: RPT_CSVC and a
+-- room under two levels; fixing the finding alone makes it done), draft (a row exists but is
+-- not a valid submission), missing (no row).
 -- paper: paper_valid (done), paper_invalid (a receipt, none valid), paper_missing.
 CREATE OR REPLACE VIEW dash_report_cells AS
 WITH cur_hist AS (
-    SELECT school_code, requirement_id, started
+    SELECT school_code, requirement_id, started, held
     FROM hist_progress WHERE as_of = (SELECT as_of FROM eval_point)
 ),
 returned AS (
@@ -131,6 +133,7 @@ SELECT u.school_code, u.school_name, u.district_code, u.district_name, u.level_g
        CASE WHEN u.kind = 'report' THEN
                 CASE WHEN u.status = 'done_on_time' THEN 'sent_on_time'
                      WHEN u.status = 'done_late' THEN 'sent_late'
+                     WHEN coalesce(h.held, FALSE) THEN 'held'
                      WHEN rt.school_code IS NOT NULL THEN 'returned'
                      WHEN coalesce(h.started, FALSE) THEN 'draft'
                      ELSE 'missing' END
@@ -151,7 +154,7 @@ CREATE OR REPLACE VIEW dash_unit_block_reasons AS
 SELECT f.school_code, f.requirement_id,
        'Chưa tính là hoàn thành: ' || count(*) || CASE WHEN any_value(f.rule_id) = 'ROOM_MULTI_LEVEL'
             THEN ' phòng được khai ở hai cấp học trở lên (' || f.rule_id
-                 || '), trong khi công văn yêu cầu mỗi phòng chỉ thuộc một cấp học. Hãy sửa khai báo phòng rồi gửi lại báo cáo.'
+                 || '), trong khi công văn yêu cầu mỗi phòng chỉ thuộc một cấp học. Hãy sửa khai báo phòng học (mỗi phòng chỉ thuộc một cấp học).'
             ELSE ' lỗi ' || f.rule_id || ' của đơn vị. Hãy sửa các lỗi này.' END AS blocked_reason
 FROM dash_findings f
 JOIN cfg_requirements r ON r.requirement_id = f.requirement_id AND list_contains(r.blocked_by, f.rule_id)

@@ -74,7 +74,12 @@ SELECT a.school_code, a.requirement_id,
        CASE WHEN a.kind = 'report' THEN rp.school_code IS NOT NULL
             WHEN a.kind = 'paper' THEN coalesce(pc.receipts, 0) > 0
             ELSE coalesce(sc.done, 0) > 0
-       END AS started
+       END AS started,
+       -- A report validly sent (Đã gửi / Đã duyệt with a time) but held back by a blocked_by
+       -- finding (RPT_CSVC and a room under two levels): fixing the finding alone makes it
+       -- done, so it is shown as sent-but-held, not as a draft (outside review of issue 12).
+       coalesce(a.kind = 'report' AND rp.status IN ('Đã gửi', 'Đã duyệt')
+                AND rp.submitted_at IS NOT NULL AND ub.school_code IS NOT NULL, false) AS held
 FROM progress_applicable a
 LEFT JOIN progress_student_counts sc
        ON sc.school_code = a.school_code AND sc.requirement_id = a.requirement_id

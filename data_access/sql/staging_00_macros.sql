@@ -36,6 +36,15 @@ CREATE OR REPLACE MACRO parse_term(x) AS
 -- text unchanged.
 CREATE OR REPLACE MACRO canon_year(x) AS
     regexp_replace(x, '^\s*(\d{4})\s*[-–—/]\s*(\d{4})\s*$', '\1-\2');
+-- A text for loose reading: accents and case removed (đ -> d), every run of white space
+-- (NBSP and the other Unicode spaces included: RE2's \s is ASCII only) one space, trimmed.
+CREATE OR REPLACE MACRO loose_key(x) AS
+    trim(regexp_replace(akey(x), '[\s\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', ' ', 'g'));
+-- A student's status as people write it ('đang học', 'ĐANG HỌC', 'Dang hoc', 'Đang  học') ->
+-- the system's status of `known` (the campaign's known_statuses) it is, or NULL (STATUS_INVALID
+-- where it matters). Read as loosely as the grade (outside review of issue 12, finding 7).
+CREATE OR REPLACE MACRO parse_status(x, known) AS
+    list_filter(known, lambda k: loose_key(k) = loose_key(x))[1];
 -- Integer text ('12', '012') -> INTEGER, anything else NULL.
 CREATE OR REPLACE MACRO parse_int(x) AS
     CASE WHEN regexp_full_match(x, '\d{1,9}') THEN CAST(x AS INTEGER) END;

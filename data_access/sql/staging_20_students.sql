@@ -3,6 +3,12 @@ CREATE OR REPLACE VIEW stg_grade_values AS
 SELECT grade AS grade_raw, parse_grade(grade) AS grade
 FROM (SELECT DISTINCT grade FROM src_students WHERE grade IS NOT NULL);
 
+-- Each distinct status text of the students, read once (parse_status: 'đang học' is
+-- 'Đang học'); status NULL when it is none of the campaign's known_statuses.
+CREATE OR REPLACE VIEW stg_status_values AS
+SELECT s.status AS status_raw, parse_status(s.status, prm.known_statuses) AS status
+FROM (SELECT DISTINCT status FROM src_students WHERE status IS NOT NULL) s CROSS JOIN cfg_params prm;
+
 -- Students, typed (all students of the snapshot). birth_date: see parse_vn_date; an impossible
 -- date (31/02/2004) or another form gives birth_date NULL and birth_date_valid false.
 CREATE OR REPLACE VIEW stg_students AS
@@ -12,11 +18,13 @@ SELECT st.student_id, st.school_code,
        st.birth_date AS birth_date_raw,
        parse_vn_date(st.birth_date) AS birth_date,
        parse_vn_date(st.birth_date) IS NOT NULL AS birth_date_valid,
-       st.gender, st.ethnicity, st.id_number, st.personal_id, st.permanent_address, st.status,
+       st.gender, st.ethnicity, st.id_number, st.personal_id, st.permanent_address,
+       sv.status, st.status AS status_raw,
        (sch.school_code IS NOT NULL) AS school_known,
        st._row AS source_row
 FROM src_students st LEFT JOIN src_schools sch ON sch.school_code = st.school_code
-LEFT JOIN stg_grade_values gv ON gv.grade_raw = st.grade;
+LEFT JOIN stg_grade_values gv ON gv.grade_raw = st.grade
+LEFT JOIN stg_status_values sv ON sv.status_raw = st.status;
 
 -- Institutions to which a grade-12 requirement (student_info / student_results) applies.
 CREATE OR REPLACE VIEW stg_population_schools AS
@@ -30,7 +38,8 @@ CREATE OR REPLACE VIEW stg_population_candidates AS
 SELECT st.student_id, st.school_code, st.grade AS grade_raw,
        CAST(prm.population_grade AS INTEGER) AS grade, st.class_name, st._row AS source_row
 FROM src_students st
-JOIN cfg_params prm ON st.status = prm.population_status
+JOIN stg_status_values sv ON sv.status_raw = st.status
+JOIN cfg_params prm ON sv.status = prm.population_status
 JOIN stg_grade_values gv ON gv.grade_raw = st.grade AND gv.grade = prm.population_grade;
 
 -- The population of the grade-12 requirements: one row per student (status and grade of
@@ -53,10 +62,10 @@ FROM src_students st
 SEMI JOIN stg_population_schools ps ON ps.school_code = st.school_code
 CROSS JOIN cfg_params prm
 LEFT JOIN stg_grade_values gv ON gv.grade_raw = st.grade
-WHERE (gv.grade IS NULL OR st.status IS NULL OR NOT list_contains(prm.known_statuses, st.status))
+LEFT JOIN stg_status_values sv ON sv.status_raw = st.status
+WHERE (gv.grade IS NULL OR sv.status IS NULL)
   AND (gv.grade IS NULL OR gv.grade = prm.population_grade)
-  AND (st.status IS NULL OR NOT list_contains(prm.known_statuses, st.status)
-       OR st.status = prm.population_status);
+  AND (sv.status IS NULL OR sv.status = prm.population_status);
 
 -- Population student x required (grade, term) of the student's institution.
 CREATE OR REPLACE VIEW stg_population_terms AS
@@ -73,15 +82,16 @@ CREATE OR REPLACE VIEW stg_population_exclusions AS
 SELECT st.student_id, st.school_code, st.grade AS grade_raw, st.status, st._row AS source_row,
        CASE WHEN sch.school_code IS NULL THEN 'school_unknown'
             WHEN ps.school_code IS NULL THEN 'school_not_applicable'
-            WHEN st.status IS NULL OR NOT list_contains(prm.known_statuses, st.status) THEN 'status_invalid'
+            WHEN sv.status IS NULL THEN 'status_invalid'
             WHEN gv.grade IS NULL THEN 'grade_invalid'
-            WHEN st.status <> prm.population_status THEN 'status_other'
+            WHEN sv.status <> prm.population_status THEN 'status_other'
             ELSE 'grade_other' END AS reason
 FROM src_students st
 CROSS JOIN cfg_params prm
 LEFT JOIN src_schools sch ON sch.school_code = st.school_code
 LEFT JOIN stg_population_schools ps ON ps.school_code = st.school_code
 LEFT JOIN stg_grade_values gv ON gv.grade_raw = st.grade
-WHERE NOT (coalesce(st.status = prm.population_status, false)
+LEFT JOIN stg_status_values sv ON sv.status_raw = st.status
+WHERE NOT (coalesce(sv.status = prm.population_status, false)
            AND coalesce(gv.grade = prm.population_grade, false)
            AND ps.school_code IS NOT NULL);

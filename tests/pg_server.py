@@ -107,6 +107,13 @@ class PgServer:
         self._admin(f'CREATE DATABASE "{name}" TEMPLATE template0 STRATEGY FILE_COPY')
         return self.url(name)
 
+    def new_schema(self) -> str:
+        """A fresh empty schema of the ``postgres`` database, as the URL whose search_path
+        names it (~15 ms, against ~300 ms for a new database): the tests' default."""
+        name = f"t{os.getpid()}_{next(self._n)}"
+        self._admin(f'CREATE SCHEMA "{name}"')
+        return self.url("postgres") + "&options=" + quote(f"-csearch_path={name}", safe="")
+
     def drop_database(self, url: str) -> None:
         name = url.split("/")[-1].split("?")[0]
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

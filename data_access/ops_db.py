@@ -102,10 +102,11 @@ _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?|%")
 
 
 def to_pg(sql: str) -> str:
-    """``?`` → ``%s`` and ``%`` → ``%%`` outside quoted strings and comments."""
+    """``?`` → ``%s`` outside quoted strings and comments; every ``%`` doubled (psycopg reads
+    ``%`` as a placeholder anywhere in the text, quotes included)."""
     def sub(m: re.Match) -> str:
         t = m.group(0)
-        return "%s" if t == "?" else "%%" if t == "%" else t
+        return "%s" if t == "?" else t.replace("%", "%%")
     return _TOKEN.sub(sub, sql)
 
 

@@ -134,6 +134,13 @@ def _sqlite_connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+def _sqlite_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection (``ops migrate`` reads a running deployment's file, never writes it)."""
+    from urllib.parse import quote
+    return sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True,
+                           timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+
+
 def _ensure_wal(con: sqlite3.Connection) -> None:
     """WAL mode, persistent: set once per file. Two processes creating the store at the same
     moment (two servers started together, a server and the CLI) may find the file locked while
@@ -164,7 +171,14 @@ def _pool(u: str):
     with _POOLS_LOCK:
         p = _POOLS.get(u)
         if p is None:
+            import psycopg
             from psycopg_pool import ConnectionPool
+            try:   # one direct try first: an unreachable server is one clear error at once,
+                psycopg.connect(u, autocommit=True).close()   # not a pool retrying for 30 s
+            except psycopg.OperationalError as e:
+                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+                raise OpsStoreError(f"Không kết nối được cơ sở dữ liệu vận hành PostgreSQL ({_safe(u)}): "
+                                    f"{first}. Kiểm tra máy chủ và biến {URL_ENV}.") from e
             p = ConnectionPool(u, min_size=1, max_size=POOL_MAX, kwargs={"autocommit": True},
                                open=False, timeout=BUSY_TIMEOUT_MS / 1000, name="tiendo-ops")
             p.open(wait=False)
@@ -180,6 +194,13 @@ def close_pools() -> None:
     for p in pools:
         p.close()
     _READY.clear()
+
+
+@contextlib.contextmanager
+def pg_connection(u: str) -> Iterator[object]:
+    """A pooled psycopg connection (autocommit) to the PostgreSQL at ``u``."""
+    with _pg_connection(u) as raw:
+        yield raw
 
 
 @contextlib.contextmanager
@@ -210,9 +231,10 @@ def _safe(u: str) -> str:
 # ---- connections for the other modules ----------------------------------------------------------
 
 @contextlib.contextmanager
-def _raw_write(store) -> Iterator[Conn]:
-    """One write transaction with the write lock, no schema check (migrations use it)."""
-    u = url()
+def _raw_write(store, pg_url: str | None = None) -> Iterator[Conn]:
+    """One write transaction with the write lock, no schema check (migrations use it).
+    ``pg_url``: this PostgreSQL instead of the configured store (``ops migrate``'s target)."""
+    u = pg_url or url()
     if u:
         with _pg_connection(u) as raw:
             with raw.transaction():
@@ -339,12 +361,12 @@ def applied_versions(con: Conn) -> list[int]:
     return [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()]
 
 
-def migrate(store, folder: Path | None = None) -> list[int]:
+def migrate(store, folder: Path | None = None, pg_url: str | None = None) -> list[int]:
     """Apply the migrations not yet recorded in ``schema_version``, each with its record in one
     transaction; returns the versions applied now. Safe when several processes start at once:
     SQLite holds the write lock (BEGIN IMMEDIATE), PostgreSQL an advisory lock, while checking
-    and applying."""
-    u = url()
+    and applying. ``pg_url``: migrate this PostgreSQL instead of the configured store."""
+    u = pg_url or url()
     d = "postgresql" if u else "sqlite"
     if not u:
         path = _ops_path(store)
@@ -355,7 +377,7 @@ def migrate(store, folder: Path | None = None) -> list[int]:
         finally:
             con.close()
     done: list[int] = []
-    with _raw_write(store) as con:
+    with _raw_write(store, u) as con:
         if u:
             con.execute("SELECT pg_advisory_xact_lock(?)", [_MIGRATE_LOCK_KEY])
         con.execute(_SCHEMA_VERSION_DDL)

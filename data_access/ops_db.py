@@ -28,6 +28,7 @@ a second query language would not make it simpler.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import os
@@ -179,13 +180,17 @@ def _pool(u: str):
                 first = (str(e).strip().splitlines() or [type(e).__name__])[0]
                 raise OpsStoreError(f"Không kết nối được cơ sở dữ liệu vận hành PostgreSQL ({_safe(u)}): "
                                     f"{first}. Kiểm tra máy chủ và biến {URL_ENV}.") from e
+            # check: a connection the server dropped (a restart, a failover) is replaced at
+            # checkout instead of failing the user's write
             p = ConnectionPool(u, min_size=1, max_size=POOL_MAX, kwargs={"autocommit": True},
-                               open=False, timeout=BUSY_TIMEOUT_MS / 1000, name="tiendo-ops")
+                               open=False, timeout=BUSY_TIMEOUT_MS / 1000, name="tiendo-ops",
+                               check=ConnectionPool.check_connection)
             p.open(wait=False)
             _POOLS[u] = p
         return p
 
 
+@atexit.register
 def close_pools() -> None:
     """Close this process's PostgreSQL pools (tests between databases; process exit)."""
     with _POOLS_LOCK:

@@ -131,3 +131,18 @@ def test_a_url_that_is_not_postgresql_is_refused_with_a_clear_message(monkeypatc
     monkeypatch.setenv(ops_db.URL_ENV, "mysql://x@y/z")
     with pytest.raises(ops_db.OpsStoreError, match="TIENDO_OPS_URL=.*postgresql://"):
         ops_db.url()
+
+
+def test_writes_go_on_after_the_postgresql_server_restarts(tmp_path, pg_server, monkeypatch):
+    """A restart (or failover) of the server drops every pooled connection: the next write
+    of a running dashboard must get a new connection, not an error. (PostgreSQL only: SQLite
+    has no server.)"""
+    monkeypatch.setenv(ops_db.URL_ENV, pg_server.new_schema())
+    root = _store(tmp_path)
+    ops.add_follow_up(root, KHTC, "S1", "28/04/2022", "e-mail", note="trước", today=TODAY)
+    pg_server.restart()
+    ops.add_follow_up(root, KHTC, "S1", "29/04/2022", "e-mail", note="sau", today=TODAY)
+    try:
+        assert [n for n in ops.list_follow_ups(root, SYSTEM)["note"]] == ["sau", "trước"]
+    finally:
+        ops_db.close_pools()

@@ -114,6 +114,12 @@ def _add_users_parser(sub) -> None:
     us.add_parser("list", help="liệt kê tài khoản")
     for q in us.choices.values():
         q.add_argument("--store", required=True)
+    p = sub.add_parser("ops", help="kho vận hành (tài khoản, nhật ký liên hệ, sổ bản giấy, nhật ký truy cập)")
+    os_ = p.add_subparsers(dest="ops_command", required=True)
+    m = os_.add_parser("migrate", help="chép một lần ops.sqlite sang PostgreSQL, kiểm tra từng dòng")
+    m.add_argument("--from", dest="source", required=True, help="sqlite:ĐƯỜNG_DẪN (tệp ops.sqlite hoặc thư mục kho)")
+    m.add_argument("--to", dest="target", required=True, help="postgresql://người_dùng@máy/tên_csdl")
+    m.add_argument("--force", action="store_true", help="đích đã có dữ liệu: xóa rồi chép lại")
 
 
 def _read_password() -> str:
@@ -257,6 +263,20 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_ops(args) -> int:
+    """`ops migrate`: the copy and its row-for-row check (data_access.ops_migrate)."""
+    from . import ops_db, ops_migrate
+    import psycopg
+    try:
+        print(ops_migrate.report(ops_migrate.migrate(args.source, args.target, force=args.force)))
+    except (psycopg.Error, ops_db.OpsStoreError) as e:   # one clear line, as for other errors
+        raise ValueError(f"không chép được sang PostgreSQL ({ops_db._safe(args.target)}): "
+                         f"{str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}") from e
+    finally:
+        ops_db.close_pools()
+    return 0
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from .evaluate import NoSnapshotError
@@ -275,6 +295,8 @@ def main(argv=None) -> int:
             return cmd_users(args)
         if args.command == "completeness":
             return cmd_completeness(args)
+        if args.command == "ops":
+            return cmd_ops(args)
         return cmd_eval(args)
     except errors_ok as e:  # one clear line, non-zero exit
         print(f"Lỗi: {e}", file=sys.stderr)

@@ -43,7 +43,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from . import file_memo, ops
+from . import file_memo, ops, ops_db
 from .access import ROLES, Viewer
 from .store import TZ, Store
 
@@ -65,33 +65,7 @@ DEMO_ACCOUNTS = [
     ("demo_quantri", "quan_tri", None, None, "Quản trị (demo)", "demo-quantri-2022"),
 ]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    username      TEXT PRIMARY KEY,
-    role          TEXT NOT NULL,
-    district_code TEXT,
-    school_code   TEXT,
-    display_name  TEXT,
-    email         TEXT,                 -- for single sign-on (OIDC): the identity's e-mail
-    password_hash TEXT,                 -- argon2id, never the password itself
-    disabled      INTEGER NOT NULL DEFAULT 0,
-    is_demo       INTEGER NOT NULL DEFAULT 0,
-    failed_count  INTEGER NOT NULL DEFAULT 0,
-    locked_until  TEXT,
-    created_at    TEXT NOT NULL,
-    updated_at    TEXT NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS accounts_email ON accounts (lower(email)) WHERE email IS NOT NULL;
-CREATE TABLE IF NOT EXISTS sessions (
-    token_hash  TEXT PRIMARY KEY,       -- sha256 of the token (the token is never stored)
-    username    TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    last_seen   TEXT NOT NULL,
-    ended_at    TEXT,
-    end_reason  TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username);
-"""
+# Tables accounts, sessions and secret_keys: data_access/migrations (issue 17).
 
 ACCOUNT_COLUMNS = ["username", "role", "district_code", "school_code", "display_name", "email",
                    "disabled", "is_demo", "failed_count", "locked_until", "created_at", "updated_at"]
@@ -123,8 +97,8 @@ def _st(store) -> Store:
     return store if isinstance(store, Store) else Store(Path(store))
 
 
-def _ensure(store) -> Path:
-    return ops.ensure_tables(store, _SCHEMA)
+def _ensure(store) -> None:
+    ops_db.ensure(_st(store))
 
 
 @contextlib.contextmanager
@@ -136,14 +110,8 @@ def _tx(store):
 
 
 def _rows(store, sql, params=()) -> list[dict]:
-    path = _ensure(store)
-    con = ops._connect(path)
-    try:
-        cur = con.execute(sql, list(params))
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    cols, data = ops_db.rows(_st(store), sql, params)
+    return [dict(zip(cols, r)) for r in data]
 
 
 def _hash_token(token: str) -> str:
@@ -184,7 +152,7 @@ def list_accounts(store) -> pd.DataFrame:
 
 
 def count(store) -> int:
-    if not _st(store).ops_path.exists():
+    if not ops_db.exists(_st(store)):
         return 0
     return int(_rows(store, "SELECT count(*) AS n FROM accounts")[0]["n"])
 
@@ -392,20 +360,19 @@ def _note_success(skey: str, username: str) -> None:
         _NAME_FAILS.pop((skey, username), None)
 
 
-_KEYS_SCHEMA = "CREATE TABLE IF NOT EXISTS secret_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
 _AUDIT_KEYS: dict[str, str] = {}
 
 
 def _audit_key(store) -> str:
     """The store's own key for hashing unknown usernames in the audit log (finding 8): made at
     random on first use and kept in ops.sqlite, never in the code."""
-    path = str(_st(store).ops_path.resolve())
+    path = ops_db.key(_st(store))
     k = _AUDIT_KEYS.get(path)
     if k:
         return k
-    ops.ensure_tables(store, _KEYS_SCHEMA)
     with ops.transaction(store) as con:
-        con.execute("INSERT OR IGNORE INTO secret_keys (name, value) VALUES ('audit_username', ?)",
+        con.execute("INSERT INTO secret_keys (name, value) VALUES ('audit_username', ?) "
+                    "ON CONFLICT DO NOTHING",
                     [secrets.token_hex(32)])
         k = con.execute("SELECT value FROM secret_keys WHERE name = 'audit_username'").fetchone()[0]
     _AUDIT_KEYS[path] = k
@@ -642,7 +609,7 @@ def _ensure_demo_accounts(store) -> bool:
 
 
 def demo_in_use(store) -> bool:
-    if not _st(store).ops_path.exists():
+    if not ops_db.exists(_st(store)):
         return False
     n = _rows(store, "SELECT count(*) AS n FROM accounts WHERE is_demo = 1 AND disabled = 0")[0]["n"]
     return bool(n) and store_is_sample(store)
@@ -664,5 +631,5 @@ def needs_first_admin(store) -> bool:
     """A store with data but no usable account (and no demo accounts): the login page explains
     how to create the first administrator."""
     return count(store) == 0 or not _rows(
-        store, "SELECT 1 FROM accounts WHERE disabled = 0 AND (is_demo = 0 OR ?) LIMIT 1",
+        store, "SELECT 1 FROM accounts WHERE disabled = 0 AND (is_demo = 0 OR ? = 1) LIMIT 1",
         [int(store_is_sample(store))])

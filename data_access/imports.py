@@ -43,7 +43,7 @@ from typing import BinaryIO, Callable, Iterable
 
 import pandas as pd
 
-from . import engine, ops, readers
+from . import engine, ops, ops_db, readers
 from .access import Viewer
 from .campaign import Campaign, load_campaign
 from .errors import ExtractError
@@ -71,45 +71,14 @@ class ImportRefused(ValueError):
 
 
 # ---- operational store tables -----------------------------------------------------------------
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS imports (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    snapshot_id  TEXT NOT NULL,
-    created      INTEGER NOT NULL,            -- 0: the same content was already there
-    as_of        TEXT NOT NULL,
-    imported_at  TEXT NOT NULL,
-    imported_by  TEXT NOT NULL,
-    role         TEXT,
-    files        TEXT,                        -- JSON list of the uploaded file names
-    source       TEXT,                        -- manifest source, if any
-    schools      INTEGER,
-    students     INTEGER,
-    grade12      INTEGER,
-    findings     INTEGER,
-    rows         TEXT,                        -- JSON table -> rows
-    seconds      REAL
-);
-CREATE INDEX IF NOT EXISTS imports_snapshot ON imports (snapshot_id);
-CREATE TABLE IF NOT EXISTS hidden_snapshots (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    snapshot_id   TEXT NOT NULL,
-    hidden_at     TEXT NOT NULL,
-    hidden_by     TEXT NOT NULL,
-    reason        TEXT NOT NULL,
-    unhidden_at   TEXT,                       -- NULL while hidden
-    unhidden_by   TEXT,
-    unhide_reason TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS hidden_snapshots_current
-    ON hidden_snapshots (snapshot_id) WHERE unhidden_at IS NULL;
-"""
+# Tables imports and hidden_snapshots: data_access/migrations (issue 17).
 
 def _st(store: Store | str | Path) -> Store:
     return store if isinstance(store, Store) else Store(Path(store))
 
 
-def _ensure(store: Store | str | Path) -> Path:
-    return ops.ensure_tables(store, _SCHEMA)
+def _ensure(store: Store | str | Path) -> None:
+    ops_db.ensure(_st(store))
 
 
 @contextlib.contextmanager
@@ -122,16 +91,7 @@ def _tx(store: Store | str | Path):
 
 def _query(store: Store | str | Path, sql: str, params=()) -> pd.DataFrame | None:
     """Rows of a query on our tables, or None when there is no operational store yet."""
-    path = _st(store).ops_path
-    if not path.exists():
-        return None
-    _ensure(store)
-    con = ops._connect(path)
-    try:
-        cur = con.execute(sql, list(params))
-        return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
-    finally:
-        con.close()
+    return ops_db.query(_st(store), sql, params)
 
 
 def _require_admin(viewer: Viewer | None) -> Viewer:
@@ -620,12 +580,13 @@ def publish(store: Store | str | Path, viewer: Viewer | None, v: Validation,
     with _tx(real) as con:
         cur = con.execute(
             "INSERT INTO imports (snapshot_id, created, as_of, imported_at, imported_by, role, files, source,"
-            " schools, students, grade12, findings, rows, seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " schools, students, grade12, findings, rows, seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " RETURNING id",
             [sid, int(created), iso_time(v.as_of), _now().isoformat(), viewer.username, viewer.role,
              json.dumps(v.upload.names, ensure_ascii=False), source, counts.get("schools"),
              counts.get("students"), counts.get("grade12"), counts.get("findings"),
              json.dumps(v.rows, ensure_ascii=False), round(seconds, 2)])
-        import_id = cur.lastrowid
+        import_id = cur.fetchone()[0]
         ops._audit(con, viewer, "import.publish" if created else "import.same_content", f"snapshot:{sid}",
                    None, counts.get("students"),
                    {"import_id": import_id, "as_of": iso_time(v.as_of), "files": v.upload.names,

@@ -1,14 +1,19 @@
 """The operational store: what users write (follow-ups, paper copies received, audit trail).
 
+Where: ``STORE/ops.sqlite`` (SQLite, the embedded default) or the PostgreSQL named by
+``TIENDO_OPS_URL`` (several machines, issue 17); the connection, the dialect and the schema
+migrations are data_access.ops_db's, the SQL here is common to both.
+
 Why SQLite in WAL mode at ``STORE/ops.sqlite`` and not DuckDB: snapshots are read-only DuckDB
 files that many dashboard processes open at once; user writes are tiny, frequent and come from
 several processes (one per dashboard worker, plus the CLI). SQLite in WAL mode lets readers go
 on while one writer commits, and ``busy_timeout`` makes a second writer wait its turn instead of
 failing. Every write is one short ``BEGIN IMMEDIATE`` transaction (take the write lock first, so
 two writers never deadlock on a lock upgrade) committed with ``synchronous=FULL``: once a
-function returns, the row survives a crash or a restart.
+function returns, the row survives a crash or a restart. (On PostgreSQL every write takes one
+advisory lock first: the same one-writer-at-a-time order, ops_db.)
 
-Tables (schema created on first use, version in ``PRAGMA user_version``):
+Tables (data_access/migrations, applied at start-up; version in table ``schema_version``):
 - ``follow_ups``: one row per contact with an institution (date, channel, who, note, promised
   date), never changed afterwards.
 - ``paper_receipts``: a paper copy received, one row per *version*. A correction adds a new
@@ -25,71 +30,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import sqlite3
-import time
 from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
 
-from . import file_memo
+from . import file_memo, ops_db
 from .access import Viewer, scope_filter
 from .store import TZ, Store
 
-SCHEMA_VERSION = 1
-BUSY_TIMEOUT_MS = 30_000
+SCHEMA_VERSION = ops_db.latest_version()   # newest migration (data_access/migrations)
+BUSY_TIMEOUT_MS = ops_db.BUSY_TIMEOUT_MS
 CHANNELS = ("điện thoại", "e-mail", "công văn")
 WRITE_ROLES_RECEIPTS = ("khtc", "quan_tri")
 WRITE_ROLES_FOLLOW_UPS = ("khtc", "quan_tri", "phong_gd")
 _SECRET_KEYS = ("password", "passwd", "mat_khau", "mật khẩu", "secret", "token")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS follow_ups (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    school_code   TEXT NOT NULL,
-    district_code TEXT,
-    contacted_on  TEXT NOT NULL,            -- ISO date (local)
-    channel       TEXT NOT NULL,            -- điện thoại | e-mail | công văn
-    contact_person TEXT,                    -- whom we spoke to / wrote to
-    note          TEXT,
-    promised_on   TEXT,                     -- ISO date the institution promised, or NULL
-    recorded_by   TEXT NOT NULL,
-    recorded_at   TEXT NOT NULL             -- ISO time with offset
-);
-CREATE INDEX IF NOT EXISTS follow_ups_school ON follow_ups (school_code, contacted_on);
-
-CREATE TABLE IF NOT EXISTS paper_receipts (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,   -- one version
-    receipt_id    INTEGER NOT NULL,                    -- the receipt across its versions
-    version       INTEGER NOT NULL,
-    school_code   TEXT NOT NULL,
-    district_code TEXT,
-    report_code   TEXT NOT NULL,
-    received_on   TEXT NOT NULL,                       -- ISO date (local)
-    signed        INTEGER NOT NULL,
-    stamped       INTEGER NOT NULL,
-    note          TEXT,
-    withdrawn     INTEGER NOT NULL DEFAULT 0,
-    reason        TEXT,                                -- why this version (corrections)
-    recorded_by   TEXT NOT NULL,
-    recorded_at   TEXT NOT NULL,
-    UNIQUE (receipt_id, version)
-);
-CREATE INDEX IF NOT EXISTS paper_receipts_school ON paper_receipts (school_code, report_code);
-
-CREATE TABLE IF NOT EXISTS audit_log (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    at          TEXT NOT NULL,
-    username    TEXT NOT NULL,
-    role        TEXT,
-    action      TEXT NOT NULL,
-    object      TEXT,
-    scope       TEXT,
-    rows        INTEGER,
-    detail      TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at);
-"""
 
 # The current version of each receipt (the newest), withdrawn ones included.
 _CURRENT = """
@@ -115,129 +70,26 @@ def _store(store: Store | str | Path) -> Store:
     return store if isinstance(store, Store) else Store(Path(store))
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    con.execute("PRAGMA synchronous = FULL")
-    con.execute("PRAGMA foreign_keys = ON")
-    return con
-
-
-@contextlib.contextmanager
-def _immediate(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE (the write lock first, so concurrent writers queue instead of failing
-    half-way), COMMIT on success, ROLLBACK on any error."""
-    con.execute("BEGIN IMMEDIATE")
-    try:
-        yield con
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        file_memo.bump()   # values read from ops.sqlite are stale now (also after a rollback: harmless)
-
-
-def _run_ddl(con: sqlite3.Connection, schema_sql: str) -> None:
-    for stmt in [x.strip() for x in schema_sql.split(";") if x.strip()]:
-        con.execute(stmt)
-
-
-_READY: set[str] = set()
-
-
-def _ensure_wal(con: sqlite3.Connection) -> None:
-    """WAL mode, persistent: set once per file. Two processes creating the store at the same
-    moment (two servers started together, a server and the CLI) may find the file locked while
-    the other one switches it: SQLite then says "database is locked" at once, without waiting
-    busy_timeout, so wait here, up to that timeout, for the other switch to finish."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
-                return
-            if con.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() == "wal":
-                return
-        except sqlite3.OperationalError as e:
-            if "locked" not in str(e) or time.monotonic() > deadline:
-                raise
-        if time.monotonic() > deadline:
-            raise sqlite3.OperationalError(f"could not switch {con} to WAL mode (database is locked)")
-        time.sleep(0.02)
-
-
 def _ensure_schema(path: Path) -> None:
-    key = str(path.resolve())
-    if key in _READY and path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect(path)
-    try:
-        _ensure_wal(con)
-        if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            with _immediate(con):
-                _run_ddl(con, _SCHEMA)
-                con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    finally:
-        con.close()
-    _READY.add(key)
-
-
-_EXTRA_READY: set[tuple[str, int]] = set()
-
-
-def ensure_tables(store: Store | str | Path, schema_sql: str) -> Path:
-    """Create another module's own tables in ops.sqlite (idempotent DDL separated by ';'), once
-    per process and file; returns the path. Accounts and imports keep their tables here too."""
-    path = _store(store).ops_path
-    key = (str(path.resolve()), hash(schema_sql))
-    if key in _EXTRA_READY and path.exists():
-        return path
-    _ensure_schema(path)
-    con = _connect(path)
-    try:
-        with _immediate(con):
-            _run_ddl(con, schema_sql)
-    finally:
-        con.close()
-    _EXTRA_READY.add(key)
-    return path
+    """The schema (versioned migrations, data_access.ops_db) ready for the store of ``path``."""
+    ops_db.ensure(Store(Path(path).parent))
 
 
 @contextlib.contextmanager
-def transaction(store: Store | str | Path) -> Iterator[sqlite3.Connection]:
-    """Public name of the one short durable write transaction every writer of ops.sqlite uses."""
-    with _write(store) as con:
+def transaction(store: Store | str | Path) -> Iterator[ops_db.Conn]:
+    """Public name of the one short durable write transaction every writer of the operational
+    store uses (data_access.ops_db.write: the write lock first, commit or roll back)."""
+    with ops_db.write(_store(store)) as con:
         yield con
 
 
-@contextlib.contextmanager
-def _write(store: Store | str | Path) -> Iterator[sqlite3.Connection]:
-    """One short write transaction, committed durably on success, rolled back on any error."""
-    path = _store(store).ops_path
-    _ensure_schema(path)
-    con = _connect(path)
-    try:
-        with _immediate(con):
-            yield con
-    finally:
-        con.close()
+_write = transaction
 
 
 def _read(store: Store | str | Path, sql: str, params=()) -> pd.DataFrame | None:
     """Rows of a query, or None when the operational store does not exist yet (reads never
     create it)."""
-    path = _store(store).ops_path
-    if not path.exists():
-        return None
-    _ensure_schema(path)
-    con = _connect(path)
-    try:
-        cur = con.execute(sql, list(params))
-        cols = [d[0] for d in cur.description]
-        return pd.DataFrame(cur.fetchall(), columns=cols)
-    finally:
-        con.close()
+    return ops_db.query(_store(store), sql, params)
 
 
 def _clean_detail(detail) -> str | None:
@@ -257,7 +109,7 @@ def _scope_text(viewer: Viewer) -> str:
     return "thanh_pho"
 
 
-def _audit(con: sqlite3.Connection, viewer: Viewer, action: str, obj: str | None,
+def _audit(con: ops_db.Conn, viewer: Viewer, action: str, obj: str | None,
            scope: str | None, rows: int | None, detail) -> None:
     con.execute("INSERT INTO audit_log (at, username, role, action, object, scope, rows, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -380,11 +232,11 @@ def add_follow_up(store: Store | str | Path, viewer: Viewer, school_code: str, c
     with _write(store) as con:
         cur = con.execute(
             "INSERT INTO follow_ups (school_code, district_code, contacted_on, channel, contact_person,"
-            " note, promised_on, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " note, promised_on, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [code, inst["district_code"], day.isoformat(), channel, (contact_person or "").strip() or None,
              (note or "").strip() or None, promised.isoformat() if promised else None,
              viewer.username, _now().isoformat()])
-        fid = cur.lastrowid
+        fid = cur.fetchone()[0]
         _audit(con, viewer, "follow_up.add", f"follow_up:{fid}", None, 1,
                {"school_code": code, "channel": channel, "contacted_on": day.isoformat(),
                 "promised_on": promised.isoformat() if promised else None})
@@ -422,7 +274,7 @@ def last_follow_ups(store: Store | str | Path, viewer: Viewer) -> pd.DataFrame:
     df = _read(store, f"""
         SELECT {', '.join(FOLLOW_UP_COLUMNS)} FROM (
             SELECT *, row_number() OVER (PARTITION BY school_code ORDER BY contacted_on DESC, id DESC) AS rn
-            FROM follow_ups WHERE {cond}) WHERE rn = 1""", params)
+            FROM follow_ups WHERE {cond}) AS t WHERE rn = 1""", params)
     if df is None:
         df = pd.DataFrame(columns=FOLLOW_UP_COLUMNS)
     for c in ("contacted_on", "promised_on"):
@@ -455,11 +307,11 @@ def _validate_receipt(store: Store, viewer: Viewer, school_code: str, report_cod
     return inst, rc, day
 
 
-def _duplicate(con: sqlite3.Connection, school_code: str, report_code: str, day: dt.date,
+def _duplicate(con: ops_db.Conn, school_code: str, report_code: str, day: dt.date,
                signed: bool, stamped: bool, exclude_receipt: int | None = None) -> str | None:
     rows = con.execute(
-        f"SELECT receipt_id, received_on, signed, stamped FROM ({_CURRENT}) "
-        f"WHERE school_code = ? AND report_code = ? AND withdrawn = 0 AND receipt_id IS NOT ?",
+        f"SELECT receipt_id, received_on, signed, stamped FROM ({_CURRENT}) AS cur "
+        f"WHERE school_code = ? AND report_code = ? AND withdrawn = 0 AND receipt_id IS DISTINCT FROM ?",
         [school_code, report_code, exclude_receipt]).fetchall()
     for rid, on, s, st in rows:
         d = dt.date.fromisoformat(on)
@@ -507,11 +359,10 @@ def correct_paper_receipt(store: Store | str | Path, viewer: Viewer, receipt_id:
     store = _store(store)
     if not (reason or "").strip():
         raise OpsError("Hãy ghi lý do sửa phiếu.")
-    path = store.ops_path
-    if not path.exists():
+    if not ops_db.exists(store):
         raise OpsError(f"Không có phiếu nhận bản giấy số {receipt_id}.")
     with _write(store) as con:
-        cur = con.execute(f"SELECT * FROM ({_CURRENT}) WHERE receipt_id = ?", [int(receipt_id)])
+        cur = con.execute(f"SELECT * FROM ({_CURRENT}) AS cur WHERE receipt_id = ?", [int(receipt_id)])
         row = cur.fetchone()
         if row is None:
             raise OpsError(f"Không có phiếu nhận bản giấy số {receipt_id}.")
@@ -575,7 +426,7 @@ def list_paper_receipts(store: Store | str | Path, viewer: Viewer, school_code: 
         ps.append(school_code)
     if not include_withdrawn:
         where.append("withdrawn = 0")
-    df = _read(store, f"SELECT {', '.join(RECEIPT_COLUMNS)} FROM ({_CURRENT}) "
+    df = _read(store, f"SELECT {', '.join(RECEIPT_COLUMNS)} FROM ({_CURRENT}) AS cur "
                       f"WHERE {' AND '.join(where)} ORDER BY received_on DESC, receipt_id DESC", ps)
     return _typed_receipts(df)
 
@@ -613,7 +464,7 @@ def current_paper_receipts(store: Store | str | Path) -> pd.DataFrame:
     """For the engine (whole city, no viewer): the receipts in force, one row per receipt —
     school_code, report_code, received_on (datetime.date), signed (bool), stamped (bool).
     Withdrawn receipts are left out. Empty when there is no operational store yet."""
-    df = _read(store, f"SELECT school_code, report_code, received_on, signed, stamped FROM ({_CURRENT}) "
+    df = _read(store, f"SELECT school_code, report_code, received_on, signed, stamped FROM ({_CURRENT}) AS cur "
                       f"WHERE withdrawn = 0 ORDER BY school_code, report_code, received_on")
     cols = ["school_code", "report_code", "received_on", "signed", "stamped"]
     if df is None:

@@ -26,12 +26,10 @@ import fcntl
 import os
 import re
 import shutil
-import sqlite3
 import time
 import uuid
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -131,23 +129,12 @@ class Store:
 
     def hidden_snapshot_ids(self) -> set[str]:
         """Snapshots an administrator hid (a wrong extract): kept on disk, left out of every
-        view. The set lives in ops.sqlite (table hidden_snapshots, written by
-        data_access.imports); read here with a read-only connection, so listing never creates
-        or locks the operational store. No ops.sqlite or no such table ⇒ nothing is hidden."""
-        if not self.ops_path.is_file():
-            return set()
-        con = sqlite3.connect(f"file:{quote(str(self.ops_path.resolve()))}?mode=ro", uri=True,
-                              timeout=30)
-        try:
-            rows = con.execute("SELECT snapshot_id FROM hidden_snapshots "
-                               "WHERE unhidden_at IS NULL").fetchall()
-        except sqlite3.OperationalError as e:
-            if "no such table" in str(e):
-                return set()
-            raise
-        finally:
-            con.close()
-        return {r[0] for r in rows}
+        view. The set lives in the operational store (table hidden_snapshots, written by
+        data_access.imports; read by data_access.ops_db: on SQLite with a read-only connection,
+        so listing never creates or locks ops.sqlite). No ops.sqlite or no such table ⇒
+        nothing is hidden."""
+        from . import ops_db
+        return ops_db.read_hidden_snapshots(self)
 
     def list_snapshots(self, include_hidden: bool = False) -> pd.DataFrame:
         """snapshot_id, as_of (Timestamp, Asia/Ho_Chi_Minh), path; by as_of ascending.
@@ -174,8 +161,9 @@ class Store:
 
     def ops_files(self) -> tuple[Path, ...]:
         """The operational store's files: ops.sqlite and its write-ahead log (every commit
-        changes one of them)."""
-        return (self.ops_path, self.ops_path.with_name(self.ops_path.name + "-wal"))
+        changes one of them); none when it is on PostgreSQL (TIENDO_OPS_URL)."""
+        from . import ops_db
+        return ops_db.files(self)
 
     def state_files(self) -> tuple[Path, ...]:
         """The files whose change can change the snapshot list: the snapshot folder (a new

@@ -2,7 +2,8 @@
 (fake clock), idle session expiry (fake clock), disabled account, logout everywhere, demo
 accounts only on generated sample data, the first administrator, the single sign-on mapping,
 the `users` CLI, the login form through AppTest, and clear passwords nowhere: not in
-ops.sqlite (nor its WAL), not in the audit rows, not in the CLI's or the app's output."""
+ops.sqlite (nor its WAL), not in the audit rows, not in the CLI's or the app's output.
+Every test runs on both operational stores (ops_backend: [sqlite] and [postgresql], issue 17)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -18,6 +19,9 @@ from data_access import accounts, ops
 from data_access.access import SYSTEM, Viewer
 from data_access.current_user import set_viewer
 from data_access.store import TZ
+from tests import ops_backend as ob
+
+pytestmark = pytest.mark.usefixtures("ops_backend")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
@@ -181,7 +185,7 @@ def sample_store(tmp_path_factory):
     return root
 
 
-def test_demo_accounts_only_on_generated_sample_data(sample_store, tmp_path):
+def test_demo_accounts_only_on_generated_sample_data(sample_store, tmp_path, ops_backend):
     s = tmp_path / "s"
     shutil.copytree(sample_store, s, ignore=shutil.ignore_patterns("ops.sqlite*"))
     assert accounts.store_is_sample(s)
@@ -200,11 +204,12 @@ def test_demo_accounts_only_on_generated_sample_data(sample_store, tmp_path):
     m.write_text(m.read_text(encoding="utf-8").replace("sample_data.generate", "CSDL HCM"), encoding="utf-8")
     b = extract / "bao_cao.csv"
     b.write_bytes(b.read_bytes() + b"\n")
-    subprocess.run([sys.executable, "-m", "data_access", "ingest", str(extract), "--store", str(real),
-                    "--no-precompute"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    assert not accounts.store_is_sample(real)
-    assert not accounts.ensure_demo_accounts(real) and accounts.count(real) == 0
-    assert accounts.needs_first_admin(real)
+    with ops_backend.separate():   # the real store has its own operational store
+        subprocess.run([sys.executable, "-m", "data_access", "ingest", str(extract), "--store", str(real),
+                        "--no-precompute"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        assert not accounts.store_is_sample(real)
+        assert not accounts.ensure_demo_accounts(real) and accounts.count(real) == 0
+        assert accounts.needs_first_admin(real)
     # a demo account stops working as soon as the store holds anything else
     tok = accounts.authenticate(s, "demo_quantri", "demo-quantri-2022").token
     for snap in (real / "snapshots").iterdir():
@@ -257,7 +262,7 @@ def test_users_cli_and_passwords_never_in_clear(tmp_path, capfd, clock):
     assert not accounts.authenticate(s, "lan.kh", PW_Q1).ok
     assert not accounts.authenticate(s, "pgd761", new_pw).ok            # disabled
     secrets_ = [PW_KHTC, PW_Q1, printed, admin_pw, new_pw]
-    blobs = b"".join(f.read_bytes() for f in s.iterdir() if f.name.startswith("ops.sqlite"))
+    blobs = ob.blobs(s)
     audit = ops.list_audit(s, SYSTEM, limit=10_000).to_string()
     out, err = capfd.readouterr()
     for pw in secrets_:
@@ -306,5 +311,5 @@ def test_login_form_shows_nothing_before_login_then_the_roles_pages(sample_store
     assert at.title[0].value == "Tiến độ cập nhật CSDL" and not at.metric
     out, err = capfd.readouterr()
     assert "demo-phonggd-2022" not in out + err
-    blobs = b"".join(f.read_bytes() for f in s.iterdir() if f.name.startswith("ops.sqlite"))
+    blobs = ob.blobs(s)
     assert b"demo-phonggd-2022" not in blobs and b"sai-mat-khau" not in blobs

@@ -64,7 +64,8 @@ def base_store(tmp_path_factory) -> Path:
 
 
 @pytest.fixture()
-def store(base_store, tmp_path) -> Path:
+def store(base_store, tmp_path, ops_backend) -> Path:
+    """A fresh copy; its operational store on SQLite or PostgreSQL (ops_backend, issue 17)."""
     s = tmp_path / "store"
     shutil.copytree(base_store, s)
     return s

@@ -1,5 +1,6 @@
 """Operational store: durable writes across processes, concurrent writers, refused receipts,
-corrections with history, the audit trail, and the paper-copy register counted by the engine."""
+corrections with history, the audit trail, and the paper-copy register counted by the engine.
+Every test runs on both operational stores (ops_backend: [sqlite] and [postgresql], issue 17)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,10 @@ from data_access import ops
 from data_access.access import SYSTEM, Viewer
 from data_access.evaluate import evaluate
 from data_access.store import Store
+from tests import ops_backend as ob
 from tests.snapshot_factory import school, write_store
+
+pytestmark = pytest.mark.usefixtures("ops_backend")
 
 ROOT = Path(__file__).resolve().parent.parent
 KHTC = Viewer("lan.kh", "khtc", display_name="Nguyễn Thị Lan")
@@ -43,17 +47,10 @@ def _run(code: str) -> str:
 
 
 def _count(store: Path, table: str) -> int:
-    p = Store(store).ops_path
-    if not p.exists():
-        return 0
-    con = sqlite3.connect(p)
-    try:
-        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    finally:
-        con.close()
+    return ob.count(store, table)
 
 
-def test_writes_survive_a_new_process(store):
+def test_writes_survive_a_new_process(store, ops_backend):
     _run(f"""
         import datetime as dt
         from data_access import ops
@@ -72,9 +69,12 @@ def test_writes_survive_a_new_process(store):
         print(r.loc[0, "school_code"], r.loc[0, "report_code"], r.loc[0, "received_on"].isoformat(), r.loc[0, "signed"])
     """)
     assert out.splitlines() == ["S1 điện thoại 2022-04-30 Hứa gửi EMIS", "S2 EQMS 2022-04-29 True"]
-    con = sqlite3.connect(Store(store).ops_path)
-    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    con.close()
+    if ops_backend.is_pg:     # nothing went to a file: the rows are in the server's database
+        assert not Store(store).ops_path.exists() and _count(store, "follow_ups") == 1
+    else:
+        con = sqlite3.connect(Store(store).ops_path)
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        con.close()
 
 
 def test_concurrent_writers_from_two_processes_both_land(store):
@@ -223,12 +223,14 @@ def test_earliest_valid_receipt_counts(tmp_path):
     assert (p.status, p.completed_at) == ("done_on_time", pd.Timestamp("2022-04-27T00:00:00+07:00"))
 
 
-def test_many_writers_creating_the_store_at_once(tmp_path):
+def test_many_writers_creating_the_store_at_once(tmp_path, ops_backend):
     """Servers and the CLI started together all create ops.sqlite and switch it to WAL; the
     switch can find the file locked by another, which SQLite reports at once instead of
     waiting: every one of them must get a ready store, none an error (100 new stores, 6
     writers each, all starting at the same moment)."""
     import threading
+    if ops_backend.is_pg:
+        return _many_writers_migrating_postgres_at_once(tmp_path, ops_backend)
     errors, rounds = [], 100
     for r in range(rounds):
         path = tmp_path / f"s{r}" / "ops.sqlite"
@@ -250,4 +252,34 @@ def test_many_writers_creating_the_store_at_once(tmp_path):
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert con.execute("PRAGMA user_version").fetchone()[0] == ops.SCHEMA_VERSION
         con.close()
+    assert errors == []
+
+
+def _many_writers_migrating_postgres_at_once(tmp_path, ops_backend):
+    """The same on PostgreSQL: 6 threads (each its own pooled connection) apply the migrations
+    of a fresh schema at the same moment, 10 times; each migration is applied exactly once."""
+    import threading
+
+    from data_access import ops_db
+    errors = []
+    for r in range(10):
+        with ops_backend.separate():
+            st = Store(tmp_path / f"s{r}")
+            start = threading.Barrier(6)
+            applied = []
+
+            def create():
+                try:
+                    start.wait()
+                    applied.extend(ops_db.migrate(st))
+                except Exception as e:  # noqa: BLE001 - counted
+                    errors.append(repr(e))
+
+            threads = [threading.Thread(target=create) for _ in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert sorted(applied) == list(range(1, ops.SCHEMA_VERSION + 1))
+            assert ob.count(st.root, "schema_version") == ops.SCHEMA_VERSION
     assert errors == []

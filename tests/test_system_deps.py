@@ -25,10 +25,12 @@ def _fake(bindir: Path, name: str, body: str) -> None:
 
 
 def _run(tmp_path: Path, have: tuple[str, ...] = (), fonts: str = "", uid: int = 0,
-         apt: bool = True, sudo: str | None = None, dry_run: bool = False):
+         apt: bool = True, sudo: str | None = None, dry_run: bool = False, postgres: bool = True):
     """Run the script on a machine with the commands ``have`` (chromium, soffice, pdftoppm),
     ``fonts`` (fc-list output), user ``uid``; ``sudo``: None (absent), "ok" (rights without
-    password) or "denied". Returns (status, stdout, stderr, apt-get calls)."""
+    password) or "denied"; ``postgres``: the PostgreSQL server binaries are there (Debian's
+    /usr/lib/postgresql/<major>/bin, here a fake folder). Returns (status, stdout, stderr,
+    apt-get calls)."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     log = tmp_path / "apt.log"
@@ -45,7 +47,11 @@ def _run(tmp_path: Path, have: tuple[str, ...] = (), fonts: str = "", uid: int =
         _fake(bindir, "sudo", f'[ "$1" = -n ] && shift; [ "$1" = true ] && exit 0; echo "sudo $*" >> {log}; exec "$@"')
     elif sudo == "denied":
         _fake(bindir, "sudo", "echo 'sudo: a password is required' >&2; exit 1")
-    env = {"PATH": str(bindir), "HOME": str(tmp_path)}
+    pglib = tmp_path / "pglib"
+    if postgres:
+        (pglib / "15" / "bin").mkdir(parents=True)
+        _fake(pglib / "15" / "bin", "postgres", "exit 0")
+    env = {"PATH": str(bindir), "HOME": str(tmp_path), "TIENDO_PG_LIB": str(pglib)}
     if dry_run:
         env["TIENDO_DEPS_DRY_RUN"] = "1"
     r = subprocess.run([BASH, str(SCRIPT)], env=env, stdin=subprocess.DEVNULL, capture_output=True,
@@ -100,3 +106,16 @@ def test_no_sudo_rights_stops_with_one_line(tmp_path):
     lines = err.splitlines()
     assert len(lines) == 1, err
     assert "sudo apt-get install chromium" in lines[0]
+
+
+def test_missing_postgresql_server_is_installed(tmp_path):
+    """The operational store's tests start a PostgreSQL from the server package (issue 17)."""
+    rc, out, _, calls = _run(tmp_path, have=("chromium", "soffice", "pdftoppm"), fonts=ALL_FONTS,
+                             postgres=False, dry_run=True)
+    assert (rc, calls) == (0, [])
+    assert out.strip() == "would install: postgresql"
+    (tmp_path / "again").mkdir()
+    rc, out, err, calls = _run(tmp_path / "again", have=("chromium", "soffice", "pdftoppm"),
+                               fonts=ALL_FONTS, postgres=False)
+    assert rc == 0, err
+    assert calls == ["update -qq", "install -y -qq --no-install-recommends postgresql"]

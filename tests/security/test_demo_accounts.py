@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from data_access import accounts, store_kind
 from data_access.store import Store
 
@@ -29,6 +31,7 @@ def test_regenerating_the_demo_series_gives_the_known_hashes(demo_store):
     assert store_kind.is_demo_store(demo_store)
 
 
+@pytest.mark.usefixtures("ops_backend")   # on SQLite and on PostgreSQL (issue 17)
 def test_real_extract_with_a_copied_manifest_gets_no_demo_accounts(tmp_path):
     extract = tmp_path / "extract"
     shutil.copytree(SAMPLE, extract)              # manifest kept: source = "sample_data.generate ..."
@@ -43,6 +46,7 @@ def test_real_extract_with_a_copied_manifest_gets_no_demo_accounts(tmp_path):
     assert not accounts.authenticate(real, "demo_quantri", "demo-quantri-2022").ok
 
 
+@pytest.mark.usefixtures("ops_backend")
 def test_demo_accounts_end_when_any_other_snapshot_exists_even_hidden(demo_copy, tmp_path):
     assert accounts.ensure_demo_accounts(demo_copy)
     tok = accounts.authenticate(demo_copy, "demo_quantri", "demo-quantri-2022").token

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
 
 
+@pytest.mark.usefixtures("ops_backend")   # on SQLite and on PostgreSQL (issue 17)
 def test_parallel_bogus_logins_leave_another_sessions_audited_write_under_half_a_second(tmp_path):
     store = tmp_path / "store"
     accounts.add(store, SYSTEM, "quantri", "quan_tri", password="mat-khau-quan-tri-dai")

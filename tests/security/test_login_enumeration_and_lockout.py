@@ -14,6 +14,7 @@ from data_access.access import SYSTEM
 from data_access.store import TZ
 
 ADMIN_PW = "mat-khau-quan-tri-dai-1"
+pytestmark = pytest.mark.usefixtures("ops_backend")   # SQLite and PostgreSQL (issue 17)
 
 
 class Clock:

@@ -54,6 +54,7 @@ def _logout(at):
     assert not at.exception, [e.value for e in at.exception]
 
 
+@pytest.mark.usefixtures("ops_backend")   # on SQLite and on PostgreSQL (issue 17)
 def test_logout_then_another_account_is_not_served_the_first_accounts_file(demo_copy, monkeypatch):
     at = _app(demo_copy, monkeypatch)
     _login(at, "demo_khtc", "demo-khtc-2022")

@@ -14,7 +14,8 @@ import pandas as pd
 from .campaign import TZ, CampaignError
 
 PROGRESS_COLUMNS = ["school_code", "requirement_id", "expected", "done", "percent", "status",
-                    "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after"]
+                    "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after",
+                    "changed_after_due"]
 FINDINGS_COLUMNS = ["school_code", "rule_id", "severity", "entity", "record_key", "field", "message"]
 ROLLUP_COLUMNS = ["group", "requirement_id", "units_expected", "units_done", "units_done_on_time",
                   "completion_rate", "on_time_rate", "records_expected", "records_done"]

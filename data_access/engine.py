@@ -119,6 +119,16 @@ def attach_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: str | Path, a
             cols = ", ".join(f'CAST(NULL AS VARCHAR) AS "{c.name}"' for c in t.columns)
             con.execute(f"CREATE OR REPLACE VIEW src_{t.name} AS SELECT {cols}, CAST(NULL AS BIGINT) AS _row "
                         f"WHERE false")
+    # Which tables the extract had a file for (ingest writes `_files`): a snapshot without an
+    # optional file (phong_hoc) is no evidence about what that file would say (outside review
+    # of issue 12, finding 4). A snapshot without `_files` had every table.
+    has_files = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
+                            "AND table_name = '_files'", [alias]).fetchone()[0]
+    con.execute("CREATE OR REPLACE VIEW src_files AS "
+                + (f"SELECT table_name, coalesce(present, TRUE) AS present FROM {alias}.main._files"
+                   if has_files else
+                   "SELECT unnest([" + ", ".join(f"'{t.name}'" for t in schema.TABLES)
+                   + "]) AS table_name, TRUE AS present"))
     # The snapshot's as-of (BIRTH_DATE_IMPOSSIBLE: a birth date after it); NULL when absent.
     has_meta = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
                            "AND table_name = '_meta'", [alias]).fetchone()[0]

@@ -81,7 +81,8 @@ GENDERS = ("Nam", "Nữ")
 YES = "Có"
 
 PROGRESS_COLUMNS = ["school_code", "requirement_id", "expected", "done", "percent", "status",
-                    "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after"]
+                    "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after",
+                    "changed_after_due"]
 ROLLUP_COLUMNS = ["group", "requirement_id", "units_expected", "units_done", "units_done_on_time",
                   "completion_rate", "on_time_rate", "records_expected", "records_done"]
 TS_DTYPE = "datetime64[us, Asia/Ho_Chi_Minh]"
@@ -773,6 +774,8 @@ def _units(tables: dict, campaign: Campaign) -> pd.DataFrame:
     rec = _student_done(tables, campaign, sch)
     rec["completed_at"] = pd.Series(pd.NaT, index=rec.index, dtype=TS_DTYPE)
     rec["active"] = rec["done"] > 0
+    rec["sent"] = False
+    rec["blocked"] = pd.Series(None, index=rec.index, dtype=object)
     parts.append(rec)
     reports = _report_rows(tables) if any(r.kind == "report" for r in campaign.requirements) else None
     papers = _paper_rows(tables) if any(r.kind == "paper" for r in campaign.requirements) else None
@@ -785,9 +788,18 @@ def _units(tables: dict, campaign: Campaign) -> pd.DataFrame:
             u = u.merge(rows[["school_code", "ok", "at"]], on="school_code", how="left")
             u["active"] = u["ok"].notna()
             u["done"] = u["ok"].eq(True).astype("int64")
+            u["sent"] = u["ok"].eq(True)
+            u["blocked"] = pd.Series(False if r.blocked_by else None, index=u.index, dtype=object)
             if "ROOM_MULTI_LEVEL" in r.blocked_by:
-                # a sent report is not done while a room is declared under two levels
-                u.loc[u["school_code"].isin(_multi_level_schools(tables)), "done"] = 0
+                # a sent report is not done while a room is declared under two levels; without a
+                # phong_hoc file the rule cannot be checked (blocked unknown)
+                multi = u["school_code"].isin(_multi_level_schools(tables))
+                u.loc[multi, "done"] = 0
+                files = tables.get("_files")
+                absent = files is not None and bool(((files["table_name"] == "rooms")
+                                                     & (files["present"].astype(str).str.lower() == "false")).any())
+                u["blocked"] = pd.Series([None if (absent and not m) else bool(m) for m in multi],
+                                         index=u.index, dtype=object)
             u["completed_at"] = u["at"].where(u["done"] == 1).astype(TS_DTYPE)
         else:
             rows = papers[papers["report_code"] == r.report_code]
@@ -800,7 +812,11 @@ def _units(tables: dict, campaign: Campaign) -> pd.DataFrame:
             u["completed_at"] = u["on"].astype(TS_DTYPE)
         u["requirement_id"] = r.id
         u["expected"] = 1
-        parts.append(u[["school_code", "requirement_id", "expected", "done", "completed_at", "active"]])
+        if r.kind != "report":
+            u["sent"] = False
+            u["blocked"] = pd.Series(None, index=u.index, dtype=object)
+        parts.append(u[["school_code", "requirement_id", "expected", "done", "completed_at", "active",
+                        "sent", "blocked"]])
     out = pd.concat(parts, ignore_index=True)
     exp = out["expected"].to_numpy(dtype=np.int64)
     out["tenths"] = np.where(exp > 0, round1_tenths(100 * out["done"].to_numpy(dtype=np.int64), np.maximum(exp, 1)), 0)
@@ -821,7 +837,7 @@ def _units_cached(path: str, campaign: Campaign) -> pd.DataFrame:
         if len(_UNITS_CACHE) > 64:
             _UNITS_CACHE.clear()
         tables = load_snapshot(path, tables=("schools", "students", "subject_scores", "term_summaries",
-                                             "reports", "paper_copies", "rooms"))
+                                             "reports", "paper_copies", "rooms", "_files"))
         _UNITS_CACHE[key] = _units(tables, campaign)
         del tables
     return _UNITS_CACHE[key]
@@ -837,7 +853,8 @@ def _empty_progress() -> pd.DataFrame:
         "percent": pd.Series([], dtype="float64"), "status": pd.Series([], dtype="str"),
         "completed_at": pd.Series([], dtype=TS_DTYPE), "days_late": pd.Series([], dtype="int64"),
         "at_risk": pd.Series([], dtype="bool"), "timing_uncertain": pd.Series([], dtype="bool"),
-        "completed_after": pd.Series([], dtype=TS_DTYPE)})
+        "completed_after": pd.Series([], dtype=TS_DTYPE),
+        "changed_after_due": pd.Series([], dtype="bool")})
 
 
 def _ms(ts) -> np.ndarray:
@@ -867,76 +884,119 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
     kind = cur["requirement_id"].map({r.id: r.kind for r in campaign.requirements})
     is_record = kind.isin(RECORD_KINDS).to_numpy()
 
-    # completed_at of record requirements: start of the unbroken run of done snapshots ending at t.
-    # prev: the last snapshot before the run (where it did not hold), the window's start.
+    # Per snapshot, aligned to the current units: held (absent: not done), observed, the log's
+    # time (reports/papers), held back by a blocking rule. A sent report whose blocking table
+    # is missing while the last check saw it held back is not observed (done 0, skipped).
     NONE = np.iinfo(np.int64).min
-    run = np.full(len(cur), NONE, dtype=np.int64)
-    prev = np.full(len(cur), NONE, dtype=np.int64)
-    for a, u in hist:
-        d = u.set_index(["school_code", "requirement_id"])["is_done"].reindex(key, fill_value=False)
-        d = d.to_numpy(dtype=bool)
-        a_ns = a.value
-        run = np.where(d, np.where(run == NONE, a_ns, run), NONE)
-        prev = np.where(d, prev, a_ns)
-    run_ts = pd.Series(pd.to_datetime(run.view("datetime64[ns]"), utc=True),  # NONE is NaT
-                       index=cur.index).dt.tz_convert(TZ).astype(TS_DTYPE)
-    done = cur["is_done"].to_numpy(dtype=bool)
-    completed = cur["completed_at"].where(~pd.Series(is_record, index=cur.index), run_ts)
-    completed = completed.where(pd.Series(done, index=cur.index)).astype(TS_DTYPE)
+    m, n = len(cur), len(hist)
+    H = np.zeros((n, m), bool); O = np.ones((n, m), bool); B = np.zeros((n, m), bool)
+    EV = np.full((n, m), NONE, dtype=np.int64)
+    A = np.array([a.value for a, _ in hist], dtype=np.int64)
+    last_blk = np.zeros(m, bool)                        # last known block state (True/False)
+    cur_done_eff = None
+    for i, (a, u) in enumerate(hist):
+        ui = u.set_index(["school_code", "requirement_id"]).reindex(key)
+        present = ui["expected"].notna().to_numpy()
+        blk = ui["blocked"].to_numpy(dtype=object)
+        known = np.array([v is not None and v == v and not pd.isna(v) for v in blk]) & present
+        blk_b = np.array([bool(v) if k else False for v, k in zip(blk, known)])
+        sent = ui["sent"].fillna(False).to_numpy(dtype=bool) & present
+        is_rep = (kind == "report").to_numpy()
+        obs = ~(is_rep & present & ~known & sent & last_blk & np.array(
+            [r.blocked_by != () for r in (reqs[x] for x in cur["requirement_id"])]))
+        held = ui["is_done"].fillna(False).to_numpy(dtype=bool) & obs
+        ev = (ui["completed_at"].astype(TS_DTYPE).dt.tz_convert("UTC").dt.tz_localize(None)
+              .to_numpy(dtype="datetime64[ns]").view("int64"))
+        H[i], O[i], B[i] = held, obs, blk_b & obs
+        EV[i] = np.where(obs, ev, NONE)
+        last_blk = np.where(known, blk_b, last_blk)
+        if i == n - 1:
+            cur_done_eff = obs
+    # unobserved current rows: done 0
+    cur = cur.copy()
+    cur.loc[~cur_done_eff, "done"] = 0
+    cur.loc[~cur_done_eff, "is_done"] = False
+    exp_c = cur["expected"].to_numpy(dtype=np.int64)
+    cur["tenths"] = np.where(exp_c > 0, round1_tenths(100 * cur["done"].to_numpy(dtype=np.int64), np.maximum(exp_c, 1)), 0)
 
     due = cur["requirement_id"].map(lambda rid: pd.Timestamp(reqs[rid].due) if reqs[rid].due else pd.NaT)
     due = pd.to_datetime(due, utc=True).dt.tz_convert(TZ).astype(TS_DTYPE)
     has_due = due.notna().to_numpy()
-    t_ms = _ms([t])[0]
-    due_ms = _ms(due)
-    comp_ms = _ms(completed)
-    prev_ts = pd.Series(pd.to_datetime(prev.view("datetime64[ns]"), utc=True),
-                        index=cur.index).dt.tz_convert(TZ).astype(TS_DTYPE)
-    # a report seen not done at or after its own submission time (held back by blocked_by):
-    # its time comes from the snapshots too
-    ev_ns = (pd.Series(cur["completed_at"]).astype(TS_DTYPE).dt.tz_convert("UTC").dt.tz_localize(None)
-             .to_numpy(dtype="datetime64[ns]").view("int64"))                 # NaT -> min int64
-    held = ((kind == "report").to_numpy() & (prev != NONE) & cur["completed_at"].notna().to_numpy()
-            & (prev >= ev_ns))
-    windowed = is_record | held
-    completed = completed.where(~pd.Series(held & done, index=cur.index), run_ts).astype(TS_DTYPE)
-    comp_ms = _ms(completed)
-    rec_done = pd.Series(windowed & done, index=cur.index)
-    after = prev_ts.where(rec_done).astype(TS_DTYPE)
-    after_ms = _ms(after)                                                      # NaT -> min int64
-    # Reached somewhere in (after, completed]: when that window holds the due time, nothing
-    # proves lateness -> on time, timing_uncertain.
-    uncertain = windowed & done & has_due & (comp_ms > due_ms) & (after_ms < due_ms)
-    on_time = ~has_due | (comp_ms <= due_ms) | uncertain
-    overdue = ~done & has_due & (t_ms > due_ms)
+    due_ns = (due.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view("int64"))
+    t_ns = t.value
+    idx = np.arange(n)[:, None]
+    # last observed; P = last observed at or before d
+    last_obs = np.where(O, idx, -1).max(axis=0)
+    p_idx = np.where(O & (A[:, None] <= due_ns[None, :]) & has_due[None, :], idx, -1).max(axis=0)
+    cols = np.arange(m)
+    held_p = (p_idx >= 0) & H[np.maximum(p_idx, 0), cols]
+    after_p = O & H & (idx > p_idx[None, :])
+    first_after = np.where(after_p.any(axis=0), np.where(after_p, idx, n).min(axis=0), -1)
+    now_rule = ~has_due | (t_ns <= due_ns) | (p_idx < 0)
+    met = ~now_rule & held_p
+    anchor = np.where(now_rule, last_obs, np.where(held_p, p_idx, first_after))
+    ok_a = anchor >= 0
+    ai = np.maximum(anchor, 0)
+    held = ok_a & H[ai, cols]
+    ev_a = np.where(ok_a, EV[ai, cols], NONE)
+    brk = O & ~H & (idx < anchor[None, :])
+    b_idx = np.where(brk, idx, -1).max(axis=0)
+    b_ns = np.where(b_idx >= 0, A[np.maximum(b_idx, 0)], NONE)
+    blk_at_b = (b_idx >= 0) & B[np.maximum(b_idx, 0), cols]
+    runrows = O & (idx > b_idx[None, :]) & (idx <= anchor[None, :])
+    f_idx = np.where(runrows, idx, n).min(axis=0)
+    f_ns = np.where(f_idx < n, A[np.minimum(f_idx, n - 1)], NONE)
+    is_rep = (kind == "report").to_numpy()
+    windowed = held & (is_record | (is_rep & (b_idx >= 0) & (((ev_a != NONE) & (b_ns >= ev_a)) | blk_at_b)))
+    comp_ns = np.where(~held, NONE, np.where(windowed, f_ns, ev_a))
+    after_ns = np.where(windowed, np.where(is_rep, np.maximum(b_ns, ev_a), b_ns), NONE)
+
+    def _to_ts(v):
+        return pd.Series(pd.to_datetime(v.view("datetime64[ns]"), utc=True),
+                         index=cur.index).dt.tz_convert(TZ).astype(TS_DTYPE)
+    completed, after = _to_ts(comp_ns), _to_ts(after_ns)
+    done = cur["is_done"].to_numpy(dtype=bool)
+    uncertain = windowed & has_due & ~met & (comp_ns > due_ns) & ((after_ns == NONE) | (after_ns < due_ns))
+    on_time = met | ~has_due | (comp_ns <= due_ns) | uncertain
+    overdue = ~held & has_due & (t_ns > due_ns)
     status = np.select(
-        [done & on_time, done, overdue, cur["active"].to_numpy(dtype=bool)],
+        [held & on_time, held, overdue, cur["active"].to_numpy(dtype=bool) | (cur["done"].to_numpy() > 0)],
         ["done_on_time", "done_late", "overdue", "in_progress"], "not_started")
+    changed = held & ~done
 
     due_day = due.dt.tz_localize(None).dt.normalize()
     t_day = t.tz_localize(None).normalize()
-    comp_day = completed.dt.tz_localize(None).dt.normalize()
     late_overdue = (t_day - due_day).dt.days
     start_day = (after + pd.Timedelta(seconds=1)).where(after.notna(), completed).dt.tz_localize(None).dt.normalize()
     late_done = (start_day - due_day).dt.days
     days_late = np.where(status == "overdue", late_overdue.fillna(0), np.where(
         status == "done_late", late_done.fillna(0), 0)).astype("int64")
+    t_ms = _ms([t])[0]
+    due_ms = _ms(due)
 
-    # at_risk: projected = p(t) + max(0, v)·(d − t), v from the earliest snapshot in the window.
+    # at_risk: projected = p(t) + max(0, v)·(d − t), v from the earliest snapshot in the window,
+    # with the EXACT fractions p = 100·done/expected (1,999 of 2,000 is below 100), in Python ints.
     p_t = cur["tenths"].to_numpy(dtype=np.int64)
     window_start = t - pd.Timedelta(days=campaign.at_risk_window_days)
     s0 = next(((a, u) for a, u in hist if window_start <= a < t), None)
     target_h = np.rint(cur["requirement_id"].map({r.id: r.target_percent for r in campaign.requirements})
                        .to_numpy(dtype=float) * 100).astype(np.int64)          # hundredths of %
+    a_t = cur["done"].to_numpy(dtype=np.int64).astype(object)
+    e_t = np.maximum(cur["expected"].to_numpy(dtype=np.int64), 1).astype(object)
+    th = target_h.astype(object)
     if s0 is None:
-        below = p_t * 10 < target_h
+        below = np.array(10000 * a_t < th * e_t, dtype=bool)
     else:
-        p0 = s0[1].set_index(["school_code", "requirement_id"])["tenths"].reindex(key, fill_value=0)
-        p0 = p0.to_numpy(dtype=np.int64)
-        dw = t_ms - _ms([s0[0]])[0]                                            # > 0
-        dd = np.where(has_due, due_ms, t_ms) - t_ms
-        # p_t + max(0, p_t − p0)·dd/dw < target  ⇔  (p_t·dw + max(0, p_t − p0)·dd)·10 < target_h·dw
-        below = (p_t * dw + np.maximum(0, p_t - p0) * dd) * 10 < target_h * dw
+        h0 = s0[1].set_index(["school_code", "requirement_id"]).reindex(key)
+        a0 = h0["done"].fillna(0).to_numpy(dtype=np.int64)
+        e0 = h0["expected"].fillna(0).to_numpy(dtype=np.int64)
+        a0 = np.where(e0 > 0, a0, 0).astype(object)
+        e0 = np.maximum(e0, 1).astype(object)
+        dw = int(t_ms - _ms([s0[0]])[0])                                       # > 0
+        dd = (np.where(has_due, due_ms, t_ms) - t_ms).astype(object)
+        gain = a_t * e0 - a0 * e_t
+        gain = np.array([max(0, g) for g in gain], dtype=object)
+        below = np.array(10000 * a_t * e0 * dw + 10000 * gain * dd < th * e_t * e0 * dw, dtype=bool)
     at_risk = ~done & has_due & (t_ms <= due_ms) & below
 
     out = pd.DataFrame({
@@ -951,6 +1011,7 @@ def progress(snapshots, as_of, campaign: Campaign) -> pd.DataFrame:
         "at_risk": at_risk.astype(bool),
         "timing_uncertain": uncertain.astype(bool),
         "completed_after": after,
+        "changed_after_due": changed.astype(bool),
     })
     return _sort(out, campaign)[PROGRESS_COLUMNS]
 

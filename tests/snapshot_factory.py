@@ -25,7 +25,8 @@ def table_columns(t: schema.Table) -> list[str]:
 def write_snapshot(path: str | Path, tables: dict[str, list[dict]], as_of: str = "2022-04-27T17:00:00+07:00",
                    snapshot_id: str | None = None) -> Path:
     """tables: {"schools": [{"school_code": "S1", ...}, ...], ...}; missing tables are empty,
-    missing columns NULL, every value str (None = empty cell)."""
+    missing columns NULL, every value str (None = empty cell). tables["_absent"]: names of
+    tables whose file the extract did not have (written to `_files` as the importer does)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -50,6 +51,13 @@ def write_snapshot(path: str | Path, tables: dict[str, list[dict]], as_of: str =
                 con.register("_df", df)
                 con.execute(f"INSERT INTO {t.name} SELECT * FROM _df")
                 con.unregister("_df")
+        absent = set(tables.get("_absent", ()))
+        if absent:
+            con.execute("CREATE TABLE _files (table_name VARCHAR, file_name VARCHAR, encoding VARCHAR, "
+                        "rows BIGINT, present BOOLEAN)")
+            con.executemany("INSERT INTO _files VALUES (?, ?, ?, ?, ?)", [
+                (t.name, None if t.name in absent else f"{t.file}.csv", None,
+                 len(tables.get(t.name, [])), t.name not in absent) for t in schema.TABLES])
         sid = snapshot_id or ("snap-" + as_of)
         con.execute("CREATE TABLE _meta (key VARCHAR, value VARCHAR)")
         con.executemany("INSERT INTO _meta VALUES (?, ?)", [

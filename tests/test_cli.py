@@ -32,7 +32,7 @@ def rows(text: str) -> tuple[list[str], list[dict]]:
 def test_progress_csv_contract(demo_store):
     header, data = rows(cli("progress", "--store", demo_store, "--format", "csv").stdout)
     assert header == ["school_code", "requirement_id", "expected", "done", "percent", "status",
-                      "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after"]
+                      "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after", "changed_after_due"]
     assert len(data) > 2000
     iso = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$")
     for r in data:

@@ -369,3 +369,150 @@ def test_csvc_fixed_after_the_due_time_reference_agrees(tmp_path):
         a = duck.loc[("S1", "RPT_CSVC"), cols]
         b = pand.loc[("S1", "RPT_CSVC"), cols]
         assert [str(x) for x in a] == [str(x) for x in b], (name, list(a), list(b))
+
+
+# ---- Verdicts at the cut-off (outside review of issue 12, findings 3-6) ----------------------
+# A deadline's verdict is whether the target was met AT THE CUT-OFF as far as snapshots show
+# (RULES.md "Status at as-of t"): a regression seen after the due time never turns a unit that
+# the last snapshot before the due time showed done into a late or overdue one.
+def _agree(store, as_of=None, units=None):
+    """DuckDB and the pandas reference give the same verdict columns on these units."""
+    from data_access.campaign import load_campaign
+    from data_access.store import Store
+    from tests import reference_pandas as ref
+    snaps = Store(store).list_snapshots()
+    t = pd.Timestamp(as_of) if as_of else snaps.iloc[-1].as_of
+    pand = ref.progress([(r.as_of, r.path) for r in snaps.itertuples()], t,
+                        load_campaign()).set_index(["school_code", "requirement_id"])
+    duck = progress(store, as_of)
+    cols = ["expected", "done", "status", "days_late", "timing_uncertain", "completed_at",
+            "completed_after", "at_risk", "changed_after_due"]
+    for u in units:
+        a, b = duck.loc[u, cols], pand.loc[u, cols]
+        assert [str(x) for x in a] == [str(x) for x in b], (u, list(a), list(b))
+
+
+_ROOM = {"school_code": "S1", "room_code": "P1", "room_type": "Phòng học", "level": "THPT"}
+_ROOM_THCS = dict(_ROOM, level="THCS")
+
+
+def test_regression_after_the_due_time_keeps_the_on_time_verdict(tmp_path):
+    """G12_INFO (due 26/04 23:59:59) done 2/2 at 25/04 and 26/04 17:00; a student transfers in on
+    05/05 with no ethnicity (1/2... here 2/3), fixed 10/05. At 05/05: the last snapshot before the
+    cut-off (26/04) held -> done_on_time, window of that run (open, 25/04 17:00], current counts
+    2/3, changed_after_due. Before this fix: overdue 9 days. At 10/05: done_on_time (was
+    done_late 9), changed_after_due false."""
+    ok = thpt_snapshot([student("HS1"), student("HS2", gender="Nữ")])
+    plus = thpt_snapshot([student("HS1"), student("HS2", gender="Nữ"), student("HS3", ethnicity=None)])
+    fixed = thpt_snapshot([student("HS1"), student("HS2", gender="Nữ"), student("HS3")])
+    store = write_store(tmp_path, [("2022-04-25T17:00:00+07:00", ok), ("2022-04-26T17:00:00+07:00", ok),
+                                   ("2022-05-05T17:00:00+07:00", plus), ("2022-05-10T17:00:00+07:00", fixed)])
+    row = one(store, "S1", "G12_INFO", "2022-05-05T17:00:00+07:00")
+    assert (row.expected, row.done, row.status, row.days_late) == (3, 2, "done_on_time", 0)
+    assert row.completed_at == pd.Timestamp("2022-04-25T17:00:00+07:00") and pd.isna(row.completed_after)
+    assert bool(row.changed_after_due) and not bool(row.timing_uncertain)
+    city = rollup(store, "city", "2022-05-05T17:00:00+07:00").loc[("city", "G12_INFO")]
+    assert (city.units_done, city.units_done_on_time) == (1, 1)
+    row = one(store, "S1", "G12_INFO")
+    assert (row.expected, row.done, row.status, row.days_late) == (3, 3, "done_on_time", 0)
+    assert row.completed_at == pd.Timestamp("2022-04-25T17:00:00+07:00") and not bool(row.changed_after_due)
+    _agree(store, "2022-05-05T17:00:00+07:00", [("S1", "G12_INFO")])
+    _agree(store, None, [("S1", "G12_INFO")])
+
+
+def test_report_regressions_after_the_due_time_keep_the_on_time_verdict(tmp_path):
+    """RPT_CSVC (due 28/04 23:59:59) sent 25/04 10:00, rooms clean at 27/04; a room appears under
+    two levels at 05/05 (fixed 10/05): at 05/05 done_on_time at 25/04 10:00 with done 0/1 and
+    changed_after_due (before: overdue 7). RPT_EMIS sent 25/04 10:00; the log row is rewritten at
+    05/05 to a re-send 04/05 09:00: done_on_time at 25/04 10:00, nothing changed (before:
+    done_late 6)."""
+    def snap(csvc_rooms, emis_at):
+        rep = [{"school_code": "S1", "report_code": "CSVC", "status": "Đã gửi", "submitted_at": "25/04/2022 10:00"},
+               {"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": emis_at}]
+        return dict(thpt_snapshot(reports=rep), rooms=csvc_rooms)
+    store = write_store(tmp_path, [("2022-04-27T17:00:00+07:00", snap([_ROOM], "25/04/2022 10:00")),
+                                   ("2022-05-05T17:00:00+07:00", snap([_ROOM, _ROOM_THCS], "04/05/2022 09:00"))])
+    p = progress(store)
+    csvc, emis = p.loc[("S1", "RPT_CSVC")], p.loc[("S1", "RPT_EMIS")]
+    assert (csvc.done, csvc.status, csvc.days_late, bool(csvc.changed_after_due)) == (0, "done_on_time", 0, True)
+    assert csvc.completed_at == pd.Timestamp("2022-04-25T10:00:00+07:00")
+    assert (emis.done, emis.status, emis.days_late, bool(emis.changed_after_due)) == (1, "done_on_time", 0, False)
+    assert emis.completed_at == pd.Timestamp("2022-04-25T10:00:00+07:00")
+    _agree(store, None, [("S1", "RPT_CSVC"), ("S1", "RPT_EMIS")])
+
+
+def test_done_late_then_regressed_stays_done_late(tmp_path):
+    """G12_INFO not done at the cut-off snapshot 26/04 23:59:59, done at 27/04 17:00, broken again
+    at 29/04: done_late with the window of the first completion (26/04 23:59:59, 27/04 17:00],
+    1 day late, changed_after_due (before: overdue 3)."""
+    good = thpt_snapshot([student("HS1")])
+    bad = thpt_snapshot([student("HS1", gender="X")])
+    store = write_store(tmp_path, [("2022-04-26T23:59:59+07:00", bad), ("2022-04-27T17:00:00+07:00", good),
+                                   ("2022-04-29T17:00:00+07:00", bad)])
+    row = one(store, "S1", "G12_INFO")
+    assert (row.done, row.status, row.days_late, bool(row.changed_after_due)) == (0, "done_late", 1, True)
+    assert row.completed_after == pd.Timestamp("2022-04-26T23:59:59+07:00")
+    assert row.completed_at == pd.Timestamp("2022-04-27T17:00:00+07:00")
+    city = rollup(store, "city").loc[("city", "G12_INFO")]
+    assert (city.units_done, city.units_done_on_time) == (1, 0)
+    _agree(store, None, [("S1", "G12_INFO")])
+
+
+def test_empty_summary_file_after_the_cut_off_does_not_make_final_results_late(tmp_path):
+    """c14: G12_RESULTS_FINAL (due 29/06 23:59:59) done at 29/06 17:00; the 30/06 export has an
+    empty tong_ket; done again 01/07. At 01/07: done_on_time at 29/06 17:00 (before: done_late 1)."""
+    sc, su = results_rows("HS1", terms=[(g, t) for g in (10, 11, 12) for t in ("HK1", "HK2", "CN")])
+    full = dict(thpt_snapshot([student("HS1")], scores=False), subject_scores=sc, term_summaries=su)
+    empty = dict(full, term_summaries=[])
+    store = write_store(tmp_path, [("2022-06-29T17:00:00+07:00", full), ("2022-06-30T17:00:00+07:00", empty),
+                                   ("2022-07-01T17:00:00+07:00", full)])
+    row = one(store, "S1", "G12_RESULTS_FINAL")
+    assert (row.status, row.days_late, bool(row.changed_after_due)) == ("done_on_time", 0, False)
+    assert row.completed_at == pd.Timestamp("2022-06-29T17:00:00+07:00")
+    _agree(store, None, [("S1", "G12_RESULTS_FINAL")])
+
+
+def test_snapshot_without_rooms_file_is_no_evidence_of_a_fix(tmp_path):
+    """c13: RPT_CSVC sent 25/04 10:00; room under two levels at 27/04 17:00; the 28/04 17:00 export
+    has no phong_hoc file; fixed at 02/05 17:00. Nothing shows a fix before 02/05: at 28/04 17:00
+    still held back (done 0, in_progress, not 'done at 28/04'); at 02/05 the window is
+    (27/04 17:00, 02/05 17:00], which holds the due time -> done_on_time, timing_uncertain
+    (before: done_on_time at 28/04 17:00, certain)."""
+    rep = [{"school_code": "S1", "report_code": "CSVC", "status": "Đã gửi", "submitted_at": "25/04/2022 10:00"}]
+    base = thpt_snapshot(reports=rep)
+    store = write_store(tmp_path, [("2022-04-27T17:00:00+07:00", dict(base, rooms=[_ROOM, _ROOM_THCS])),
+                                   ("2022-04-28T17:00:00+07:00", dict(base, _absent=["rooms"])),
+                                   ("2022-05-02T17:00:00+07:00", dict(base, rooms=[_ROOM]))])
+    mid = one(store, "S1", "RPT_CSVC", "2022-04-28T17:00:00+07:00")
+    assert (mid.done, mid.status) == (0, "in_progress") and pd.isna(mid.completed_at)
+    row = one(store, "S1", "RPT_CSVC")
+    assert (row.done, row.status, bool(row.timing_uncertain)) == (1, "done_on_time", True)
+    assert row.completed_after == pd.Timestamp("2022-04-27T17:00:00+07:00")
+    assert row.completed_at == pd.Timestamp("2022-05-02T17:00:00+07:00")
+    _agree(store, "2022-04-28T17:00:00+07:00", [("S1", "RPT_CSVC")])
+    _agree(store, None, [("S1", "RPT_CSVC")])
+
+
+def test_report_sent_after_a_conflict_was_seen_is_done_when_both_are(tmp_path):
+    """c12 J: at 25/04 17:00 CSVC is a draft and a room is under two levels; the report is sent
+    26/04 10:00; the next snapshot, 02/05 17:00, shows it sent and the room fixed. Completed at
+    max(send, fix) in (26/04 10:00, 02/05 17:00], which holds the due 28/04 23:59:59 ->
+    done_on_time, timing_uncertain (before: completed 26/04 10:00, certain)."""
+    draft = [{"school_code": "S1", "report_code": "CSVC", "status": "Chưa gửi", "submitted_at": None}]
+    sent = [{"school_code": "S1", "report_code": "CSVC", "status": "Đã gửi", "submitted_at": "26/04/2022 10:00"}]
+    store = write_store(tmp_path, [("2022-04-25T17:00:00+07:00", dict(thpt_snapshot(reports=draft), rooms=[_ROOM, _ROOM_THCS])),
+                                   ("2022-05-02T17:00:00+07:00", dict(thpt_snapshot(reports=sent), rooms=[_ROOM]))])
+    row = one(store, "S1", "RPT_CSVC")
+    assert (row.status, bool(row.timing_uncertain), row.days_late) == ("done_on_time", True, 0)
+    assert row.completed_after == pd.Timestamp("2022-04-26T10:00:00+07:00")
+    assert row.completed_at == pd.Timestamp("2022-05-02T17:00:00+07:00")
+    _agree(store, None, [("S1", "RPT_CSVC")])
+
+
+def test_at_risk_compares_the_exact_fraction_not_the_rounded_percent(tmp_path):
+    """c2: 1,999 of 2,000 at 26/04 17:00 (one snapshot: no pace), due 26/04 23:59:59: shows 100.0 %
+    but 99.95 % < 100 -> at risk (before: not at risk, the rounded 100.0 was compared)."""
+    store = write_store(tmp_path, [("2022-04-26T17:00:00+07:00", thpt_snapshot(_two_thousand(1), scores=False))])
+    row = one(store, "S1", "G12_INFO")
+    assert (row.percent, row.status, bool(row.at_risk)) == (100.0, "in_progress", True)
+    _agree(store, None, [("S1", "G12_INFO")])

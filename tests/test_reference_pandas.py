@@ -298,7 +298,7 @@ def test_progress_columns_and_order(tmp_path):
              schools=[school("S2", "MN;TH"), school("S1")])
     p = _prog([s])
     assert list(p.columns) == ["school_code", "requirement_id", "expected", "done", "percent", "status",
-                               "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after"]
+                               "completed_at", "days_late", "at_risk", "timing_uncertain", "completed_after", "changed_after_due"]
     assert list(p[p.school_code == "S1"].requirement_id) == [
         "G12_INFO", "G12_RESULTS_EARLY", "G12_RESULTS_FINAL", "RPT_EMIS", "RPT_NGOAI_NGU", "RPT_CSVC",
         "RPT_SUC_KHOE", "PAPER_EMIS", "PAPER_NGOAI_NGU", "PAPER_CSVC", "PAPER_SUC_KHOE"]

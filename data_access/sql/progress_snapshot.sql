@@ -5,7 +5,7 @@
 -- This table is what gets cached per snapshot (derived/…/progress_snapshot.parquet).
 
 CREATE OR REPLACE VIEW progress_applicable AS
-SELECT s.school_code, r.requirement_id, r.kind, r.report_code, r.sort_order
+SELECT s.school_code, r.requirement_id, r.kind, r.report_code, r.sort_order, r.blocked_by
 FROM stg_schools s
 JOIN cfg_requirements r ON len(list_intersect(s.levels, r.applies_levels)) > 0;
 
@@ -70,6 +70,19 @@ SELECT a.school_code, a.requirement_id,
             THEN rp.submitted_at
             WHEN a.kind = 'paper' THEN pc.first_valid_on::TIMESTAMPTZ
        END AS event_at,
+       -- Reports: the row says sent (status and a valid time), whatever blocks it.
+       (a.kind = 'report' AND coalesce(rp.status IN ('Đã gửi', 'Đã duyệt') AND rp.submitted_at IS NOT NULL,
+                                       FALSE)) AS sent,
+       -- Reports with `blocked_by` rules: held back by one of them (TRUE), not (FALSE), or NULL
+       -- when the snapshot lacks a table such a rule reads (no phong_hoc file: the one-level
+       -- rule cannot be checked there; RULES.md "Status", outside review of issue 12).
+       CASE WHEN a.kind <> 'report' OR len(a.blocked_by) = 0 THEN NULL
+            WHEN ub.school_code IS NOT NULL THEN TRUE
+            -- the table each blocking rule reads: ROOM_MULTI_LEVEL, phong_hoc (rooms)
+            WHEN list_contains(a.blocked_by, 'ROOM_MULTI_LEVEL')
+                 AND NOT coalesce((SELECT bool_and(present) FROM src_files WHERE table_name = 'rooms'), TRUE)
+                 THEN NULL
+            ELSE FALSE END AS blocked,
        -- Something was started (a draft or returned report, any receipt, any record done).
        CASE WHEN a.kind = 'report' THEN rp.school_code IS NOT NULL
             WHEN a.kind = 'paper' THEN coalesce(pc.receipts, 0) > 0

@@ -27,7 +27,9 @@ RULE_TEXT = {
                         "kết quả tổng kết hợp lệ cho các học kỳ yêu cầu, đúng năm học (lớp 12: năm học "
                         "của đợt; lớp 10, 11: năm học trước đó); đạt khi mọi học sinh đều đạt."),
     "report": ("Báo cáo phải ở trạng thái «Đã gửi» hoặc «Đã duyệt» với thời điểm gửi hợp lệ; "
-               "thời điểm hoàn thành là thời điểm gửi."),
+               "thời điểm hoàn thành là thời điểm gửi, hoặc, khi báo cáo đã gửi còn bị giữ lại (lỗi "
+               "chặn, ví dụ phòng học khai báo cho hai cấp) hay bị trả lại, là khoảng giữa hai lần "
+               "trích xuất mà lần sau mới thấy đạt."),
     "paper": ("Phải có bản giấy có chữ ký và đóng dấu, có ngày nhận hợp lệ; thời điểm hoàn thành là "
               "ngày nhận bản hợp lệ sớm nhất."),
 }
@@ -45,7 +47,8 @@ def explain_school_at(ev: Evaluation, viewer: Viewer, school_code: str) -> list[
     chk = queries._one_school(ev, viewer, "school_checklist_explain", """
         SELECT u.school_code, u.district_code, u.school_name, u.requirement_id, u.requirement_name,
                u.kind, u.letter_words, u.due, u.days_left, u.status, u.expected, u.done, u.percent,
-               u.completed_at, u.days_late, u.at_risk, u.timing_uncertain, u.completed_after
+               u.completed_at, u.days_late, u.at_risk, u.timing_uncertain, u.completed_after,
+               u.changed_after_due
         FROM dash_units u WHERE {cond}""", school_code, "u.sort_order", "u.")
     if chk.empty:
         return []
@@ -110,6 +113,7 @@ def explain_school_at(ev: Evaluation, viewer: Viewer, school_code: str) -> list[
             "status": r.status, "days_late": int(r.days_late), "at_risk": bool(r.at_risk),
             "completed_at": r.completed_at, "completed_after": r.completed_after,
             "timing_uncertain": bool(r.timing_uncertain),
+            "changed_after_due": bool(r.changed_after_due) if not pd.isna(r.changed_after_due) else False,
             "blocking": (_record_blocking(by_req.get(r.requirement_id, []), unplaced) if record
                          else by_req.get(r.requirement_id, [])),
             "warnings": warn_by_req.get(r.requirement_id, []),
@@ -199,6 +203,13 @@ def _is_record(e: dict) -> bool:
     return e["kind"] in ("student_info", "student_results")
 
 
+def _windowed(e: dict) -> bool:
+    """The completion time is a snapshot window: always for a record requirement, and for a
+    report whose time came from the snapshots (held back or returned, then fixed; outside
+    review of issue 12, finding 12: a bare time made due 28/04 to 02/05 look like 4 days late)."""
+    return _is_record(e) or not pd.isna(e.get("completed_after"))
+
+
 def _counted(b: dict) -> tuple[int, str]:
     """(number, unit) a blocking rule is counted in: students for student records (a student
     missing five subjects is one student), else the records (rooms, reports, paper copies)."""
@@ -212,11 +223,15 @@ def one_line(e: dict) -> str:
     quá hạn 3 ngày.' or 'Đạt 118/118 học sinh; hoàn thành trong khoảng 17:00 26/04 – 23:00 26/04.'"""
     unit = " học sinh" if _is_record(e) else ""
     if e["status"] in ("done_on_time", "done_late"):
-        when = (fmt.completion_window(e["completed_after"], e["completed_at"]) if _is_record(e)
+        when = (fmt.completion_window(e["completed_after"], e["completed_at"]) if _windowed(e)
                 else f"hoàn thành lúc {fmt.date_time(e['completed_at'])}")
         if e["timing_uncertain"]:
             when += " (không chứng minh được là trễ)"
         late = f", trễ {e['days_late']} ngày" if e["status"] == "done_late" else ""
+        head = "Đạt đúng hạn" if e["status"] == "done_on_time" else "Đạt trễ hạn"
+        if e.get("changed_after_due"):
+            return (f"{head}; {when}{late}; sau hạn dữ liệu thay đổi: hiện thiếu "
+                    f"{e['expected'] - e['done']}/{e['expected']}{unit}.")
         return f"Đạt {e['done']}/{e['expected']}{unit}; {when}{late}."
     causes = ["{}: {} {}".format(b["rule_id"], *_counted(b)) for b in e["blocking"][:3]]
     if len(e["blocking"]) > 3:
@@ -276,10 +291,15 @@ def render(e: dict) -> str:
         if e["timing_uncertain"]:
             lines.append(f"Thời điểm: {fmt.completion_window(e['completed_after'], e['completed_at'])} "
                          "(khoảng này chứa thời hạn nên không chứng minh được là trễ).")
-        elif e["kind"] in ("student_info", "student_results") and not pd.isna(e["completed_after"]):
-            lines.append(f"Thời điểm: {fmt.completion_window(e['completed_after'], e['completed_at'])}.")
+        elif not pd.isna(e["completed_after"]):
+            lines.append(f"Thời điểm: {fmt.completion_window(e['completed_after'], e['completed_at'])}"
+                         + ("" if _is_record(e) else " (báo cáo đã gửi nhưng bị giữ lại hoặc trả lại; "
+                            "chỉ các lần trích xuất cho biết lúc nó đạt)") + ".")
         else:
             lines.append(f"Thời điểm hoàn thành: {fmt.date_time(e['completed_at'])}.")
+        if e.get("changed_after_due"):
+            lines.append(f"Sau hạn dữ liệu thay đổi: hiện đạt {e['done']}/{e['expected']}; kết luận về "
+                         "thời hạn vẫn dựa trên lần trích xuất cuối cùng trước hạn, khi yêu cầu đã đạt.")
     status = fmt.status_label(e["status"])
     if e["status"] == "overdue":
         status = f"Quá hạn {e['days_late']} ngày"

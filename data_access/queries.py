@@ -537,6 +537,12 @@ def school_profile(viewer: Viewer, school_code: str, snapshot_id: str | None = N
     # DuckDB hands a LIST over as a numpy array, whose truth value is ambiguous with two or
     # more levels: the page crashed for every multi-level school (outside review of issue 12).
     df["levels"] = [list(v) if v is not None else [] for v in df["levels"]]
+    # A missing profile field is None whichever path served the row (the keyed city slice
+    # gives Arrow strings with NaN, the per-school query None; test_keyed saw it once the
+    # demo series planted empty e-mails for the completeness index).
+    for col in ("school_name", "district_name", "level_group", "ownership", "managed_by",
+                "principal", "phone", "email"):
+        df[col] = pd.Series([None if pd.isna(v) else v for v in df[col]], index=df.index, dtype=object)
     return df
 
 

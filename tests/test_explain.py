@@ -114,3 +114,50 @@ def test_unknown_requirement_and_empty_population_are_said_plainly(tmp_path):
     text = explain.render(explain.explain_at(ev, SYSTEM, "S1", "G12_INFO"))
     assert "Cần 0 học sinh: tệp hoc_sinh không có học sinh lớp 12" in text
     assert "đạt khi số đạt bằng số cần" not in text
+
+
+def _explain(store, code, req, as_of=None):
+    ev = evaluate(store, as_of)
+    try:
+        return explain.explain_at(ev, ADMIN, code, req)
+    finally:
+        ev.close()
+
+
+def test_held_back_report_shows_its_window_not_a_bare_time(tmp_path):
+    """Outside review of issue 12, finding 12: RPT_CSVC sent 22/04 10:00, held back by a room under
+    two levels at 27/04 and 29/04 17:00, fixed by 05/05 17:00: done_late 1 day in the window
+    (29/04 17:00, 05/05 17:00]. The explanation said «Thời điểm hoàn thành: 17:00 05/05/2022» with
+    «trễ 1 ngày», which reads as 7 days after the due date 28/04; the workbook reason said
+    «hoàn thành lúc …». Both now give the window."""
+    from tests.test_progress import thpt_snapshot
+    rep = [{"school_code": "S1", "report_code": "CSVC", "status": "Đã gửi", "submitted_at": "22/04/2022 10:00"}]
+    two = [{"school_code": "S1", "room_code": "P101", "room_type": "Phòng học", "level": "THPT"},
+           {"school_code": "S1", "room_code": "P101", "room_type": "Phòng học", "level": "THCS"}]
+    bad = dict(thpt_snapshot(reports=rep), rooms=two)
+    good = dict(thpt_snapshot(reports=rep), rooms=two[:1])
+    store = write_store(tmp_path, [("2022-04-27T17:00:00+07:00", bad), ("2022-04-29T17:00:00+07:00", bad),
+                                   ("2022-05-05T17:00:00+07:00", good)])
+    e = _explain(store, "S1", "RPT_CSVC")
+    assert (e["status"], e["days_late"]) == ("done_late", 1)
+    text = explain.render(e)
+    assert "Thời điểm: hoàn thành trong khoảng 17:00 29/04 – 17:00 05/05" in text, text
+    assert "Thời điểm hoàn thành: 17:00 05/05/2022" not in text
+    line = explain.one_line(e)
+    assert "hoàn thành lúc" not in line and "17:00 29/04" in line and "trễ 1 ngày" in line, line
+
+
+def test_on_time_then_changed_after_due_is_said(tmp_path):
+    """G12_INFO done 2/2 at 25/04 and 26/04 17:00 (before the cut-off 26/04 23:59:59); a student
+    transfers in on 05/05 without an ethnicity: the verdict stays done on time (fix12d) and the
+    explanation and the one-line reason say that the data changed after the due time, 1 of 3
+    missing now."""
+    from tests.test_progress import thpt_snapshot
+    ok = thpt_snapshot([student("HS1"), student("HS2", gender="Nữ")])
+    plus = thpt_snapshot([student("HS1"), student("HS2", gender="Nữ"), student("HS3", ethnicity=None)])
+    store = write_store(tmp_path, [("2022-04-25T17:00:00+07:00", ok), ("2022-04-26T17:00:00+07:00", ok),
+                                   ("2022-05-05T17:00:00+07:00", plus)])
+    e = _explain(store, "S1", "G12_INFO")
+    assert (e["status"], e["expected"], e["done"], e["changed_after_due"]) == ("done_on_time", 3, 2, True)
+    assert "Sau hạn dữ liệu thay đổi: hiện đạt 2/3" in explain.render(e)
+    assert explain.one_line(e).startswith("Đạt đúng hạn;") and "hiện thiếu 1/3 học sinh" in explain.one_line(e)

@@ -48,7 +48,10 @@ def store(tmp_path_factory):
                {"school_code": "S5", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "29/04/2022 08:00"}]
     tables_ = {"schools": schools, "students": students, "subject_scores": sc, "term_summaries": su,
                "reports": reports}
-    write_store(root, [("2022-04-25T17:00:00+07:00", tables_), ("2022-04-29T17:00:00+07:00", tables_)])
+    # the 25/04 export cannot hold reports sent later (27/04, 29/04): a log time after the
+    # snapshot's own time made the deadline verdict rest on a send that had not happened yet
+    write_store(root, [("2022-04-25T17:00:00+07:00", dict(tables_, reports=[])),
+                       ("2022-04-29T17:00:00+07:00", tables_)])
     ops.add_follow_up(root, SYSTEM, "S1", "28/04/2022", "điện thoại", note="=1+2 hẹn gửi",
                       promised_on="29/04/2022", today=dt.date(2022, 4, 30))
     return root

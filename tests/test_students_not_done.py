@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from data_access import queries
-from data_access.access import Viewer
+from data_access.access import Viewer, finding_message_sql
 
 KHTC = Viewer("lan.kh", "khtc")
 ADMIN = Viewer("admin", "quan_tri")
@@ -13,8 +13,13 @@ TERM_ORDER = {"HK1": 1, "HK2": 2, "CN": 3}
 
 
 def _expected(ev, school: str) -> dict[str, tuple[list, set, int]]:
-    f = ev.df("SELECT * FROM dash_findings WHERE school_code = ? AND blocks AND student_id IS NOT NULL "
-              "AND entity IN ('student', 'score', 'term_summary')", [school])
+    # the message as KHTC may read it: ID_DUPLICATE names the other holders' institutions in the
+    # reader's scope (issue 12 point 5; access.finding_message_sql, tested on its own in
+    # tests/security/test_id_duplicate_scope.py)
+    msg, params = finding_message_sql(KHTC, "f")
+    f = ev.df(f"SELECT f.* REPLACE ({msg} AS message) FROM dash_findings f WHERE f.school_code = ? "
+              "AND f.blocks AND f.student_id IS NOT NULL "
+              "AND f.entity IN ('student', 'score', 'term_summary')", params + [school])
     cat = queries.rule_catalog()[["rule_id", "entity", "title_vi"]]
     f = f.merge(cat, on=["rule_id", "entity"], how="left")
     f["lack"] = f["title_vi"].fillna(f["rule_id"]) + ": " + f["message"].fillna("")

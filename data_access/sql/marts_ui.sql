@@ -18,7 +18,7 @@ SELECT p.school_code, s.school_name, s.district_code, d.district_name, s.level_g
        p.requirement_id, r.name AS requirement_name, r.letter_words, p.kind, p.due,
        p.sort_order, p.target_percent,
        p.expected, p.done, p.percent, p.status, p.completed_at, p.days_late, p.at_risk,
-       p.timing_uncertain, p.completed_after,
+       p.timing_uncertain, p.completed_after, p.changed_after_due,
        p.status IN ('done_on_time', 'done_late') AS is_done,
        p.status = 'done_on_time' AS is_on_time,
        p.kind IN ('student_info', 'student_results') AS is_record,

@@ -426,10 +426,11 @@ case("enc_cp1258_ambiguous", "encodings",
      "a Windows-1258 hoc_sinh.csv (English headers, no accent outside the names) whose only "
      "non-ASCII words read as well-formed TCVN3 as well ('L\\xea H\\xe0 V\\xe2n' = Lê Hà Vân or "
      "Lờ Hà Võn): no clear evidence, so Windows-1258 as before, no legacy tag (the unaccented "
-     "status keeps the students out of the population; since issue 12 point 9 not silently: "
-     "each row is a STATUS_INVALID finding)",
+     "status 'Dang hoc' is read as Đang học since the second outside review of issue 12, finding "
+     "7, so the students are in the population; the gender set to Nam for all disagrees with "
+     "H1's ID: ID_CENTURY_GENDER_MISMATCH)",
      with_file("hoc_sinh.csv", lambda t: to_cp1258(csv_text(*t["hoc_sinh"])), mutate=_cp1258_ambiguous),
-     Imported(findings=F(("STATUS_INVALID", H1), ("STATUS_INVALID", H2), ("STATUS_INVALID", H3)),
+     Imported(findings=F(("ID_CENTURY_GENDER_MISMATCH", H1)),
               values=names_values(AMBIGUOUS) + (("students", "student_id", H2, "full_name_legacy", None),),
               encodings={"hoc_sinh.csv": "Windows-1258"}))
 

@@ -198,14 +198,22 @@ def load_campaign(path: str | Path | None = None) -> Campaign:
     return file_memo.remembered(("campaign", os.path.abspath(path)), (path,), lambda: _load_campaign(path))
 
 
-def _load_campaign(path: Path) -> Campaign:
+def read_toml(path: Path, what_vi: str, missing_en: str, invalid_en: str) -> tuple[dict, bytes]:
+    """A configuration file's TOML and its bytes; a missing or unreadable file is a
+    CampaignError naming it (one reader for the campaign file and the completeness
+    definitions)."""
     try:
         raw_bytes = path.read_bytes()
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
+        return tomllib.loads(raw_bytes.decode("utf-8")), raw_bytes
     except FileNotFoundError:
-        raise CampaignError(f"không tìm thấy tệp chiến dịch {path} [campaign file not found]") from None
+        raise CampaignError(f"không tìm thấy tệp{what_vi} {path} [{missing_en}]") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise CampaignError(f"tệp chiến dịch {path} không đọc được: {e} [campaign file is not valid TOML]") from None
+        raise CampaignError(f"tệp{what_vi} {path} không đọc được: {e} [{invalid_en}]") from None
+
+
+def _load_campaign(path: Path) -> Campaign:
+    data, raw_bytes = read_toml(path, " chiến dịch", "campaign file not found",
+                                "campaign file is not valid TOML")
     try:
         c = _need(data, "campaign", "", dict)
         pop = _need(data, "population", "", dict)

@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from . import file_memo
-from .campaign import CampaignError
+from .campaign import CampaignError, read_toml
 
 DEFAULT_DEFINITIONS = Path(__file__).resolve().parent.parent / "campaigns" / "completeness.toml"
 DOMAINS = ("institution", "classes", "staff", "students", "results", "conduct", "programme", "facilities")
@@ -72,13 +71,7 @@ def load_definitions(path: str | Path | None = None) -> Definitions:
 
 
 def _load(path: Path) -> Definitions:
-    try:
-        raw = path.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8"))
-    except FileNotFoundError:
-        raise CampaignError(f"không tìm thấy tệp {path} [completeness definitions not found]") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise CampaignError(f"tệp {path} không đọc được: {e} [not valid TOML]") from None
+    data, raw = read_toml(path, "", "completeness definitions not found", "not valid TOML")
     where = path.name
     order = data.get("completeness", {}).get("domains")
     if order is None or sorted(order) != sorted(DOMAINS):

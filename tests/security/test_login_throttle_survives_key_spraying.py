@@ -11,32 +11,9 @@ import datetime as dt
 import pytest
 
 from data_access import accounts
-from data_access.access import SYSTEM
-from data_access.store import TZ
 
-ADMIN_PW = "mat-khau-quan-tri-dai-1"
+from tests.security.conftest import ADMIN_PW   # clock, store: fixtures of conftest
 
-
-class Clock:
-    def __init__(self):
-        self.t = dt.datetime(2022, 4, 27, 9, 0, tzinfo=TZ)
-
-    def __call__(self):
-        return self.t
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr(accounts, "clock", c)
-    return c
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = tmp_path / "store"
-    accounts.add(s, SYSTEM, "quantri", "quan_tri", password=ADMIN_PW)
-    return s
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,200 @@
+"""Two dashboard replicas behind nginx on one PostgreSQL (issue 17), as deployed: the nginx
+configuration is deploy/nginx/tiendo.conf itself (tests/nginx_proxy.py replaces only ports and
+paths), the replicas are `serve.py` as `make run` starts it, with TIENDO_OPS_URL naming the
+throw-away test PostgreSQL (tests/pg_server.py) and the real login (no TIENDO_VIEWER).
+
+Through the proxy, in headless Debian Chromium:
+1. a browser whose sticky cookie routes it to replica A logs in and records a paper copy on the
+   register (acknowledged: "Đã ghi phiếu số 1");
+2. a second browser, routed to replica B, logs in and reads that receipt on its register page;
+3. A records a second receipt (acknowledged), then A is killed with SIGKILL; the receipt is in
+   PostgreSQL, and new browsers, also one whose cookie named A, are served by B and see it.
+Which replica served what: the test-only response header X-Tiendo-Upstream for page loads, and
+the access log of deploy's format (upstream=, route=) for the WebSocket /_stcore/stream.
+Every process (PostgreSQL, replicas, nginx, Chromium) is stopped in a finally. Fails (never
+skips) without chromium or nginx: CI installs them (.ci/install-system-deps).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import nginx_proxy
+from tests.browser_helpers import (ARTIFACTS_DIR, EXCEPTION, IDLE, ROOT, free_port, health,
+                                   launch_chromium, require_chromium, stop, streamlit_cmd)
+
+SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
+USER, PASSWORD = "demo_khtc", "demo-khtc-2022"     # KH-TC writes the paper register
+PAGE = "/so-nhan-ban-giay"
+T = 45_000   # ms, Playwright waits (a loaded 2-core machine)
+
+
+@contextlib.contextmanager
+def replicas(store: Path, env: dict, n: int, logdir: Path, start_timeout: float = 90.0):
+    """``n`` `serve.py` processes on free ports, started together; [(address, process)]."""
+    procs = []
+    try:
+        for i in range(n):
+            port = free_port()
+            log = open(logdir / f"replica-{i}.log", "w")
+            full = {**os.environ, **env, "TIENDO_STORE": str(store)}
+            full.pop("TIENDO_VIEWER", None)
+            p = subprocess.Popen(streamlit_cmd(port), cwd=ROOT, stdout=log, stderr=log, env=full)
+            procs.append((f"127.0.0.1:{port}", p))
+        deadline = time.monotonic() + start_timeout
+        for addr, p in procs:   # the event: each answers its health check
+            while not health("http://" + addr):
+                assert p.poll() is None, f"replica {addr} exited with {p.returncode}"
+                assert time.monotonic() < deadline, f"replica {addr} did not start in {start_timeout:.0f} s"
+                time.sleep(0.2)
+        yield procs
+    finally:
+        for _, p in procs:
+            stop(p)
+
+
+@pytest.fixture(scope="module")
+def deployment(pg_server, tmp_path_factory):
+    """(proxy URL, [(address, process)] of the two replicas, access log, store, ops URL)."""
+    from data_access import ops_db
+    base_dir = tmp_path_factory.mktemp("replicas")
+    url = pg_server.new_database()
+    env = {"TIENDO_OPS_URL": url}
+    store = base_dir / "store"
+    subprocess.run([sys.executable, "-m", "data_access", "ingest", str(SAMPLE), "--store", str(store)],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env={**os.environ, **env})
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    try:
+        with replicas(store, env, 2, base_dir) as procs:
+            with nginx_proxy.nginx_proxy([a for a, _ in procs], base_dir / "nginx") as (base, _, access):
+                yield base, procs, access, store, url
+    finally:
+        ops_db.close_pools()
+        for f in base_dir.glob("replica-*.log"):
+            (ARTIFACTS_DIR / f"replicas-{f.name}").write_bytes(f.read_bytes())
+
+
+def _route_to(base: str, addr: str) -> str:
+    """A sticky-cookie value nginx routes to the replica ``addr`` (consistent hash: probed)."""
+    for k in range(200):
+        if nginx_proxy.upstream_of(base, f"t{k}") == addr:
+            return f"t{k}"
+    raise AssertionError(f"no cookie among 200 routes to {addr}")
+
+
+def _browser(browser, base: str, route: str | None):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    if route is not None:
+        ctx.add_cookies([{"name": "tiendo_route", "value": route, "url": base + "/"}])
+    return ctx
+
+
+def _open_and_login(ctx, base: str) -> tuple[object, str]:
+    """Open the register page through the proxy and log in; (page, replica that served it)."""
+    page = ctx.new_page()
+    resp = page.goto(base + PAGE)
+    served = resp.headers.get(nginx_proxy.TEST_HEADER.lower(), "")
+    page.get_by_role("heading", name="Đăng nhập").first.wait_for(timeout=T)
+    page.wait_for_selector(IDLE, timeout=T)
+    page.locator(".st-key-login_user input").fill(USER)
+    page.locator(".st-key-login_password input").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.get_by_role("heading", name="Sổ nhận bản giấy").first.wait_for(timeout=T)
+    page.wait_for_selector(IDLE, timeout=T)
+    return page, served
+
+
+def _record(page, school: str) -> str:
+    """Record a paper copy of the default report for ``school``; the acknowledgement shown."""
+    page.locator(".st-key-pr_school input").fill(school)
+    page.get_by_role("button", name="Lưu vào sổ").click()
+    ok = page.get_by_text(re.compile(r"Đã ghi phiếu số \d+")).first
+    ok.wait_for(timeout=T)
+    page.wait_for_selector(IDLE, timeout=T)
+    assert page.locator(EXCEPTION).count() == 0
+    return ok.inner_text()
+
+
+def _shows_receipt(page, receipt_id: int, school: str) -> None:
+    """The register page's newest receipt (first choice of «Sửa phiếu», the register's table is
+    a canvas) is ``receipt_id`` of ``school``."""
+    from playwright.sync_api import expect
+    expect(page.locator(".st-key-pr_fix_id input")).to_have_value(
+        re.compile(rf"^{receipt_id} · {school} · "), timeout=T)
+
+
+def _receipts(url: str) -> list[tuple]:
+    """The receipts in PostgreSQL, read with a connection of this process (not a replica's)."""
+    import psycopg
+    with psycopg.connect(url, autocommit=True) as con:
+        return con.execute("SELECT receipt_id, school_code, recorded_by FROM paper_receipts "
+                           "ORDER BY receipt_id").fetchall()
+
+
+def _stream_lines(access: Path, route: str, timeout: float = 20.0) -> list[str]:
+    """The access-log lines of the WebSocket of browsers with ``route`` (written when it closes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [l for l in access.read_text(encoding="utf-8").splitlines()
+                 if "/_stcore/stream" in l and f"route={route} " in l]
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
+def test_write_on_one_replica_read_on_the_other_and_survive_kill(deployment):
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    base, procs, access, store, url = deployment
+    (a_addr, a_proc), (b_addr, b_proc) = procs
+    to_a, to_b = _route_to(base, a_addr), _route_to(base, b_addr)
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            ctx1 = _browser(browser, base, to_a)
+            page1, served1 = _open_and_login(ctx1, base)
+            assert served1 == a_addr
+            ack1 = _record(page1, "79760001")
+            assert "Đã ghi phiếu số 1" in ack1, ack1
+
+            ctx2 = _browser(browser, base, to_b)
+            page2, served2 = _open_and_login(ctx2, base)
+            assert served2 == b_addr
+            _shows_receipt(page2, 1, "79760001")
+            page2.screenshot(path=str(ARTIFACTS_DIR / "replicas-1-read-on-b.png"), full_page=True)
+            ctx2.close()
+            assert all(b_addr in l and a_addr not in l for l in _stream_lines(access, to_b)), \
+                "the second browser's WebSocket went to another replica than its page"
+            assert _stream_lines(access, to_b), "no WebSocket line for the second browser"
+
+            ack2 = _record(page1, "79760002")
+            assert "Đã ghi phiếu số 2" in ack2, ack2
+            os.kill(a_proc.pid, signal.SIGKILL)   # acknowledged, then the replica dies at once
+            a_proc.wait(10)
+            assert [(r[0], r[1]) for r in _receipts(url)] == [(1, "79760001"), (2, "79760002")]
+            lines = _stream_lines(access, to_a)
+            assert lines and lines[0].split("upstream=")[1].split()[0] == a_addr, lines
+
+            # New browsers: one without a cookie, one whose cookie hashes to the dead replica.
+            for route in (None, to_a):
+                ctx = _browser(browser, base, route)
+                page, served = _open_and_login(ctx, base)
+                # (nginx may have tried A first: $upstream_addr then lists "A, B")
+                assert served.split(", ")[-1] == b_addr, (route, served)
+                _shows_receipt(page, 2, "79760002")
+                assert page.locator(EXCEPTION).count() == 0
+                ctx.close()
+            assert {nginx_proxy.upstream_of(base).split(", ")[-1] for _ in range(10)} == {b_addr}
+            ctx1.close()
+        finally:
+            browser.close()
+    assert b_proc.poll() is None, "replica B stopped"

@@ -4,11 +4,13 @@ paths), the replicas are `serve.py` as `make run` starts it, with TIENDO_OPS_URL
 throw-away test PostgreSQL (tests/pg_server.py) and the real login (no TIENDO_VIEWER).
 
 Through the proxy, in headless Debian Chromium:
-1. a browser whose sticky cookie routes it to replica A logs in and records a paper copy on the
-   register (acknowledged: "Đã ghi phiếu số 1");
-2. a second browser, routed to replica B, logs in and reads that receipt on its register page;
+1. two browsers log in at the same time, one whose sticky cookie routes it to replica A, one
+   routed to replica B (its register is empty); the first records a paper copy on the register
+   (acknowledged: "Đã ghi phiếu số 1");
+2. the second browser's session on B, at its next run (a filter typed), shows that receipt;
 3. A records a second receipt (acknowledged), then A is killed with SIGKILL; the receipt is in
-   PostgreSQL, and new browsers, also one whose cookie named A, are served by B and see it.
+   PostgreSQL; a new browser whose cookie names A is served by B and sees it, and requests
+   without a cookie all go to B.
 Which replica served what: the test-only response header X-Tiendo-Upstream for page loads, and
 the access log of deploy's format (upstream=, route=) for the WebSocket /_stcore/stream.
 Every process (PostgreSQL, replicas, nginx, Chromium) is stopped in a finally. Fails (never
@@ -97,18 +99,32 @@ def _browser(browser, base: str, route: str | None):
     return ctx
 
 
-def _open_and_login(ctx, base: str) -> tuple[object, str]:
-    """Open the register page through the proxy and log in; (page, replica that served it)."""
+def _open(ctx, base: str) -> tuple[object, str]:
+    """Open the register page through the proxy, up to the login form; (page, replica that
+    served the page)."""
     page = ctx.new_page()
     resp = page.goto(base + PAGE)
     served = resp.headers.get(nginx_proxy.TEST_HEADER.lower(), "")
     page.get_by_role("heading", name="Đăng nhập").first.wait_for(timeout=T)
     page.wait_for_selector(IDLE, timeout=T)
+    return page, served
+
+
+def _login(page) -> None:
     page.locator(".st-key-login_user input").fill(USER)
     page.locator(".st-key-login_password input").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
+
+
+def _on_register(page) -> None:
     page.get_by_role("heading", name="Sổ nhận bản giấy").first.wait_for(timeout=T)
     page.wait_for_selector(IDLE, timeout=T)
+
+
+def _open_and_login(ctx, base: str) -> tuple[object, str]:
+    page, served = _open(ctx, base)
+    _login(page)
+    _on_register(page)
     return page, served
 
 
@@ -157,44 +173,57 @@ def test_write_on_one_replica_read_on_the_other_and_survive_kill(deployment):
     base, procs, access, store, url = deployment
     (a_addr, a_proc), (b_addr, b_proc) = procs
     to_a, to_b = _route_to(base, a_addr), _route_to(base, b_addr)
+    t0, phases = time.monotonic(), []
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
-            ctx1 = _browser(browser, base, to_a)
-            page1, served1 = _open_and_login(ctx1, base)
-            assert served1 == a_addr
+            # Both browsers log in at once (each replica builds its first page meanwhile).
+            ctx1, ctx2 = _browser(browser, base, to_a), _browser(browser, base, to_b)
+            (page1, served1), (page2, served2) = _open(ctx1, base), _open(ctx2, base)
+            assert (served1, served2) == (a_addr, b_addr)
+            _login(page1)
+            _login(page2)
+            _on_register(page1)
+            _on_register(page2)
+            page2.get_by_text("Chưa có phiếu nào.").first.wait_for(timeout=T)
+
             ack1 = _record(page1, "79760001")
             assert "Đã ghi phiếu số 1" in ack1, ack1
+            phases.append(("written on A", time.monotonic()))
 
-            ctx2 = _browser(browser, base, to_b)
-            page2, served2 = _open_and_login(ctx2, base)
-            assert served2 == b_addr
+            # B's session, already open: its next run (a filter typed) shows A's receipt.
+            page2.locator(".st-key-pr_filter input").fill("79760001")
+            page2.locator(".st-key-pr_filter input").press("Enter")
             _shows_receipt(page2, 1, "79760001")
             page2.screenshot(path=str(ARTIFACTS_DIR / "replicas-1-read-on-b.png"), full_page=True)
             ctx2.close()
             assert all(b_addr in l and a_addr not in l for l in _stream_lines(access, to_b)), \
                 "the second browser's WebSocket went to another replica than its page"
             assert _stream_lines(access, to_b), "no WebSocket line for the second browser"
+            phases.append(("read on B", time.monotonic()))
 
             ack2 = _record(page1, "79760002")
             assert "Đã ghi phiếu số 2" in ack2, ack2
             os.kill(a_proc.pid, signal.SIGKILL)   # acknowledged, then the replica dies at once
             a_proc.wait(10)
+            phases.append(("killed A", time.monotonic()))
             assert [(r[0], r[1]) for r in _receipts(url)] == [(1, "79760001"), (2, "79760002")]
             lines = _stream_lines(access, to_a)
             assert lines and lines[0].split("upstream=")[1].split()[0] == a_addr, lines
 
-            # New browsers: one without a cookie, one whose cookie hashes to the dead replica.
-            for route in (None, to_a):
-                ctx = _browser(browser, base, route)
-                page, served = _open_and_login(ctx, base)
-                # (nginx may have tried A first: $upstream_addr then lists "A, B")
-                assert served.split(", ")[-1] == b_addr, (route, served)
-                _shows_receipt(page, 2, "79760002")
-                assert page.locator(EXCEPTION).count() == 0
-                ctx.close()
+            # A new browser whose cookie hashes to the dead replica is served by B and reads
+            # both receipts; browsers without a cookie (10 requests) all go to B.
+            ctx = _browser(browser, base, to_a)
+            page, served = _open_and_login(ctx, base)
+            # (nginx may have tried A first: $upstream_addr then lists "A, B")
+            assert served.split(", ")[-1] == b_addr, served
+            _shows_receipt(page, 2, "79760002")
+            assert page.locator(EXCEPTION).count() == 0
+            ctx.close()
             assert {nginx_proxy.upstream_of(base).split(", ")[-1] for _ in range(10)} == {b_addr}
             ctx1.close()
+            phases.append(("after kill", time.monotonic()))
+            print("phases (s):", [(n, round(t - t0, 1)) for n, t in phases])
         finally:
             browser.close()
     assert b_proc.poll() is None, "replica B stopped"

@@ -118,3 +118,36 @@ def nginx_proxy(replicas: list[str], prefix: Path, listen_port: int | None = Non
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
+
+
+@contextlib.contextmanager
+def replicas(store: Path, env: dict, n: int, logdir: Path, start_timeout: float = 90.0,
+             app_dir: Path = ROOT) -> Iterator[list[tuple[str, subprocess.Popen]]]:
+    """``n`` dashboard replicas (`serve.py` as `make run` starts it) on free ports of 127.0.0.1,
+    started together, reading ``store``; [(address "127.0.0.1:PORT", process)]; all stopped on
+    exit. ``env`` values of None remove that variable; TIENDO_VIEWER is removed unless ``env``
+    names it (the load test's login bypass, then only on a store marked as a test store)."""
+    from tests.browser_helpers import free_port, health, stop, streamlit_cmd
+    if env.get("TIENDO_VIEWER"):
+        from data_access.store_kind import mark_test_store
+        mark_test_store(store)
+    full = {**os.environ, "TIENDO_VIEWER": None, **env, "TIENDO_STORE": str(store)}
+    full = {k: v for k, v in full.items() if v is not None}
+    procs: list[tuple[str, subprocess.Popen]] = []
+    try:
+        for i in range(n):
+            port = free_port()
+            log = open(Path(logdir) / f"replica-{i}.log", "w")
+            p = subprocess.Popen(streamlit_cmd(port, app_dir=app_dir), cwd=app_dir, stdout=log, stderr=log,
+                                 env=full)
+            procs.append((f"127.0.0.1:{port}", p))
+        deadline = time.monotonic() + start_timeout
+        for addr, p in procs:   # the event: each answers its health check
+            while not health("http://" + addr):
+                assert p.poll() is None, f"replica {addr} exited with {p.returncode}"
+                assert time.monotonic() < deadline, f"replica {addr} did not start in {start_timeout:.0f} s"
+                time.sleep(0.2)
+        yield procs
+    finally:
+        for _, p in procs:
+            stop(p)

@@ -18,7 +18,6 @@ skips) without chromium or nginx: CI installs them (.ci/install-system-deps).
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
@@ -30,37 +29,13 @@ from pathlib import Path
 import pytest
 
 from tests import nginx_proxy
-from tests.browser_helpers import (ARTIFACTS_DIR, EXCEPTION, IDLE, ROOT, free_port, health,
-                                   launch_chromium, require_chromium, stop, streamlit_cmd)
+from tests.browser_helpers import ARTIFACTS_DIR, EXCEPTION, IDLE, ROOT, launch_chromium, require_chromium
+from tests.nginx_proxy import replicas
 
 SAMPLE = ROOT / "sample_data" / "extract" / "2022-04-27T1700"
 USER, PASSWORD = "demo_khtc", "demo-khtc-2022"     # KH-TC writes the paper register
 PAGE = "/so-nhan-ban-giay"
 T = 45_000   # ms, Playwright waits (a loaded 2-core machine)
-
-
-@contextlib.contextmanager
-def replicas(store: Path, env: dict, n: int, logdir: Path, start_timeout: float = 90.0):
-    """``n`` `serve.py` processes on free ports, started together; [(address, process)]."""
-    procs = []
-    try:
-        for i in range(n):
-            port = free_port()
-            log = open(logdir / f"replica-{i}.log", "w")
-            full = {**os.environ, **env, "TIENDO_STORE": str(store)}
-            full.pop("TIENDO_VIEWER", None)
-            p = subprocess.Popen(streamlit_cmd(port), cwd=ROOT, stdout=log, stderr=log, env=full)
-            procs.append((f"127.0.0.1:{port}", p))
-        deadline = time.monotonic() + start_timeout
-        for addr, p in procs:   # the event: each answers its health check
-            while not health("http://" + addr):
-                assert p.poll() is None, f"replica {addr} exited with {p.returncode}"
-                assert time.monotonic() < deadline, f"replica {addr} did not start in {start_timeout:.0f} s"
-                time.sleep(0.2)
-        yield procs
-    finally:
-        for _, p in procs:
-            stop(p)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,9 @@ Through the proxy, in headless Debian Chromium:
 2. the second browser's session on B, at its next run (a filter typed), shows that receipt;
 3. A records a second receipt (acknowledged), then A is killed with SIGKILL; the receipt is in
    PostgreSQL; a new browser whose cookie names A is served by B and sees it, and requests
-   without a cookie all go to B.
+   without a cookie all go to B;
+4. the account is disabled by another process: that browser's session on B ends at its next
+   run, with the reason («Tài khoản đã bị vô hiệu hóa…») and the login form.
 Which replica served what: the test-only response header X-Tiendo-Upstream for page loads, and
 the access log of deploy's format (upstream=, route=) for the WebSocket /_stcore/stream.
 Every process (PostgreSQL, replicas, nginx, Chromium) is stopped in a finally. Fails (never
@@ -28,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from data_access import accounts, current_user
+from data_access.access import SYSTEM
 from tests import nginx_proxy
 from tests.browser_helpers import ARTIFACTS_DIR, EXCEPTION, IDLE, ROOT, launch_chromium, require_chromium
 from tests.nginx_proxy import replicas
@@ -141,7 +145,7 @@ def _stream_lines(access: Path, route: str, timeout: float = 20.0) -> list[str]:
         time.sleep(0.1)
 
 
-def test_write_on_one_replica_read_on_the_other_and_survive_kill(deployment):
+def test_write_on_one_replica_read_on_the_other_and_survive_kill(deployment, monkeypatch):
     require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -194,6 +198,14 @@ def test_write_on_one_replica_read_on_the_other_and_survive_kill(deployment):
             assert served.split(", ")[-1] == b_addr, served
             _shows_receipt(page, 2, "79760002")
             assert page.locator(EXCEPTION).count() == 0
+            # The account disabled by another process (here the test's own): B's open session
+            # ends at its next run, with the reason.
+            monkeypatch.setenv("TIENDO_OPS_URL", url)
+            accounts.set_disabled(store, SYSTEM, USER, True)
+            page.locator(".st-key-pr_filter input").fill("79760001")
+            page.locator(".st-key-pr_filter input").press("Enter")
+            page.get_by_text(current_user.REASONS["disabled"]).first.wait_for(timeout=T)
+            page.get_by_role("heading", name="Đăng nhập").first.wait_for(timeout=T)
             ctx.close()
             assert {nginx_proxy.upstream_of(base).split(", ")[-1] for _ in range(10)} == {b_addr}
             ctx1.close()

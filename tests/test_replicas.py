@@ -145,6 +145,23 @@ def _stream_lines(access: Path, route: str, timeout: float = 20.0) -> list[str]:
         time.sleep(0.1)
 
 
+def test_proxy_passes_an_upload_over_nginx_default_limit(deployment):
+    """A 3 MB upload reaches the replica (nginx's default client_max_body_size is 1 MB: a
+    district's extract would get nginx's own English "413 Request Entity Too Large"). The
+    replica refuses it (no such session): what matters is who answered."""
+    import urllib.error
+    import urllib.request
+    base = deployment[0]
+    req = urllib.request.Request(base + "/_stcore/upload_file/no-session/no-file", data=b"x" * (3 << 20),
+                                 method="PUT", headers={"Content-Type": "application/octet-stream"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            status, body = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, body = e.code, e.read()
+    assert status != 413 and b"nginx" not in body, (status, body[:200])
+
+
 def test_write_on_one_replica_read_on_the_other_and_survive_kill(deployment, monkeypatch):
     require_chromium()
     from playwright.sync_api import sync_playwright

@@ -53,9 +53,10 @@ def test_websocket_upgrade_and_timeouts():
     assert secs >= 3600, "an idle tab's WebSocket must not be cut after nginx's default 60 s"
     text = _conf()
     assert "proxy_http_version 1.1;" in text
-    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in text
-    # Host with its port: Streamlit compares the WebSocket's Origin with it
-    assert "proxy_set_header Host $http_host;" in text
+    for loc in ("location /_stcore/stream", "location /"):   # sent: see the test below
+        assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in _block(text, loc)
+        # Host with its port: Streamlit compares the WebSocket's Origin with it
+        assert "proxy_set_header Host $http_host;" in _block(text, loc)
 
 
 def test_upstream_is_sticky_by_cookie():
@@ -97,3 +98,46 @@ def test_unit_starts_what_make_run_starts():
     example = (ROOT / "deploy" / "tiendo.env.example").read_text(encoding="utf-8")
     keys = {line.split("=", 1)[0] for line in example.splitlines() if line and not line.startswith("#")}
     assert keys == {"TIENDO_STORE", "TIENDO_OPS_URL"}
+
+
+def test_proxy_sends_the_forwarding_headers_on_every_location(tmp_path):
+    """nginx passes proxy_set_header lines of the server block down to a location only when
+    the location sets none of its own; both of ours set some (Upgrade, keep-alive). So each
+    location must carry Host (with the port) and X-Forwarded-For itself: checked on the
+    requests two recording upstreams actually receive."""
+    import http.server
+    import threading
+    import urllib.request
+
+    seen: list[dict] = []
+
+    class Record(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *a):
+            pass
+
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), Record) for _ in range(2)]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    try:
+        with nginx_proxy.nginx_proxy([f"127.0.0.1:{s.server_address[1]}" for s in servers],
+                                     tmp_path / "nginx") as (base, _, _):
+            seen.clear()
+            for path in ("/", "/_stcore/stream"):
+                req = urllib.request.Request(base + path, headers={"X-Forwarded-For": "203.0.113.7"})
+                urllib.request.urlopen(req, timeout=10).read()
+    finally:
+        for s in servers:
+            s.shutdown()
+    port = base.rsplit(":", 1)[1]
+    assert [r["path"] for r in seen] == ["/", "/_stcore/stream"]
+    for r in seen:
+        assert r.get("host") == f"127.0.0.1:{port}", r
+        assert r.get("x-forwarded-for") == "203.0.113.7, 127.0.0.1", r
+        assert r.get("x-real-ip") == "127.0.0.1", r

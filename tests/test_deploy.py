@@ -141,3 +141,48 @@ def test_proxy_sends_the_forwarding_headers_on_every_location(tmp_path):
         assert r.get("host") == f"127.0.0.1:{port}", r
         assert r.get("x-forwarded-for") == "203.0.113.7, 127.0.0.1", r
         assert r.get("x-real-ip") == "127.0.0.1", r
+
+
+def test_the_cookie_nginx_sets_keeps_a_browser_on_its_replica(tmp_path):
+    """A browser without the cookie gets one with its first answer; every later request that
+    carries it (the WebSocket, media, uploads) reaches the replica of that first answer. Over
+    20 first visits both replicas get some (the cookie spreads browsers; by address they would
+    all be 127.0.0.1, one replica)."""
+    import http.server
+    import threading
+    import urllib.request
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = str(self.server.server_address[1]).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo) for _ in range(2)]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    firsts, stuck = set(), []
+    try:
+        with nginx_proxy.nginx_proxy([f"127.0.0.1:{s.server_address[1]}" for s in servers],
+                                     tmp_path / "nginx") as (base, _, _):
+            for _ in range(20):
+                with urllib.request.urlopen(base + "/", timeout=10) as r:
+                    first = r.read().decode()
+                    cookie = r.headers["Set-Cookie"].split(";")[0]
+                assert cookie.startswith("tiendo_route=")
+                firsts.add(first)
+                for path in ("/_stcore/stream", "/media/x.png", "/"):
+                    req = urllib.request.Request(base + path, headers={"Cookie": cookie})
+                    with urllib.request.urlopen(req, timeout=10) as r:
+                        stuck.append(r.read().decode() == first)
+                        assert r.headers.get("Set-Cookie") is None   # set once, not on every answer
+    finally:
+        for s in servers:
+            s.shutdown()
+    assert all(stuck) and len(stuck) == 60
+    assert firsts == {str(s.server_address[1]) for s in servers}

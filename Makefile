@@ -9,7 +9,7 @@ STORE ?= data/store
 DEMO_EXTRACTS ?= data/demo_extracts
 PORT ?= 8501
 
-.PHONY: run test venv test-deps system-deps demo-store bench clean
+.PHONY: run test venv test-deps system-deps demo-store bench bench-replicas clean
 
 $(VENV)/.installed: requirements.txt
 	$(PY) -m venv $(VENV)
@@ -52,6 +52,12 @@ test: system-deps $(VENV)/.installed-test
 bench: $(VENV)/.installed
 	$(VPY) -m bench.bench_ingest
 	$(VPY) -m bench.bench_engine
+
+# Issue 17: the same load through nginx (deploy/nginx/tiendo.conf) with 1, then 2 replicas on a
+# throw-away PostgreSQL, reported side by side. Needs nginx and postgresql (make system-deps).
+bench-replicas: $(STORE)/.demo-built $(VENV)/.installed-test
+	$(VPY) -m bench.load_test --store $(STORE) --client protocol --sessions 1,10,30 \
+	  --via-nginx --replicas 1,2 --pg --json test-artifacts/load_replicas.json
 
 clean:
 	rm -rf $(VENV) data build test-artifacts

@@ -2,6 +2,16 @@
 
 Usage: python -m bench.load_test --store STORE [--sessions 1,10,30] [--client browser|protocol]
                                  [--ramp 0] [--think 0] [--browsers 2] [--json OUT.json]
+                                 [--via-nginx --replicas 1,2 [--pg]]
+
+Replicas (issue 17): ``--via-nginx --replicas 1,2`` runs the same sessions, in the same command,
+through nginx (deploy/nginx/tiendo.conf as tests/nginx_proxy.py renders it) in front of 1, then
+2 fresh `serve.py` replicas, and prints both side by side: p50/p95, errors, server CPU (all
+replicas) and nginx's CPU. ``--pg`` gives each deployment a fresh database of a throw-away
+PostgreSQL (tests/pg_server.py) as TIENDO_OPS_URL, the multi-machine setup; without it the
+replicas share the store's ops.sqlite (one machine), or TIENDO_OPS_URL if set. Each protocol
+session carries its own sticky cookie (tiendo_route) on the HTML and the WebSocket, as a
+browser does; browser contexts keep the cookie nginx sets.
 
 What it does, and why this way:
 - starts the dashboard itself on a free port of 127.0.0.1 (TIENDO_STORE=STORE, headless, no
@@ -35,12 +45,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,17 +95,38 @@ def targets(store: str, n: int) -> list[tuple[str, str]]:
     return out
 
 
-class MemorySampler:
-    """RSS of one process every ``every`` seconds in a thread; peak since the last reset."""
+def rss_all(pids) -> float:
+    return sum(rss_mb(p) for p in pids)
 
-    def __init__(self, pid: int, every: float = 0.2):
-        self.pid, self.every, self.peak = pid, every, 0.0
+
+def cpu_all(pids) -> float:
+    return sum(cpu_seconds(p) for p in pids)
+
+
+def children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (nginx's workers), from /proc."""
+    out = []
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+class MemorySampler:
+    """Summed RSS of the server processes every ``every`` seconds in a thread; peak since the
+    last reset."""
+
+    def __init__(self, pids, every: float = 0.2):
+        self.pids, self.every, self.peak = list(pids), every, 0.0
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, rss_mb(self.pid))
+            self.peak = max(self.peak, rss_all(self.pids))
             self._stop.wait(self.every)
 
     def start(self):
@@ -100,7 +134,7 @@ class MemorySampler:
         return self
 
     def reset(self) -> None:
-        self.peak = rss_mb(self.pid)
+        self.peak = rss_all(self.pids)
 
     def stop(self):
         self._stop.set()
@@ -182,15 +216,16 @@ async def browser_session(browser, base: str, d: str, s: str, timeout: float, de
 
 
 # ---- protocol client ---------------------------------------------------------------------------
-def _get(url: str, timeout: float) -> None:
-    with urllib.request.urlopen(url, timeout=timeout) as r:
+def _get(url: str, timeout: float, headers: dict | None = None) -> None:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as r:
         r.read()
 
 
-async def protocol_page(base: str, path: str, qs: str, marker: str, timeout: float) -> dict:
+async def protocol_page(base: str, path: str, qs: str, marker: str, timeout: float,
+                        route: str | None = None) -> dict:
     """One page load as the browser does it, without rendering: GET the HTML, open
     /_stcore/stream, ask for a run of the page (url path + query string), read ForwardMsgs
-    until the run finishes."""
+    until the run finishes. ``route``: the session's sticky cookie (through nginx)."""
     import websockets
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -201,10 +236,12 @@ async def protocol_page(base: str, path: str, qs: str, marker: str, timeout: flo
     needle = marker.encode("utf-8")
     try:
         async with asyncio.timeout(timeout):
-            await asyncio.to_thread(_get, f"{base}/{path}" + (f"?{qs}" if qs else ""), timeout)
+            headers = {"Cookie": f"tiendo_route={route}"} if route else {}
+            await asyncio.to_thread(_get, f"{base}/{path}" + (f"?{qs}" if qs else ""), timeout, headers)
             uri = base.replace("http://", "ws://") + "/_stcore/stream"
             async with websockets.connect(uri, subprotocols=["streamlit"], max_size=None,
-                                          open_timeout=timeout, ping_interval=None) as ws:
+                                          open_timeout=timeout, ping_interval=None,
+                                          additional_headers=headers) as ws:
                 bm = BackMsg()
                 bm.rerun_script.query_string = qs
                 bm.rerun_script.page_name = path
@@ -247,10 +284,11 @@ async def protocol_session(_unused, base: str, d: str, s: str, timeout: float, d
                            think: float) -> list[dict]:
     await asyncio.sleep(delay)
     out = []
+    route = uuid.uuid4().hex   # one browser: one sticky cookie for all its requests
     for i, (name, path, qs, marker) in enumerate(PAGES):
         if i and think:
             await asyncio.sleep(think)
-        rec = await protocol_page(base, path, office_qs(qs).format(d=d, s=s), marker, timeout)
+        rec = await protocol_page(base, path, office_qs(qs).format(d=d, s=s), marker, timeout, route)
         rec["page"] = name
         out.append(rec)
     return out
@@ -295,23 +333,48 @@ def fmt_s(x) -> str:
     return "–" if x is None else f"{x:.2f}"
 
 
-async def main_async(args) -> dict:
+@contextlib.contextmanager
+def deployment(args, store: str, n_replicas: int | None, pg=None):
+    """(base URL, server pids, proxy pid or None, replica addresses). ``n_replicas`` None: one server addressed
+    directly (the load test as before); else nginx in front of that many replicas."""
+    log_path = Path(args.log)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {"TIENDO_VIEWER": args.viewer}
+    if pg is not None:
+        env["TIENDO_OPS_URL"] = pg.new_database()
+    if n_replicas is None:
+        with open(log_path, "w") as log, streamlit_server(store, log=log, app_dir=args.app_dir,
+                                                          env=env) as (base, proc):
+            yield base, [proc.pid], None, []
+        return
+    from tests.nginx_proxy import nginx_proxy, replicas
+    import shutil
+    work = Path(tempfile.mkdtemp(prefix="tiendo-lb-"))
+    try:
+        with replicas(Path(store), env, n_replicas, log_path.parent, app_dir=Path(args.app_dir)) as procs:
+            with nginx_proxy([a for a, _ in procs], work / "nginx") as (base, nginx, _):
+                yield base, [p.pid for _, p in procs], nginx.pid, [a for a, _ in procs]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def main_async(args, n_replicas: int | None = None, pg=None) -> dict:
     store = str(Path(args.store).resolve())
     sizes = [int(x) for x in args.sessions.split(",") if x.strip()]
     pairs_all = targets(store, max(sizes))
     session_fn = browser_session if args.client == "browser" else protocol_session
     report = {"store": store, "app_dir": args.app_dir, "viewer": args.viewer, "client": args.client, "cpus": os.cpu_count(),
               "browsers": args.browsers if args.client == "browser" else 0, "ramp_seconds": args.ramp,
-              "think_seconds": args.think, "load_average_start": os.getloadavg(), "runs": []}
-    log_path = Path(args.log)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as log, streamlit_server(store, log=log, app_dir=args.app_dir,
-                                              env={"TIENDO_VIEWER": args.viewer}) as (base, proc):
-        mem = MemorySampler(proc.pid).start()
+              "think_seconds": args.think, "load_average_start": os.getloadavg(), "runs": [],
+              "replicas": n_replicas or 1, "via_nginx": n_replicas is not None,
+              "ops": "postgresql (throw-away)" if pg is not None else (os.environ.get("TIENDO_OPS_URL") and "TIENDO_OPS_URL" or "ops.sqlite")}
+    tag = f"{args.client}" if n_replicas is None else f"{args.client} nginx x{n_replicas}"
+    with deployment(args, store, n_replicas, pg) as (base, pids, proxy, addrs):
+        mem = MemorySampler(pids).start()
         pw = None
         browsers = []
         try:
-            report["rss_started_mb"] = rss_mb(proc.pid)
+            report["rss_started_mb"] = rss_all(pids)
             if args.client == "browser":
                 from playwright.async_api import async_playwright
                 pw = await async_playwright().start()
@@ -319,33 +382,48 @@ async def main_async(args) -> dict:
             # Cold start: the first session builds the newest snapshot's evaluation.
             recs, wall = await run_wave(session_fn, browsers, base, pairs_all[:1], args.cold_timeout, 0, 0)
             report["cold_start"] = {"wall_seconds": wall, **summarise(recs)}
-            print(f"[{args.client}] cold start (first session after the server started): {wall:.1f} s, "
+            print(f"[{tag}] cold start (first session after the server started): {wall:.1f} s, "
                   f"errors {report['cold_start']['errors']}", flush=True)
             for e in report["cold_start"]["error_samples"]:
                 print(f"        error {e}", flush=True)
+            # Every replica pays its own cold start: warm each one directly (protocol client), so
+            # that the runs compare warm servers, not one warm and one building its evaluation.
+            warm_errors = 0
+            for addr in addrs if len(addrs) > 1 else []:
+                recs = await protocol_session(None, "http://" + addr, *pairs_all[0], args.cold_timeout, 0, 0)
+                warm_errors += sum(r["error"] is not None for r in recs)
+            report["warm_replicas_errors"] = warm_errors
+            if warm_errors:
+                print(f"[{tag}] warming the other replicas: {warm_errors} errors", flush=True)
             await asyncio.sleep(args.settle)
-            report["rss_warm_baseline_mb"] = rss_mb(proc.pid)
+            report["rss_warm_baseline_mb"] = rss_all(pids)
+            proxy_pids = ([proxy] + children(proxy)) if proxy else []
             for n in sizes:
-                before, la0, cpu0 = rss_mb(proc.pid), os.getloadavg(), cpu_seconds(proc.pid)
+                before, la0, cpu0 = rss_all(pids), os.getloadavg(), cpu_all(pids)
+                per0, px0 = [cpu_seconds(p) for p in pids], cpu_all(proxy_pids)
                 client0 = time.process_time()
                 mem.reset()
                 recs, wall = await run_wave(session_fn, browsers, base, pairs_all[:n], args.page_timeout,
                                             args.ramp, args.think)
-                peak, server_cpu, after = mem.peak, cpu_seconds(proc.pid) - cpu0, rss_mb(proc.pid)
+                peak, server_cpu, after = mem.peak, cpu_all(pids) - cpu0, rss_all(pids)
+                per_replica = [round(cpu_seconds(p) - c, 2) for p, c in zip(pids, per0)]
+                proxy_cpu = cpu_all(proxy_pids) - px0
                 # The clients share the 2 cores with the server: their CPU is part of the picture.
                 client_cpu = time.process_time() - client0
                 await asyncio.sleep(args.settle)
                 run = {"sessions": n, "wall_seconds": wall, **summarise(recs), "server_cpu_seconds": server_cpu,
+                       "server_cpu_per_replica": per_replica, "proxy_cpu_seconds": proxy_cpu,
                        "client_cpu_seconds": client_cpu,
                        "rss_before_mb": before, "rss_peak_mb": peak, "rss_after_mb": after,
-                       "rss_settled_mb": rss_mb(proc.pid), "settle_seconds": args.settle,
+                       "rss_settled_mb": rss_all(pids), "settle_seconds": args.settle,
                        "load_average_before": la0, "load_average_after": os.getloadavg()}
                 report["runs"].append(run)
-                print(f"[{args.client}] N={n:>3}  pages={run['pages']:>3}  p50={fmt_s(run['p50'])} s  "
+                print(f"[{tag}] N={n:>3}  pages={run['pages']:>3}  p50={fmt_s(run['p50'])} s  "
                       f"p95={fmt_s(run['p95'])} s  max={fmt_s(run['max'])} s  errors={run['errors']}  "
                       f"(script p50={fmt_s(run['script_p50'])} p95={fmt_s(run['script_p95'])})  "
                       f"RSS MB before/peak/after/+{args.settle:.0f}s = {before:.0f}/{peak:.0f}/{after:.0f}/"
-                      f"{run['rss_settled_mb']:.0f}  server CPU {server_cpu:.1f} s  client CPU {client_cpu:.1f} s  "
+                      f"{run['rss_settled_mb']:.0f}  server CPU {server_cpu:.1f} s {per_replica if n_replicas else ''}  "
+                      f"{f'nginx CPU {proxy_cpu:.1f} s  ' if n_replicas else ''}client CPU {client_cpu:.1f} s  "
                       f"wall {wall:.1f} s  "
                       f"load {la0[0]:.2f}->{run['load_average_after'][0]:.2f}", flush=True)
                 for name, v in run["by_page"].items():
@@ -359,7 +437,7 @@ async def main_async(args) -> dict:
             if pw is not None:
                 await pw.stop()
             mem.stop()
-        report["rss_end_mb"] = rss_mb(proc.pid)
+        report["rss_end_mb"] = rss_all(pids)
     report["load_average_end"] = os.getloadavg()
     return report
 
@@ -382,11 +460,22 @@ def main(argv=None) -> int:
                     "login as this role: quan_tri, phong_gd:760, ...; phong_gd:* = each session "
                     "the district office of its own district, as on a deadline morning)")
     ap.add_argument("--log", default=str(ROOT / "test-artifacts" / "load_test_streamlit.log"))
+    ap.add_argument("--via-nginx", action="store_true", help="through nginx (deploy/nginx/tiendo.conf) "
+                    "in front of --replicas serve.py processes")
+    ap.add_argument("--replicas", default="1", help="with --via-nginx: replica counts to run one after "
+                    "the other in this command, comma separated (1,2: 1 then 2, reported side by side)")
+    ap.add_argument("--pg", action="store_true", help="a throw-away PostgreSQL as TIENDO_OPS_URL "
+                    "(a fresh database per deployment; needs Debian's postgresql)")
     args = ap.parse_args(argv)
+    counts = [int(x) for x in args.replicas.split(",") if x.strip()]
+    if not args.via_nginx and counts != [1]:
+        raise SystemExit("--replicas needs --via-nginx (several replicas are reached through the proxy)")
     global OFFICES
     OFFICES = args.viewer == "phong_gd:*"
     if args.client == "browser" and not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing (apt-get install chromium)")
+    if args.via_nginx:
+        return compare(args, counts)
     report = asyncio.run(main_async(args))
     la = report["load_average_start"]
     print(f"load average (1, 5, 15 min) at start {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}, at end "
@@ -396,6 +485,43 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     return 1 if any(r["errors"] for r in report["runs"]) or report["cold_start"]["errors"] else 0
+
+
+def compare(args, counts: list[int]) -> int:
+    """The same sessions through nginx for each replica count, one after the other; a table."""
+    pg_ctx = contextlib.nullcontext(None)
+    if args.pg:
+        pg_ctx = _pg_server()
+    reports = []
+    with pg_ctx as pg:
+        for n in counts:
+            reports.append(asyncio.run(main_async(args, n, pg)))
+    print(f"\nthrough nginx, {args.client} client, {reports[0]['cpus']} CPUs, ops store {reports[0]['ops']}:")
+    print(f"{'replicas':>8} {'N':>4} {'pages':>5} {'p50 s':>6} {'p95 s':>6} {'max s':>6} {'errors':>6} "
+          f"{'server CPU s':>12} {'per replica':>16} {'nginx CPU s':>11} {'wall s':>6} {'load':>5}")
+    for rep_ in reports:
+        for r in rep_["runs"]:
+            print(f"{rep_['replicas']:>8} {r['sessions']:>4} {r['pages']:>5} {fmt_s(r['p50']):>6} {fmt_s(r['p95']):>6} "
+                  f"{fmt_s(r['max']):>6} {r['errors']:>6} {r['server_cpu_seconds']:>12.1f} "
+                  f"{str(r['server_cpu_per_replica']):>16} {r['proxy_cpu_seconds']:>11.1f} {r['wall_seconds']:>6.1f} "
+                  f"{r['load_average_after'][0]:>5.2f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(reports, indent=2, default=str), encoding="utf-8")
+    return 1 if any(r["errors"] for rep_ in reports for r in rep_["runs"]) or \
+        any(rep_["cold_start"]["errors"] for rep_ in reports) else 0
+
+
+@contextlib.contextmanager
+def _pg_server():
+    import shutil
+    from tests.pg_server import PgServer
+    root = Path(tempfile.mkdtemp(prefix="tiendo-pg-"))
+    server = PgServer(root).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

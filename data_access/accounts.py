@@ -593,7 +593,7 @@ def ensure_demo_accounts(store) -> bool:
     (Called on every page view: remembered until the snapshot folder or ops.sqlite changes.)"""
     st = _st(store)
     return file_memo.remembered(("ensure_demo_accounts", st.key), st.state_files(),
-                                lambda: _ensure_demo_accounts(st))
+                                lambda: _ensure_demo_accounts(st), ops_db.max_age())
 
 
 def _ensure_demo_accounts(store) -> bool:

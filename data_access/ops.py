@@ -451,8 +451,9 @@ def data_version(store: Store | str | Path) -> tuple[int, int, int]:
                        "(SELECT coalesce(max(id), 0) FROM audit_log)")
         return (0, 0, 0) if df is None else tuple(int(x) for x in df.iloc[0])
 
-    # Asked by every page view: remembered until ops.sqlite changes (data_access.file_memo).
-    return file_memo.remembered(("data_version", st.key), st.ops_files(), read)
+    # Asked by every page view: remembered until ops.sqlite changes (data_access.file_memo);
+    # on PostgreSQL for ops_db.max_age() (another replica's write is seen that late).
+    return file_memo.remembered(("data_version", st.key), st.ops_files(), read, ops_db.max_age())
 
 
 def register_version(store: Store | str | Path) -> int:

@@ -88,9 +88,23 @@ def exists(store) -> bool:
     return True if url() else _ops_path(store).exists()
 
 
+# How long a value read from PostgreSQL is remembered (data_access.file_memo) before it is read
+# again. Why: on SQLite another process's write changes ops.sqlite's files, which every lookup
+# stats; on PostgreSQL nothing tells a replica that another one wrote (issue 17: a receipt
+# entered on one replica must show on the others, the engine's figures included, within 2 s).
+# 1 s, plus queries.RECHECK_SECONDS and one page run, stays within that; the cost is one tiny
+# query per remembered value per second per process, whatever the number of sessions.
+PG_MAX_AGE = 1.0
+
+
+def max_age() -> float:
+    """The ``max_age`` for file_memo values read from the operational store."""
+    return PG_MAX_AGE if url() else file_memo.MAX_AGE
+
+
 def files(store) -> tuple[Path, ...]:
     """Files whose change means another process wrote (for data_access.file_memo): ops.sqlite and
-    its write-ahead log; none on PostgreSQL (there the values are re-read after MAX_AGE)."""
+    its write-ahead log; none on PostgreSQL (there the values are re-read after max_age())."""
     if url():
         return ()
     p = _ops_path(store)

@@ -147,10 +147,12 @@ class Store:
         keeps them and adds a boolean ``hidden`` column.
 
         Every page view asks for it: the answer is remembered until the snapshot folder or
-        ops.sqlite changes (data_access.file_memo), and each caller gets its own copy."""
+        ops.sqlite changes (data_access.file_memo; on PostgreSQL, where hidden snapshots live then,
+        re-read after ops_db.max_age()), and each caller gets its own copy."""
+        from . import ops_db
         df = file_memo.remembered(
             ("list_snapshots", self.key, include_hidden), self.state_files(),
-            lambda: self._list_snapshots(include_hidden))
+            lambda: self._list_snapshots(include_hidden), ops_db.max_age())
         return df.copy()
 
     @property

@@ -25,11 +25,13 @@ def _fake(bindir: Path, name: str, body: str) -> None:
 
 
 def _run(tmp_path: Path, have: tuple[str, ...] = (), fonts: str = "", uid: int = 0,
-         apt: bool = True, sudo: str | None = None, dry_run: bool = False, postgres: bool = True):
+         apt: bool = True, sudo: str | None = None, dry_run: bool = False, postgres: bool = True,
+         nginx: bool = True):
     """Run the script on a machine with the commands ``have`` (chromium, soffice, pdftoppm),
     ``fonts`` (fc-list output), user ``uid``; ``sudo``: None (absent), "ok" (rights without
     password) or "denied"; ``postgres``: the PostgreSQL server binaries are there (Debian's
-    /usr/lib/postgresql/<major>/bin, here a fake folder). Returns (status, stdout, stderr,
+    /usr/lib/postgresql/<major>/bin, here a fake folder); ``nginx``: Debian's /usr/sbin/nginx is
+    there (here a fake file named by TIENDO_NGINX: /usr/sbin is not on a user's PATH). Returns (status, stdout, stderr,
     apt-get calls)."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -51,7 +53,12 @@ def _run(tmp_path: Path, have: tuple[str, ...] = (), fonts: str = "", uid: int =
     if postgres:
         (pglib / "15" / "bin").mkdir(parents=True)
         _fake(pglib / "15" / "bin", "postgres", "exit 0")
-    env = {"PATH": str(bindir), "HOME": str(tmp_path), "TIENDO_PG_LIB": str(pglib)}
+    nginx_bin = tmp_path / "sbin" / "nginx"
+    if nginx:
+        nginx_bin.parent.mkdir()
+        _fake(nginx_bin.parent, "nginx", "exit 0")
+    env = {"PATH": str(bindir), "HOME": str(tmp_path), "TIENDO_PG_LIB": str(pglib),
+           "TIENDO_NGINX": str(nginx_bin)}
     if dry_run:
         env["TIENDO_DEPS_DRY_RUN"] = "1"
     r = subprocess.run([BASH, str(SCRIPT)], env=env, stdin=subprocess.DEVNULL, capture_output=True,
@@ -119,3 +126,21 @@ def test_missing_postgresql_server_is_installed(tmp_path):
                                fonts=ALL_FONTS, postgres=False)
     assert rc == 0, err
     assert calls == ["update -qq", "install -y -qq --no-install-recommends postgresql"]
+
+
+def test_missing_nginx_is_installed(tmp_path):
+    """tests/test_replicas.py runs two replicas behind Debian's nginx (issue 17); nginx lives in
+    /usr/sbin, off a user's PATH, so the script looks there too."""
+    rc, out, _, calls = _run(tmp_path, have=("chromium", "soffice", "pdftoppm"), fonts=ALL_FONTS,
+                             nginx=False, dry_run=True)
+    assert (rc, calls) == (0, [])
+    assert out.strip() == "would install: nginx"
+    (tmp_path / "again").mkdir()
+    rc, out, err, calls = _run(tmp_path / "again", have=("chromium", "soffice", "pdftoppm"),
+                               fonts=ALL_FONTS, nginx=False, postgres=False)
+    assert rc == 0, err
+    assert calls == ["update -qq", "install -y -qq --no-install-recommends postgresql nginx"]
+    (tmp_path / "onpath").mkdir()
+    rc, out, err, calls = _run(tmp_path / "onpath", have=("chromium", "soffice", "pdftoppm", "nginx"),
+                               fonts=ALL_FONTS, nginx=False)
+    assert (rc, out, err, calls) == (0, "", "", [])

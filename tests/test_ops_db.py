@@ -47,10 +47,12 @@ def test_an_ops_sqlite_made_before_migrations_upgrades_in_place_and_keeps_its_ro
     assert accounts.authenticate(root, "pgd760", "mat-khau-du-dai-760").ok
     con = sqlite3.connect(Store(root).ops_path)
     try:
-        assert con.execute("SELECT version, name FROM schema_version").fetchall() == [(1, "initial")]
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall() == [
+            (1, "initial"), (2, "known_clients")]
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 2
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"imports", "hidden_snapshots", "schema_version"} <= tables   # created by migration 1
+        assert "known_clients" in tables                                    # by migration 2
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         con.close()
@@ -115,7 +117,7 @@ def test_both_dialects_have_the_same_tables_columns_and_indexes(tmp_path, pg_ser
         for t in want:
             assert [c for c, _ in got[t]] == [c for c, _ in want[t]], t
         assert sorted(r[0] for r in idx) == want_idx
-        assert len(want) == 9 and "schema_version" in want
+        assert len(want) == 10 and {"schema_version", "known_clients"} <= set(want)
     finally:
         ops_db.close_pools()
 

@@ -69,14 +69,17 @@ def test_a_new_migration_is_applied_once_on_top_of_the_existing_rows(tmp_path, o
     folder = tmp_path / "migrations"
     d = ops_db.dialect()
     (folder / d).mkdir(parents=True)
-    shutil.copy(ops_db.MIGRATIONS / d / "0001_initial.sql", folder / d / "0001_initial.sql")
-    (folder / d / "0002_follow_up_outcome.sql").write_text(
+    for f in (ops_db.MIGRATIONS / d).glob("*.sql"):          # the real ones, then one more
+        shutil.copy(f, folder / d / f.name)
+    nxt = ops_db.latest_version(d) + 1
+    (folder / d / f"{nxt:04d}_follow_up_outcome.sql").write_text(
         "-- a later change\nALTER TABLE follow_ups ADD COLUMN outcome TEXT;\n"
         "UPDATE follow_ups SET outcome = 'chưa rõ' WHERE outcome IS NULL;\n", encoding="utf-8")
     st = Store(root)
-    assert ops_db.migrate(st, folder) == [2]
+    assert ops_db.migrate(st, folder) == [nxt]
     assert ops_db.migrate(st, folder) == []
-    assert ops_db.rows(st, "SELECT version FROM schema_version ORDER BY version")[1] == [(1,), (2,)]
+    assert ops_db.rows(st, "SELECT version FROM schema_version ORDER BY version")[1] == [
+        (v,) for v in range(1, nxt + 1)]
     assert ops_db.rows(st, "SELECT note, outcome FROM follow_ups")[1] == [("trước", "chưa rõ")]
 
 

@@ -99,7 +99,7 @@ def test_a_target_with_rows_is_refused_unless_force(sqlite_store, pg_server):
     forced = _cli("--from", f"sqlite:{root}", "--to", url, "--force")
     assert forced.returncode == 0, forced.stderr
     assert re.search(r"^follow_ups +2 +2 ", forced.stdout, re.M)     # emptied first: not 4
-    assert forced.stdout.splitlines()[-1] == "Đã chép 17 dòng, 8 bảng: khớp từng dòng."
+    assert forced.stdout.splitlines()[-1] == "Đã chép 18 dòng, 9 bảng: khớp từng dòng."   # + known_clients
 
 
 def test_bad_source_or_unreachable_target_is_one_clear_line(tmp_path, pg_server):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access import accounts
+from data_access import accounts, client_address
 from data_access import formatting as fmt
 from data_access.access import ROLES, Viewer
 from data_access.current_user import (K_NOTICE, K_TOKEN, K_VIEWER, bypass_viewer, clear_session_state,
@@ -76,12 +76,25 @@ def login_page(store, demo: bool) -> None:
 
 
 def _client_address() -> str | None:
-    """The browser's IP address, for throttling login attempts per client (behind a reverse
-    proxy this is the proxy's: see SECURITY.md)."""
+    """The browser's IP address, for throttling login attempts per client. Behind a reverse
+    proxy Streamlit sees the proxy (loopback: None); with TIENDO_TRUSTED_PROXIES naming it, the
+    address the proxy forwarded (data_access.client_address; SECURITY.md)."""
     try:
-        return st.context.ip_address
+        ctx = st.context
+        peer = ctx.ip_address
+        raw = ctx.headers
     except Exception:  # noqa: BLE001 - AppTest, or an older Streamlit
         return None
+    headers = {}
+    for name in ("X-Forwarded-For", "X-Real-IP"):
+        try:
+            values = raw.get_all(name)
+        except AttributeError:
+            v = raw.get(name) if raw else None
+            values = [v] if v else []
+        if values:
+            headers[name] = list(values)
+    return client_address.client_address(peer, headers)
 
 
 def sidebar_account(store, viewer: Viewer, demo: bool) -> None:

@@ -10,8 +10,11 @@ connection rules as ops.py) serves that.
 - Login (``authenticate``): the argon2 check runs outside any write transaction; a client (IP) with
   ``CLIENT_MAX_FAILURES`` failures in ``CLIENT_WINDOW`` waits; after ``MAX_FAILURES`` (5) failures in a
   row a username gets one try per ``ACCOUNT_SLOW_STEP`` from clients that failed recently (slowed,
-  never locked out; a clean address is not held back); same message
-  for unknown and known usernames. (Before issue 13 the account itself was locked ``LOCKOUT``,
+  never locked out; a clean address is not held back), and at most ``USERNAME_MAX_CHECKS``
+  password checks per ``USERNAME_WINDOW`` from clients that are not *known clients* of it; a
+  known client (one that logged in successfully as it within ``KNOWN_CLIENT_DAYS``, table
+  ``known_clients``: a keyed hash, never the address) is bound by its own failures only; same
+  message for unknown and known usernames. (Before issue 13 the account itself was locked ``LOCKOUT``,
   15 minutes, which anyone could renew.) A disabled account cannot log in, and
   disabling it ends its sessions.
 - Sessions (``sessions`` table): a random token given to the browser session; only its SHA-256
@@ -220,6 +223,9 @@ def reset_password(store, actor: Viewer, username: str, password: str | None = N
             raise AccountError(f"Không có tài khoản «{username}».")
         con.execute("UPDATE accounts SET password_hash = ?, failed_count = 0, locked_until = NULL, "
                     "updated_at = ? WHERE username = ?", [h, now().isoformat(), username])
+        # a reset often follows a leaked password: a client the thief logged in from keeps no
+        # exemption from the throttle (known_clients)
+        con.execute("DELETE FROM known_clients WHERE username = ?", [username])
         _end_sessions(con, username, "password_reset")
         ops._audit(con, actor, "account.reset_password", f"account:{username}", None, 1, None)
     return pw
@@ -255,6 +261,17 @@ UNKNOWN_ACCOUNT = "(tài khoản không có)"
 CLIENT_MAX_FAILURES = 10                      # failures of one client (IP address) ...
 CLIENT_WINDOW = dt.timedelta(minutes=15)      # ... within this window: the client waits
 ACCOUNT_SLOW_STEP = dt.timedelta(seconds=30)  # after MAX_FAILURES in a row on a username: one try per step
+# A client that logged in successfully as a username within this many days is a "known client"
+# of it (table known_clients): the username's spacing does not bind it, only its own failure
+# budget (third outside review of issue 13: one typo of the administrator's own made his address
+# a failing client, and an outsider's failures then kept him out 3 to 10 times out of 19).
+KNOWN_CLIENT_DAYS = 30
+# The ceiling of one username: at most USERNAME_MAX_CHECKS password checks per USERNAME_WINDOW
+# from clients that are not known clients of it; beyond it they get the throttled message
+# without hashing (third outside review of issue 13: without it the checks an outsider got grew
+# with his addresses, about 4N + 120 an hour). Known clients still get through.
+USERNAME_MAX_CHECKS = 60
+USERNAME_WINDOW = dt.timedelta(hours=1)
 _THROTTLE_LOCK = threading.Lock()
 # Ordered by last failure, oldest first. When a table holds more than _MAX_TRACKED keys, the
 # oldest entries that throttle nothing go first, then the oldest of the rest (_evict). Before the
@@ -262,6 +279,12 @@ _THROTTLE_LOCK = threading.Lock()
 # client keys or usernames wiped every throttle, the attacked account's and the attacker's own.
 _CLIENT_FAILS: OrderedDict[tuple, list] = OrderedDict()   # (store, client key) -> failure times in the window
 _NAME_FAILS: OrderedDict[tuple, tuple] = OrderedDict()    # (store, username) -> (failures in a row, last failure)
+# (store, username) -> times of the password checks from clients not known to it, in the window.
+# In memory like the others, not in the operational store: a row written per bogus attempt is
+# the write load finding 5 removed, and it works the same for unknown usernames (no enumeration).
+# Its size is bounded by the hashing itself (2 slots, ~50 ms a check: ~150 000 times an hour at
+# most) and by _MAX_TRACKED usernames. Each process has its own: K processes, K × the ceiling.
+_NAME_CHECKS: OrderedDict[tuple, list] = OrderedDict()
 _MAX_TRACKED = 20_000
 _EVICT_TO = _MAX_TRACKED * 9 // 10            # one sweep frees a tenth, so sweeps stay rare
 # At most two argon2 checks at once per process: a flood of attempts queues here, without
@@ -278,11 +301,14 @@ def _verify(password_hash: str, password: str) -> bool:
             return False
 
 
-def _throttled(skey: str, username: str, client: str, t: dt.datetime) -> dt.datetime | None:
+def _throttled(skey: str, username: str, client: str, t: dt.datetime,
+               known: bool = False) -> dt.datetime | None:
     """Until when this attempt must wait, or None. The client's own failures block the client;
     a username's failures in a row only space the attempts of clients that have themselves
     failed recently ACCOUNT_SLOW_STEP apart, so an outsider cannot keep an administrator who
-    logs in from a clean address out at all (finding 6)."""
+    logs in from a clean address out at all (finding 6). A known client of the username
+    (``known``: it logged in successfully as it within KNOWN_CLIENT_DAYS) is bound by its own
+    failure budget only, so its owner's own typo does not hand the outsider the spacing."""
     with _THROTTLE_LOCK:
         ck = (skey, _client_key(client))
         fails = [x for x in _CLIENT_FAILS.get(ck, []) if t - x < CLIENT_WINDOW]
@@ -292,13 +318,68 @@ def _throttled(skey: str, username: str, client: str, t: dt.datetime) -> dt.date
             _CLIENT_FAILS.pop(ck, None)
         if len(fails) >= CLIENT_MAX_FAILURES:
             return fails[0] + CLIENT_WINDOW
+        if known:
+            return None
         n, last = _NAME_FAILS.get((skey, username), (0, None))
         # The spacing binds only a client that has failed recently: an outsider rotating a few
         # addresses took every slot and kept the administrator out for an hour (second outside
         # review of issue 13). A fresh address still gets one try before it is a failing client.
         if fails and n >= MAX_FAILURES and last is not None and t - last < ACCOUNT_SLOW_STEP:
             return last + ACCOUNT_SLOW_STEP
+        # The ceiling: this attempt takes one of the username's checks of the window (taken
+        # here, under the lock, so parallel attempts cannot overshoot it).
+        nk = (skey, username)
+        checks = [x for x in _NAME_CHECKS.pop(nk, []) if t - x < USERNAME_WINDOW]
+        if len(checks) >= USERNAME_MAX_CHECKS:
+            _NAME_CHECKS[nk] = checks
+            return checks[0] + USERNAME_WINDOW
+        checks.append(t)
+        _NAME_CHECKS[nk] = checks               # (re)inserted last: ordered by last check
+        _evict(_NAME_CHECKS, _checks_hold, len, t)
     return None
+
+
+def _address_key(client: str) -> str | None:
+    """The client key (_client_key) when the client is an IP address, else None: "?" (no
+    address known) or any other text is shared by many people and can never be a known client."""
+    k = _client_key(client)
+    try:
+        ipaddress.ip_network(k)
+    except ValueError:
+        return None
+    return k
+
+
+def _client_tag(store, client: str) -> str | None:
+    """A keyed hash of the client key (HMAC with the store's own secret, like _name_tag), what
+    known_clients holds instead of the address; None for a client that is not an address."""
+    k = _address_key(client)
+    if k is None:
+        return None
+    return hmac.new(_audit_key(store).encode(), ("client:" + k).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _is_known_client(store, username: str, tag: str | None, t: dt.datetime) -> bool:
+    """Whether this client logged in successfully as ``username`` within KNOWN_CLIENT_DAYS. One
+    indexed read (the primary key), for unknown usernames too: the same work for both."""
+    if tag is None or not username:
+        return False
+    since = (t - dt.timedelta(days=KNOWN_CLIENT_DAYS)).isoformat()
+    return bool(_rows(store, "SELECT 1 AS k FROM known_clients WHERE username = ? AND client_tag = ? "
+                             "AND last_success > ?", [username, tag, since]))
+
+
+def _remember_client(con, username: str, tag: str | None, t: dt.datetime) -> None:
+    """After a successful login: this client is a known client of the username (one row upsert),
+    and the username's clients not seen for KNOWN_CLIENT_DAYS are forgotten (few rows)."""
+    if tag is None:
+        return
+    ts = t.isoformat()
+    con.execute("INSERT INTO known_clients (username, client_tag, first_success, last_success) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (username, client_tag) "
+                "DO UPDATE SET last_success = excluded.last_success", [username, tag, ts, ts])
+    con.execute("DELETE FROM known_clients WHERE username = ? AND last_success <= ?",
+                [username, (t - dt.timedelta(days=KNOWN_CLIENT_DAYS)).isoformat()])
 
 
 def _client_key(client: str) -> str:
@@ -323,6 +404,10 @@ def _client_holds(fails: list, t: dt.datetime) -> bool:
 
 def _name_holds(entry: tuple, t: dt.datetime) -> bool:
     return entry[0] >= MAX_FAILURES
+
+
+def _checks_hold(checks: list, t: dt.datetime) -> bool:
+    return sum(1 for x in checks if t - x < USERNAME_WINDOW) >= USERNAME_MAX_CHECKS
 
 
 def _evict(table: OrderedDict, holds, weight, t: dt.datetime) -> None:
@@ -420,7 +505,8 @@ def authenticate(store, username: str, password: str, client: str | None = None)
     t = now()
     skey = str(_st(store).root.resolve())
     _ensure(store)
-    wait = _throttled(skey, username, client, t)
+    tag = _client_tag(store, client)
+    wait = _throttled(skey, username, client, t, _is_known_client(store, username, tag, t))
     if wait is not None:
         acc = get(store, username)
         with _tx(store) as con:
@@ -446,6 +532,8 @@ def authenticate(store, username: str, password: str, client: str | None = None)
             result = LoginResult(False, _WRONG)
         else:
             result = _finish_login(con, acc, username, password, t, demo_ok)
+            if result.ok:
+                _remember_client(con, username, tag, t)
     if result.ok:
         _note_success(skey, username)
     else:   # a refused right password counts like a wrong one: throttling tells nothing either

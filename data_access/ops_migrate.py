@@ -23,9 +23,10 @@ from pathlib import Path
 from . import ops_db
 
 # Copied tables (schema_version is the target's own). Accounts keep their password hashes,
-# sessions keep users logged in, secret_keys keeps the audit's username key (finding 8).
-TABLES = ("accounts", "sessions", "secret_keys", "follow_ups", "paper_receipts", "audit_log",
-          "imports", "hidden_snapshots")
+# sessions keep users logged in, secret_keys keeps the audit's username key (finding 8) and the
+# key of known_clients' hashes, which keeps the administrator's known addresses (issue 13).
+TABLES = ("accounts", "sessions", "secret_keys", "known_clients", "follow_ups", "paper_receipts",
+          "audit_log", "imports", "hidden_snapshots")
 IDENTITY_TABLES = ("follow_ups", "paper_receipts", "audit_log", "imports", "hidden_snapshots")
 
 

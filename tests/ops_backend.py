@@ -8,7 +8,7 @@ from pathlib import Path
 from data_access import ops_db
 from data_access.store import Store
 
-TABLES = ("follow_ups", "paper_receipts", "audit_log", "accounts", "sessions", "secret_keys",
+TABLES = ("follow_ups", "paper_receipts", "audit_log", "accounts", "sessions", "secret_keys", "known_clients",
           "imports", "hidden_snapshots", "schema_version")
 
 

@@ -47,10 +47,12 @@ def test_an_ops_sqlite_made_before_migrations_upgrades_in_place_and_keeps_its_ro
     assert accounts.authenticate(root, "pgd760", "mat-khau-du-dai-760").ok
     con = sqlite3.connect(Store(root).ops_path)
     try:
-        assert con.execute("SELECT version, name FROM schema_version").fetchall() == [(1, "initial")]
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall() == [
+            (1, "initial"), (2, "known_clients")]
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 2
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"imports", "hidden_snapshots", "schema_version"} <= tables   # created by migration 1
+        assert "known_clients" in tables                                    # by migration 2
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         con.close()
@@ -67,14 +69,17 @@ def test_a_new_migration_is_applied_once_on_top_of_the_existing_rows(tmp_path, o
     folder = tmp_path / "migrations"
     d = ops_db.dialect()
     (folder / d).mkdir(parents=True)
-    shutil.copy(ops_db.MIGRATIONS / d / "0001_initial.sql", folder / d / "0001_initial.sql")
-    (folder / d / "0002_follow_up_outcome.sql").write_text(
+    for f in (ops_db.MIGRATIONS / d).glob("*.sql"):          # the real ones, then one more
+        shutil.copy(f, folder / d / f.name)
+    nxt = ops_db.latest_version(d) + 1
+    (folder / d / f"{nxt:04d}_follow_up_outcome.sql").write_text(
         "-- a later change\nALTER TABLE follow_ups ADD COLUMN outcome TEXT;\n"
         "UPDATE follow_ups SET outcome = 'chưa rõ' WHERE outcome IS NULL;\n", encoding="utf-8")
     st = Store(root)
-    assert ops_db.migrate(st, folder) == [2]
+    assert ops_db.migrate(st, folder) == [nxt]
     assert ops_db.migrate(st, folder) == []
-    assert ops_db.rows(st, "SELECT version FROM schema_version ORDER BY version")[1] == [(1,), (2,)]
+    assert ops_db.rows(st, "SELECT version FROM schema_version ORDER BY version")[1] == [
+        (v,) for v in range(1, nxt + 1)]
     assert ops_db.rows(st, "SELECT note, outcome FROM follow_ups")[1] == [("trước", "chưa rõ")]
 
 
@@ -115,7 +120,7 @@ def test_both_dialects_have_the_same_tables_columns_and_indexes(tmp_path, pg_ser
         for t in want:
             assert [c for c, _ in got[t]] == [c for c, _ in want[t]], t
         assert sorted(r[0] for r in idx) == want_idx
-        assert len(want) == 9 and "schema_version" in want
+        assert len(want) == 10 and {"schema_version", "known_clients"} <= set(want)
     finally:
         ops_db.close_pools()
 

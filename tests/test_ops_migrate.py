@@ -43,7 +43,7 @@ def sqlite_store(tmp_path, monkeypatch):
     rid = ops.add_paper_receipt(root, KHTC, "S1", "EMIS", "28/04/2022", True, False, today=TODAY)
     ops.correct_paper_receipt(root, KHTC, rid, stamped=True, reason="có dấu", today=TODAY)
     accounts.add(root, SYSTEM, "pgd760", "phong_gd", district_code="760", password=PW, email="pgd760@hcm.edu.vn")
-    token = accounts.authenticate(root, "pgd760", PW).token
+    token = accounts.authenticate(root, "pgd760", PW, client="192.0.2.9").token   # known_clients row
     accounts.authenticate(root, "khong.co", "sai")                      # secret_keys row
     older = Store(root).list_snapshots()["snapshot_id"].iloc[0]
     imports.hide_snapshot(root, ADMIN, older, "bản trích xuất sai")
@@ -63,7 +63,8 @@ def test_copy_checked_row_for_row_then_the_app_works_on_postgresql(sqlite_store,
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     counts = {ln.split()[0]: (int(ln.split()[1]), int(ln.split()[2])) for ln in lines[1:-1]}
-    assert counts == {"accounts": (1, 1), "sessions": (1, 1), "secret_keys": (1, 1), "follow_ups": (2, 2),
+    assert counts == {"accounts": (1, 1), "sessions": (1, 1), "secret_keys": (1, 1), "known_clients": (1, 1),
+                      "follow_ups": (2, 2),
                       "paper_receipts": (2, 2), "audit_log": (8, 8), "imports": (1, 1),
                       "hidden_snapshots": (1, 1)}
     assert all(ln.endswith("khớp") for ln in lines[1:-1]) and "khớp từng dòng" in lines[-1]
@@ -98,7 +99,7 @@ def test_a_target_with_rows_is_refused_unless_force(sqlite_store, pg_server):
     forced = _cli("--from", f"sqlite:{root}", "--to", url, "--force")
     assert forced.returncode == 0, forced.stderr
     assert re.search(r"^follow_ups +2 +2 ", forced.stdout, re.M)     # emptied first: not 4
-    assert forced.stdout.splitlines()[-1] == "Đã chép 17 dòng, 8 bảng: khớp từng dòng."
+    assert forced.stdout.splitlines()[-1] == "Đã chép 18 dòng, 9 bảng: khớp từng dòng."   # + known_clients
 
 
 def test_bad_source_or_unreachable_target_is_one_clear_line(tmp_path, pg_server):

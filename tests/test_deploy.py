@@ -97,7 +97,7 @@ def test_unit_starts_what_make_run_starts():
     assert not any("TIENDO_VIEWER" in v for v in u.get("Environment", []))
     example = (ROOT / "deploy" / "tiendo.env.example").read_text(encoding="utf-8")
     keys = {line.split("=", 1)[0] for line in example.splitlines() if line and not line.startswith("#")}
-    assert keys == {"TIENDO_STORE", "TIENDO_OPS_URL"}
+    assert keys == {"TIENDO_STORE", "TIENDO_OPS_URL", "TIENDO_TRUSTED_PROXIES"}
 
 
 def test_proxy_sends_the_forwarding_headers_on_every_location(tmp_path):

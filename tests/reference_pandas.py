@@ -732,10 +732,15 @@ def student_done(tables: dict, campaign: Campaign) -> pd.DataFrame:
 
 def _report_rows(tables: dict) -> pd.DataFrame:
     """The institution's row per report: latest valid submitted_at (invalid/empty ones count as
-    the earliest), ties broken by the highest _row."""
+    the earliest), ties broken by the highest _row. A time after the snapshot's as-of is not a
+    valid time there (a send that had not happened when the extract was taken)."""
     rep = _table(tables, "reports")
+    at = parse_time(_col(rep, "submitted_at"))
+    as_of = tables.get("as_of")
+    if as_of is not None and not pd.isna(as_of):
+        at = at.where(~(at > as_of))
     df = pd.DataFrame({"school_code": _col(rep, "school_code"), "report_code": _col(rep, "report_code"),
-                       "status": _col(rep, "status"), "at": parse_time(_col(rep, "submitted_at")),
+                       "status": _col(rep, "status"), "at": at,
                        "_row": rep["_row"].to_numpy() if "_row" in rep else 0}, index=rep.index)
     df = df.sort_values(["school_code", "report_code", "at", "_row"], na_position="first", kind="stable")
     df = df.drop_duplicates(["school_code", "report_code"], keep="last")

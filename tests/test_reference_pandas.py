@@ -609,3 +609,16 @@ def test_done_means_every_expected_record(tmp_path, bad, status):
     s = _one(tmp_path, "2022-04-26T17:00:00+07:00", studs)
     r = row(_prog([s]), "S1", "G12_INFO")
     assert (r.expected, r.done, r.percent, r.status) == (2000, 2000 - bad, 100.0, status)
+
+
+def test_report_time_after_the_snapshot_as_of_is_no_send_there(tmp_path):
+    """RPT_EMIS due 28/04 23:59:59. At 28/04 17:00 the log says «Đã gửi» 28/04 20:00 (after the
+    export: not sent there, a row exists -> in_progress, done 0); a mistyped 2023 row next to a
+    real send of 27/04/2022 09:00 at 02/05 17:00 -> done_on_time at 27/04/2022 09:00."""
+    later = [{"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "28/04/2022 20:00"}]
+    r = row(_prog([_one(tmp_path, "2022-04-28T17:00:00+07:00", reports=later)]), "S1", "RPT_EMIS")
+    assert (r.done, r.status) == (0, "in_progress") and pd.isna(r.completed_at)
+    two = [{"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2022 09:00"},
+           {"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2023 09:00"}]
+    r = row(_prog([_one(tmp_path, "2022-05-02T17:00:00+07:00", reports=two)]), "S1", "RPT_EMIS")
+    assert (r.done, r.status, r.days_late, r.completed_at) == (1, "done_on_time", 0, T("2022-04-27T09:00:00+07:00"))

@@ -330,6 +330,8 @@ def build_world() -> dict[str, list[dict]]:
         {"school_code": "S2", "report_code": "CSVC", "status": "Bị trả lại", "submitted_at": "27/04/2022 10:00"},
         {"school_code": "S99", "report_code": "EMIS", "status": "Bị trả lại", "submitted_at": "27/04/2022 10:00"},
         {"school_code": "S3", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2022"},
+        # a time after the world's as-of (27/04/2022 17:00): the year mistyped (spreadsheet row 9)
+        {"school_code": "S5", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2023 09:00"},
     ]
     papers = [
         {"school_code": "S4", "report_code": "EMIS", "received_on": "28/04/2022", "signed": "Có", "stamped": "Không"},
@@ -701,7 +703,7 @@ def test_rank_gdtx_programme(world):
 
 
 def test_reports(world):
-    f = world["f"][world["f"]["entity"] == "report"]
+    f = world["f"][(world["f"]["entity"] == "report") & (world["f"]["rule_id"] == "REPORT_RETURNED")]
     assert set(zip(f["school_code"], f["record_key"])) == {("S4", "EMIS"), ("S2", "CSVC")}
     m = f[f["school_code"] == "S4"]["message"].iloc[0]
     assert "Thiếu số liệu phòng học" in m
@@ -714,6 +716,21 @@ def test_reports(world):
     s4 = r[(r["school_code"] == "S4")].iloc[0]
     assert str(s4["submitted_at"].tz_convert("UTC")) == "2022-04-25 02:30:00+00:00"
     assert pd.isna(r[r["school_code"] == "S3"]["submitted_at"].iloc[0])   # a date without time
+
+
+def test_report_time_after_the_snapshot(world):
+    """S5's «Đã gửi» row says 27/04/2023 09:00, after the world's as-of 27/04/2022 17:00: a
+    warning naming the file, the row (9), the time and the snapshot's time; the row is not a
+    send at this snapshot (stg_reports: no valid time, so not sent). Before the fix: no finding,
+    and the row counted as sent."""
+    f = world["f"][world["f"]["rule_id"] == "REPORT_TIME_AFTER_EXTRACT"]
+    assert list(zip(f["school_code"], f["severity"], f["entity"], f["record_key"], f["field"], f["source_row"])) \
+        == [("S5", "warning", "report", "EMIS|9", "submitted_at", 9)]
+    m = f["message"].iloc[0]
+    for part in ("bao_cao", "dòng 9", "27/04/2023 09:00", "27/04/2022 17:00", "EMIS"):
+        assert part in m, (part, m)
+    r = world["con"].execute("SELECT status, submitted_at FROM stg_reports WHERE school_code = 'S5'").fetchall()
+    assert r == [("Đã gửi", None)]
 
 
 def test_paper_copies(world):
@@ -752,6 +769,8 @@ def test_messages_hold_no_personal_value(world):
         for s in secrets:
             assert s not in m, (s, m)
         assert not re.search(r"\d{9,}", m), m
+    # a report's log time and the snapshot's time are no personal value (birth dates are)
+    for m in world["f"][world["f"]["entity"] != "report"]["message"]:
         assert not re.search(r"\d{1,2}/\d{1,2}/\d{4}", m), m
     # names appear only in the NAME_* messages
     named = world["f"][world["f"]["message"].str.contains("Nguyễn Văn")]

@@ -23,6 +23,15 @@ GDTX_SCORED = ["Toán", "Vật lí", "Hóa học", "Sinh học", "Ngữ văn", "
 YEARS = {10: "2019-2020", 11: "2020-2021", 12: "2021-2022"}
 TERMS = [(g, t) for g in (10, 11, 12) for t in ("HK1", "HK2", "CN")]
 ADDRESS = "12 Lê Lợi, Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh"
+ADDRESS_FORMS_OK = [
+    "Số 5 Trần Phú, Phường 1, TP. Vũng Tàu, Bà Rịa-Vũng Tàu",
+    "Thôn 1, Xã Phú Mậu, Huyện Phú Vang, Thừa Thiên - Huế",
+    "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP.HCM.",
+    "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP.HCM, Việt Nam",
+    "12 Lê Lợi, Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh, Viet Nam",
+    "12 Lê Lợi, Phường\u00a0Bến Nghé, Quận\u00a01, TP.HCM",
+    "Ấp 2, Xã Long Sơn, TP Vũng Tàu, Tỉnh Bà Rịa–Vũng Tàu, VIỆT NAM.",
+]
 
 # --------------------------------------------------------------------------------------------
 # building blocks
@@ -320,6 +329,12 @@ def build_world() -> dict[str, list[dict]]:
     add(student("G_OK", school="S3"), results("G_OK", programme="GDTX"))
     add(student("G_RANK", school="S3"), results("G_RANK", programme="GDTX",
                                                  summary_over={(12, "HK2"): {"academic_rank": "Khá"}}))
+    # (added last: the generated ID numbers of the students above stay as they were)
+    # complete addresses as people write them (issue 12 review): a province with its hyphen
+    # unspaced or spaced where the official name has none, a trailing dot, a trailing country,
+    # a non-breaking space (U+00A0) between the level word and the name
+    for i, a in enumerate(ADDRESS_FORMS_OK):
+        add(student(f"ADDR_FORM{i}", permanent_address=a, id_number=f"0792049{i:05d}"))
 
     reports = [
         {"school_code": "S4", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "20/04/2022 08:00"},
@@ -526,6 +541,28 @@ def test_address(world):
         assert srules(world, f"ADDR_OK{i}") == set(), i
     for i in range(6):
         assert srules(world, f"ADDR_BAD{i}") == {"ADDRESS_INCOMPLETE"}, i
+    for i, a in enumerate(ADDRESS_FORMS_OK):
+        assert srules(world, f"ADDR_FORM{i}") == set(), a
+
+
+def test_address_message_says_what_was_not_recognised(world):
+    """The message names the part that was not recognised, not always "the three levels"."""
+    def msg(sid):
+        f = of(world, sid, "ADDRESS_INCOMPLETE")
+        assert len(f) == 1, sid
+        return f["message"].iloc[0]
+    ward = "phần thứ ba từ cuối không phải phường/xã/thị trấn"
+    district = "phần thứ hai từ cuối không phải quận/huyện/thị xã/thành phố"
+    province = "phần cuối không phải tên một tỉnh/thành phố"
+    m = msg("ADDR_BAD0")            # 12 Lê Lợi, Quận 1, TP.HCM: only the ward is missing
+    assert ward in m and district not in m and province not in m, m
+    m = msg("ADDR_BAD2")            # Phường 1, Quận 1, Hoa Kỳ
+    assert province in m and ward not in m and district not in m, m
+    m = msg("ADDR_BAD3")            # Phường Bến Nghé, Quang Trung, TP.HCM
+    assert district in m and ward not in m and province not in m, m
+    m = msg("ADDR_BAD4")            # no comma at all: one part
+    assert "chỉ có 1 phần" in m, m
+    assert "Hoa Kỳ" not in msg("ADDR_BAD2")      # no part of the address is repeated
 
 
 def test_school_unknown_and_population(world):

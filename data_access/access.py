@@ -197,19 +197,19 @@ def _reference_names() -> tuple[dict, dict, frozenset]:
         k = _name_key(reference.fold(name), _DISTRICT_NAME)
         if k:
             districts.setdefault(k, name)
-    return wards, districts, frozenset(t["ref_province_alias"]["alias_key"])
+    return wards, districts, frozenset(reference.province_key(k) for k in t["ref_province_alias"]["alias_key"])
 
 
 def _address_shape_ok(parts: list[str], provinces: frozenset) -> bool:
     """addr_ok of checks_10_students.sql (and tests/reference_pandas._address_ok): at least three
     comma-separated parts, the last three a ward, a district and a province by shape."""
-    from .reference import fold
+    from .reference import fold, province_key
     if len(parts) < 3:
         return False
     ward, district, province = (fold(p) for p in parts[-3:])
     return bool(_WARD_SHAPE.fullmatch(ward) and _DISTRICT_SHAPE.fullmatch(district)
-                and (province in provinces
-                     or re.sub(r"^(tinh |thanh pho |tp\. ?|tp )", "", province) in provinces))
+                and (province_key(province) in provinces
+                     or province_key(re.sub(r"^(tinh |thanh pho |tp\. ?|tp )", "", province)) in provinces))
 
 
 def mask_address(value: str | None) -> str | None:
@@ -227,9 +227,9 @@ def mask_address(value: str | None) -> str | None:
     masked (over-masking, on purpose: there is no reference list for them here)."""
     if _missing(value):
         return None if value is None or value != value else MASK
-    from .reference import fold
+    from .reference import address_parts, fold
     wards, districts, provinces = _reference_names()
-    parts = str(value).split(",")
+    parts = address_parts(str(value))
     if not _address_shape_ok(parts, provinces):
         return MASK
     ward = wards.get(_name_key(fold(parts[-3]), _WARD_NAME))

@@ -265,6 +265,8 @@ class Validation:
     seconds: float = 0.0
     log: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)      # importer's notes (Excel habits seen)
+    # rules this snapshot cannot check (an optional file missing: phong_hoc), in Vietnamese
+    unchecked: list[str] = field(default_factory=list)
 
 
 def _link_visible(real: Store, scratch: Store) -> None:
@@ -453,6 +455,7 @@ def validate(store: Store | str | Path, viewer: Viewer | None, upload: Upload, a
         return _refused(real, viewer, v, e, t0)
     v.snapshot_id, v.as_of, v.rows, v.files = res.snapshot_id, res.as_of, res.rows, res.files
     v.notes = list(res.notes)
+    v.unchecked = list(res.unchecked)
     if real.has_snapshot(res.snapshot_id):
         hidden = res.snapshot_id in real.hidden_snapshot_ids()
         v.already = "hidden" if hidden else "visible"

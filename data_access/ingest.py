@@ -69,6 +69,12 @@ class IngestResult:
     # `progress` as "  Lưu ý: ..." lines (the CLI prints them, the import page logs them).
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def unchecked(self) -> list[str]:
+        """What this snapshot cannot check because an optional file is missing (phong_hoc: the
+        one-level-per-room rule), in Vietnamese: the CLI summary and the import page say it."""
+        return unchecked_notes({f[0] for f in self.files}) if self.created else []
+
 
 def _say(progress: Callable[[str], None] | None, msg: str) -> None:
     if progress is not None:
@@ -454,6 +460,20 @@ def ingest(path: str | Path, store_root: str | Path, as_of=None,
         ext.close()
 
 
+def unchecked_notes(present: set[str]) -> list[str]:
+    """One Vietnamese sentence per optional table absent from `present` whose absence leaves a
+    rule unchecked (schema.UNCHECKED_WITHOUT)."""
+    return [unchecked_note(t) for t in schema.TABLES if t.name in schema.UNCHECKED_WITHOUT
+            and t.name not in present]
+
+
+def unchecked_note(t: schema.Table) -> str:
+    """What an extract without t's optional file leaves unchecked at its snapshot, in Vietnamese."""
+    return (f"Không có tệp {t.file} ({t.title.lower()}): {schema.UNCHECKED_WITHOUT[t.name]} không kiểm tra "
+            f"được ở thời điểm dữ liệu này; trạng thái các báo cáo phụ thuộc quy tắc này dựa vào snapshot "
+            f"gần nhất có tệp {t.file}. Hãy xuất kèm tệp {t.file} ở lần trích xuất sau.")
+
+
 def format_result(result: IngestResult) -> str:
     """Vietnamese summary for the command line."""
     if not result.created:
@@ -469,9 +489,11 @@ def format_result(result: IngestResult) -> str:
     for t in schema.TABLES:
         n = result.rows.get(t.name, 0)
         note = "" if any(f[0] == t.name for f in result.files) else "  (không có tệp)"
+        if note and t.name in schema.UNCHECKED_WITHOUT:
+            note = f"  (không có tệp {t.file}: {schema.UNCHECKED_WITHOUT[t.name]} không kiểm tra được)"
         lines.append(f"  {t.name.ljust(tw)}  {fmt_int(n):>12}  {t.title}{note}")
-    if result.notes:
+    if result.notes or result.unchecked:
         lines.append("Lưu ý:")
-        lines.extend(f"  - {n}" for n in result.notes)
+        lines.extend(f"  - {n}" for n in result.unchecked + result.notes)
     lines.append(f"Thời gian: {fmt_seconds(result.seconds)} giây.")
     return "\n".join(lines)

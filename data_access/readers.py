@@ -33,6 +33,7 @@ import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
 
@@ -1129,6 +1130,48 @@ def create_empty(con, table: schema.Table) -> None:
     con.execute(f"CREATE TABLE {_ident(table.name)} ({defs})")
 
 
+# The split residence columns say the level of their value (schema.ADDRESS_PARTS: house or
+# hamlet, ward, district, province). A bare value gets its level word only when it is certain,
+# so that ADDRESS_INCOMPLETE (checks_10_students.sql, addr_ok) recognises it: a value already
+# prefixed is kept; a number is a Phường (ward column) or a Quận (district column); a name the
+# HCMC reference lists under one level type only takes it (`Hiệp Phú` -> Phường, `Thủ Đức` ->
+# Thành phố, `Bình Chánh` -> Huyện). Anything else stays bare (and ADDRESS_INCOMPLETE says which
+# part was not recognised): `Phường/Xã` would be a guess (outside review of issue 12, point 3).
+_LEVEL_SHAPES = {1: "((phuong|xa|thi tran|tt) |(p|x|tt)\\. ?)\\S.*",
+                 2: "((quan|huyen|thi xa|thanh pho|tp|tx) |(q|h|tp|tx)\\. ?)\\S.*"}
+_LEVEL_NUMBER = {1: "Phường", 2: "Quận"}
+
+
+@lru_cache(maxsize=1)
+def _address_levels() -> str:
+    """SQL VALUES list (level, key, word): folded bare name -> the one level word the HCMC
+    reference gives it (level 1 ward, 2 district); names under two types are left out."""
+    import pandas as pd  # noqa: PLC0415
+
+    from . import reference  # noqa: PLC0415
+    t = reference.tables()
+    rows = []
+    for level, names, types in ((1, t["ref_wards"]["ward_name"], t["ref_wards"]["ward_type"]),
+                                (2, t["ref_districts"]["district_name"], t["ref_districts"]["district_type"])):
+        for name, typ in zip(names, types):
+            if name.startswith(typ + " "):
+                rows.append((level, reference.fold(name[len(typ) + 1:]), typ))
+    df = pd.DataFrame(rows, columns=["level", "key", "word"]).drop_duplicates()
+    df = df[~df.duplicated(["level", "key"], keep=False)]
+    return ", ".join(f"({lv}, {_sql_str(k)}, {_sql_str(w)})" for lv, k, w in df.itertuples(index=False))
+
+
+def _with_level(level: int, e: str) -> str:
+    """SQL: the part `e` of the given level with its level word added when certain (above)."""
+    if level not in _LEVEL_SHAPES:
+        return e
+    key = f"trim(regexp_replace(replace(strip_accents(lower({e})), 'đ', 'd'), '\\s+', ' ', 'g'))"
+    return (f"CASE WHEN {e} IS NULL OR regexp_full_match({key}, '{_LEVEL_SHAPES[level]}') THEN {e} "
+            f"WHEN regexp_full_match({e}, '[0-9]{{1,3}}') THEN '{_LEVEL_NUMBER[level]} ' || {e} "
+            f"ELSE coalesce((SELECT a.word FROM (VALUES {_address_levels()}) a(level, key, word) "
+            f"WHERE a.level = {level} AND a.key = {key}) || ' ' || {e}, {e}) END")
+
+
 def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: str) -> int:
     """CREATE TABLE <table> from the prepared CSV; returns its row count. Malformed lines
     (wrong number of fields, unclosed quote) refuse the file, naming the first one."""
@@ -1165,10 +1208,12 @@ def load_table(con, table: schema.Table, prep: Prepared, hm: HeaderMap, file: st
     sel = [("_row" if prep.row_column else f"row_number() OVER () + {prep.header_row}") + " AS _row"]
     # Split residence columns (house or hamlet, ward, district, province) → one address.
     part_pos = {header_key(hm.headers[pos]): pos for pos, _ in hm.extras}
-    parts = [part_pos[k] for k in (header_key(h) for h in schema.ADDRESS_PARTS) if k in part_pos]
+    parts = [(lv, part_pos[k]) for lv, k in enumerate(header_key(h) for h in schema.ADDRESS_PARTS)
+             if k in part_pos]
     for c in table.columns:
         if c.name == "permanent_address" and c.name not in hm.columns and parts:
-            sel.append(f"nullif(concat_ws(', ', {', '.join(val(p) for p in parts)}), '') AS {_ident(c.name)}")
+            sel.append(f"nullif(concat_ws(', ', {', '.join(_with_level(lv, val(p)) for lv, p in parts)}), '') "
+                       f"AS {_ident(c.name)}")
         elif c.name in hm.columns:
             raw_name = table.name in NAME_TABLES and c.name == "full_name"
             sel.append(f"{val(hm.columns[c.name], nfc=not raw_name)} AS {_ident(c.name)}")

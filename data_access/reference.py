@@ -60,6 +60,25 @@ def fold(s: str) -> str:
     return re.sub(r"\s+", " ", strip_accents(s)).strip()
 
 
+_ADDR_SPACE = re.compile("[\t\n\x0b\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+def address_parts(value: str) -> list[str]:
+    """The comma-separated parts of an address as ADDRESS_INCOMPLETE reads them (the SQL macro
+    addr_parts): Unicode spaces (U+00A0) read as spaces, trailing dots/spaces dropped
+    (`TP.HCM.`), a trailing country part (`Việt Nam`, `Viet Nam`) dropped."""
+    parts = re.sub(r"[ .]+$", "", _ADDR_SPACE.sub(" ", value)).split(",")
+    if len(parts) > 1 and fold(parts[-1]) in ("viet nam", "vietnam"):
+        parts = re.sub(r"[ .]+$", "", ",".join(parts[:-1])).split(",")
+    return parts
+
+
+def province_key(folded: str) -> str:
+    """A folded province part as a key (the SQL macro province_key): hyphens and dashes read as
+    spaces, spaces collapsed (`ba ria-vung tau` = `ba ria - vung tau` = `ba ria vung tau`)."""
+    return re.sub(" +", " ", re.sub("[-\u2013\u2014]", " ", folded)).strip()
+
+
 def _province_key(name: str) -> str:
     return re.sub(r"^(tinh|thanh pho)\s+", "", fold(name))
 

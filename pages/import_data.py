@@ -190,6 +190,9 @@ if v is not None and not busy and (up is None or v.upload.id == up.id):
                 st.markdown("\n".join(f"- {fmt.md(n)}" for n in v.notes[:50]))
                 if len(v.notes) > 50:
                     st.caption(f"… và {fmt.number(len(v.notes) - 50)} lưu ý khác.")
+        for u in v.unchecked:
+            # an optional file missing: a rule is "not observed" at this snapshot (fix12d)
+            st.info(fmt.md(u), icon=":material/visibility_off:")
         if not p.becomes_newest:
             st.warning("Bản mới có thời điểm dữ liệu **trước** snapshot mới nhất: sau khi nhập, nó là một điểm "
                        "trong lịch sử; số liệu mới nhất của bảng theo dõi không đổi.", icon=":material/history:")

@@ -241,7 +241,8 @@ def _ref() -> dict:
     letters |= {c.upper() for c in letters}
     return {
         "cccd_prefixes": frozenset(prov["cccd_prefix"]),
-        "provinces_folded": frozenset(provinces),
+        # as province keys: hyphen/space variants of a name are one key (_province_key)
+        "provinces_folded": frozenset(_province_key(pd.Series(sorted(provinces), dtype="str"))),
         "ethnic_folded": frozenset(_fold_ethnic(names)),
         "letters": "".join(sorted(letters)),
     }
@@ -375,11 +376,34 @@ def _duplicate_ids(students: pd.DataFrame, status: str, campaign: Campaign | Non
     return dups, set(zip(r["sid"], r["v"]))
 
 
+# Every whitespace character the address reading treats as a space (an explicit class: Python's
+# \s and DuckDB's RE2 \s differ; U+00A0 from a web form or Word is the common one).
+_ADDR_SPACE = "[\t\n\x0b\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+def _address_parts(addr: pd.Series) -> pd.Series:
+    """Comma-separated parts of an address as people write it: Unicode spaces read as spaces,
+    trailing dots/spaces dropped (`TP.HCM.`), a trailing country part (`Việt Nam`, `Viet Nam`,
+    any case) dropped."""
+    a = addr.str.replace(_ADDR_SPACE, " ", regex=True).str.replace(r"[ .]+$", "", regex=True)
+    parts = a.str.split(",")
+    last = _fold(parts.str[-1].astype("str"))
+    country = last.isin(["viet nam", "vietnam"]) & parts.str.len().gt(1)
+    dropped = parts.str[:-1].str.join(",").str.replace(r"[ .]+$", "", regex=True).str.split(",")
+    return parts.where(~country.fillna(False).astype(bool), dropped)
+
+
+def _province_key(f: pd.Series) -> pd.Series:
+    """Hyphens and dashes read as spaces, spaces collapsed (`Bà Rịa-Vũng Tàu` = `Bà Rịa - Vũng
+    Tàu`, `Thừa Thiên - Huế` = `Thừa Thiên Huế`)."""
+    return f.str.replace("[-\u2013\u2014]", " ", regex=True).str.replace(" +", " ", regex=True).str.strip()
+
+
 def _address_ok(addr: pd.Series) -> pd.Series:
     """Comma-separated parts ending in ward, district, province (compared without accents/case)."""
     ref = _ref()
-    parts = addr.str.split(",")
-    prov = _fold(parts.str[-1].astype("str"))
+    parts = _address_parts(addr)
+    prov = _province_key(_fold(parts.str[-1].astype("str")))
     dist = _fold(parts.str[-2].astype("str"))
     ward = _fold(parts.str[-3].astype("str"))
     ok_p = prov.isin(ref["provinces_folded"])
@@ -732,10 +756,15 @@ def student_done(tables: dict, campaign: Campaign) -> pd.DataFrame:
 
 def _report_rows(tables: dict) -> pd.DataFrame:
     """The institution's row per report: latest valid submitted_at (invalid/empty ones count as
-    the earliest), ties broken by the highest _row."""
+    the earliest), ties broken by the highest _row. A time after the snapshot's as-of is not a
+    valid time there (a send that had not happened when the extract was taken)."""
     rep = _table(tables, "reports")
+    at = parse_time(_col(rep, "submitted_at"))
+    as_of = tables.get("as_of")
+    if as_of is not None and not pd.isna(as_of):
+        at = at.where(~(at > as_of))
     df = pd.DataFrame({"school_code": _col(rep, "school_code"), "report_code": _col(rep, "report_code"),
-                       "status": _col(rep, "status"), "at": parse_time(_col(rep, "submitted_at")),
+                       "status": _col(rep, "status"), "at": at,
                        "_row": rep["_row"].to_numpy() if "_row" in rep else 0}, index=rep.index)
     df = df.sort_values(["school_code", "report_code", "at", "_row"], na_position="first", kind="stable")
     df = df.drop_duplicates(["school_code", "report_code"], keep="last")

@@ -301,3 +301,47 @@ def test_cli_school_option(tmp_path, capsys):
     assert main(["ingest", str(ext), "--store", str(tmp_path / "s"), "--no-precompute",
                  "--school", "79760001"]) == 0
     assert _students(tmp_path / "s")[0]["school_code"] == "79760001"
+
+
+def test_split_residence_with_bare_names_is_a_complete_address(tmp_path):
+    """The export's split residence columns say the level of each value; bare names (no
+    Phường/Quận word) are assembled with the level word only when it is certain: a number in
+    the ward column is a Phường (`1` -> `Phường 1`), in the district column a Quận; a name that
+    the HCMC reference lists under one level only (`Hiệp Phú` -> Phường, `Thủ Đức` -> Thành
+    phố). The raw parts stay as extra__ columns. Before: ADDRESS_INCOMPLETE for both students.
+    The canonical twin (the assembled text in «Nơi thường trú») gives the same findings."""
+    ext = tmp_path / "ext"
+    _schools_csv(ext)
+    path = _export_xlsx(ext / "hoc_sinh" / "79760001" / "12.6.xlsx", [["DANH SÁCH HỌC SINH"], [""]])
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    hdr = [c.value for c in ws[3]]
+    bare = ["12 Đường Số 3", "Hiệp Phú", "Thủ Đức", "Hồ Chí Minh"]
+    for k, v in zip(("Tổ/thôn Hộ khẩu thường trú", "Nơi thường trú Xã (cũ)", "Nơi thường trú Huyện (cũ)",
+                     "Nơi thường trú Tỉnh (cũ)"), bare):
+        ws.cell(4, hdr.index(k) + 1).value = v
+    row2 = [c.value for c in ws[4]]
+    row2[hdr.index("Mã định danh Bộ GD&ĐT")] = "7407137236"
+    row2[hdr.index("Số định danh cá nhân")] = "074209009518"
+    for k, v in zip(("Tổ/thôn Hộ khẩu thường trú", "Nơi thường trú Xã (cũ)", "Nơi thường trú Huyện (cũ)",
+                     "Nơi thường trú Tỉnh (cũ)"), ["5 Lê Lợi", "1", "1", "Hồ Chí Minh"]):
+        row2[hdr.index(k)] = v
+    ws.append(row2)
+    wb.save(path)
+    got = _derived(tmp_path / "store", ext)
+    st = {r["student_id"]: r for r in _students(tmp_path / "store")}
+    assert st["7407137235"]["permanent_address"] == "12 Đường Số 3, Phường Hiệp Phú, Thành phố Thủ Đức, Hồ Chí Minh"
+    assert st["7407137236"]["permanent_address"] == "5 Lê Lợi, Phường 1, Quận 1, Hồ Chí Minh"
+    assert st["7407137235"]["extra__noi_thuong_tru_xa_cu"] == "Hiệp Phú"       # raw part kept
+    assert [f for f in got[1] if f[1] == "ADDRESS_INCOMPLETE"] == []
+    # the canonical twin
+    twin = tmp_path / "twin"
+    _schools_csv(twin)
+    (twin / "hoc_sinh.csv").write_text(
+        "Mã học sinh,Mã trường,Khối,Lớp,Họ và tên,Ngày sinh,Giới tính,Dân tộc,Số CMND/CCCD,"
+        "Số định danh cá nhân,Nơi thường trú,Trạng thái\n"
+        "7407137235,79760001,Khối 12,12.6,Trần Tuấn Anh,15/02/2009,Nam,Kinh,,074209009517,"
+        "\"12 Đường Số 3, Phường Hiệp Phú, Thành phố Thủ Đức, Hồ Chí Minh\",Đang học\n"
+        "7407137236,79760001,Khối 12,12.6,Trần Tuấn Anh,15/02/2009,Nam,Kinh,,074209009518,"
+        "\"5 Lê Lợi, Phường 1, Quận 1, Hồ Chí Minh\",Đang học\n", encoding="utf-8")
+    assert _derived(tmp_path / "store_twin", twin) == got

@@ -624,3 +624,28 @@ def test_two_imports_of_the_same_content_at_once(tmp_path):
     assert finals == ["CREATED", "EXISTS"]
     assert len(snapshots(store)) == 1
     assert Store(store).read_meta(snapshots(store)[0][:-7])["rows"]["subject_scores"] == 100_000
+
+
+# ---- an optional file missing: what cannot be checked (issue 12 review, point 4) -------------
+def test_summary_says_the_room_rule_cannot_be_checked_without_phong_hoc(tmp_path):
+    """The default extract has no phong_hoc file: the snapshot is "not observed" for the
+    one-level-per-room rule (ROOM_MULTI_LEVEL, which holds back RPT_CSVC), so the summary says,
+    in Vietnamese, that this rule cannot be checked at that snapshot, on the rooms line and in
+    the notes the import page shows. Before: only «(không có tệp)»."""
+    res = ingest(write_extract(tmp_path / "ex"), tmp_path / "store")
+    text = format_result(res)
+    line = [ln for ln in text.splitlines() if ln.strip().startswith("rooms ")]
+    assert len(line) == 1 and "ROOM_MULTI_LEVEL" in line[0] and "không kiểm tra được" in line[0], text
+    note = [n for n in res.unchecked if "phong_hoc" in n]
+    assert len(note) == 1 and note[0] in text, res.unchecked
+    assert "ROOM_MULTI_LEVEL" in note[0] and "không kiểm tra được" in note[0] and "CSVC" in note[0], note
+    # a table whose absence hides no rule keeps the plain note
+    staff = [ln for ln in text.splitlines() if ln.strip().startswith("staff ")]
+    assert staff and staff[0].rstrip().endswith("(không có tệp)"), staff
+
+
+def test_summary_with_phong_hoc_has_no_such_note(tmp_path):
+    rooms = (["Mã trường", "Mã phòng", "Loại phòng", "Cấp học"], [["S001", "P1", "Phòng học", "THPT"]])
+    res = ingest(write_extract(tmp_path / "ex", {"phong_hoc": rooms}), tmp_path / "store")
+    assert res.unchecked == []
+    assert "ROOM_MULTI_LEVEL" not in format_result(res)

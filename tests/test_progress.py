@@ -516,3 +516,38 @@ def test_at_risk_compares_the_exact_fraction_not_the_rounded_percent(tmp_path):
     row = one(store, "S1", "G12_INFO")
     assert (row.percent, row.status, bool(row.at_risk)) == (100.0, "in_progress", True)
     _agree(store, None, [("S1", "G12_INFO")])
+
+
+# ---- A log time after the snapshot's own as-of (issue 12, review: a mistyped year) ----------
+def test_report_time_after_the_snapshot_is_not_sent_at_that_snapshot(tmp_path):
+    """RPT_EMIS is due 28/04 23:59:59. One snapshot at 28/04 17:00 whose log says «Đã gửi»
+    at 28/04 20:00, three hours after the export itself: the send had not happened when the
+    snapshot was taken, so at 28/04 17:00 the report is not sent (a row exists: in_progress,
+    done 0). Before the fix: done_on_time with completed_at 28/04 20:00.
+    The same row seen by a snapshot at 29/04 17:00 is a real send (20:00 <= 29/04 17:00):
+    done_on_time at 28/04 20:00 (the log gives the time)."""
+    rep = [{"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "28/04/2022 20:00"}]
+    snap = thpt_snapshot(reports=rep)
+    store = write_store(tmp_path, [("2022-04-28T17:00:00+07:00", snap), ("2022-04-29T17:00:00+07:00", snap)])
+    row = one(store, "S1", "RPT_EMIS", "2022-04-28T17:00:00+07:00")
+    assert (row.done, row.percent, row.status) == (0, 0.0, "in_progress")
+    assert pd.isna(row.completed_at)
+    _agree(store, "2022-04-28T17:00:00+07:00", [("S1", "RPT_EMIS")])
+    row = one(store, "S1", "RPT_EMIS")
+    assert (row.done, row.status, row.days_late) == (1, "done_on_time", 0)
+    assert row.completed_at == pd.Timestamp("2022-04-28T20:00:00+07:00")
+    _agree(store, None, [("S1", "RPT_EMIS")])
+
+
+def test_report_row_with_a_mistyped_later_year_does_not_hide_the_real_send(tmp_path):
+    """Two «Đã gửi» rows: 27/04/2022 09:00 and 27/04/2023 09:00 (the year mistyped), snapshot at
+    02/05/2022 17:00. The 2023 row is after the snapshot's as-of, so it is not a send there; the
+    institution's row is the 27/04/2022 one: done_on_time at 27/04/2022 09:00. Before the fix the
+    2023 row was the latest: done_late by 364 days."""
+    rep = [{"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2022 09:00"},
+           {"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2023 09:00"}]
+    store = write_store(tmp_path, [("2022-05-02T17:00:00+07:00", thpt_snapshot(reports=rep))])
+    row = one(store, "S1", "RPT_EMIS")
+    assert (row.done, row.status, row.days_late) == (1, "done_on_time", 0)
+    assert row.completed_at == pd.Timestamp("2022-04-27T09:00:00+07:00")
+    _agree(store, None, [("S1", "RPT_EMIS")])

@@ -609,3 +609,35 @@ def test_done_means_every_expected_record(tmp_path, bad, status):
     s = _one(tmp_path, "2022-04-26T17:00:00+07:00", studs)
     r = row(_prog([s]), "S1", "G12_INFO")
     assert (r.expected, r.done, r.percent, r.status) == (2000, 2000 - bad, 100.0, status)
+
+
+def test_report_time_after_the_snapshot_as_of_is_no_send_there(tmp_path):
+    """RPT_EMIS due 28/04 23:59:59. At 28/04 17:00 the log says «Đã gửi» 28/04 20:00 (after the
+    export: not sent there, a row exists -> in_progress, done 0); a mistyped 2023 row next to a
+    real send of 27/04/2022 09:00 at 02/05 17:00 -> done_on_time at 27/04/2022 09:00."""
+    later = [{"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "28/04/2022 20:00"}]
+    r = row(_prog([_one(tmp_path, "2022-04-28T17:00:00+07:00", reports=later)]), "S1", "RPT_EMIS")
+    assert (r.done, r.status) == (0, "in_progress") and pd.isna(r.completed_at)
+    two = [{"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2022 09:00"},
+           {"school_code": "S1", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2023 09:00"}]
+    r = row(_prog([_one(tmp_path, "2022-05-02T17:00:00+07:00", reports=two)]), "S1", "RPT_EMIS")
+    assert (r.done, r.status, r.days_late, r.completed_at) == (1, "done_on_time", 0, T("2022-04-27T09:00:00+07:00"))
+
+
+def test_address_forms_people_write(tmp_path):
+    """Complete addresses in the forms of issue 12's review are accepted (a province's hyphen
+    unspaced / spaced / an en dash, a trailing dot, a trailing country, a non-breaking space),
+    the incomplete ones are not; the SQL gets the same (tests/test_rules.py::test_address)."""
+    ok = ["Số 5 Trần Phú, Phường 1, TP. Vũng Tàu, Bà Rịa-Vũng Tàu",
+          "Thôn 1, Xã Phú Mậu, Huyện Phú Vang, Thừa Thiên - Huế",
+          "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP.HCM.",
+          "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP.HCM, Việt Nam",
+          "12 Lê Lợi, Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh, Viet Nam",
+          "12 Lê Lợi, Phường\u00a0Bến Nghé, Quận\u00a01, TP.HCM",
+          "Ấp 2, Xã Long Sơn, TP Vũng Tàu, Tỉnh Bà Rịa–Vũng Tàu, VIỆT NAM."]
+    bad = ["Phường Bến Nghé, Quận 1, Việt Nam",          # the country is no province
+           "12 Lê Lợi, Quận 1, TP.HCM, Việt Nam",         # still no ward
+           "Phường 1, Quận 1, Bà Rịa Vũng",               # not a province
+           "Phường\u00a01,Quận1, TP.HCM"]                 # Quận1 (no space) stays rejected
+    got = ref._address_ok(pd.Series(ok + bad, dtype="str"))
+    assert list(got) == [True] * len(ok) + [False] * len(bad)

@@ -23,6 +23,15 @@ GDTX_SCORED = ["Toán", "Vật lí", "Hóa học", "Sinh học", "Ngữ văn", "
 YEARS = {10: "2019-2020", 11: "2020-2021", 12: "2021-2022"}
 TERMS = [(g, t) for g in (10, 11, 12) for t in ("HK1", "HK2", "CN")]
 ADDRESS = "12 Lê Lợi, Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh"
+ADDRESS_FORMS_OK = [
+    "Số 5 Trần Phú, Phường 1, TP. Vũng Tàu, Bà Rịa-Vũng Tàu",
+    "Thôn 1, Xã Phú Mậu, Huyện Phú Vang, Thừa Thiên - Huế",
+    "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP.HCM.",
+    "12 Lê Lợi, Phường Bến Nghé, Quận 1, TP.HCM, Việt Nam",
+    "12 Lê Lợi, Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh, Viet Nam",
+    "12 Lê Lợi, Phường\u00a0Bến Nghé, Quận\u00a01, TP.HCM",
+    "Ấp 2, Xã Long Sơn, TP Vũng Tàu, Tỉnh Bà Rịa–Vũng Tàu, VIỆT NAM.",
+]
 
 # --------------------------------------------------------------------------------------------
 # building blocks
@@ -320,6 +329,12 @@ def build_world() -> dict[str, list[dict]]:
     add(student("G_OK", school="S3"), results("G_OK", programme="GDTX"))
     add(student("G_RANK", school="S3"), results("G_RANK", programme="GDTX",
                                                  summary_over={(12, "HK2"): {"academic_rank": "Khá"}}))
+    # (added last: the generated ID numbers of the students above stay as they were)
+    # complete addresses as people write them (issue 12 review): a province with its hyphen
+    # unspaced or spaced where the official name has none, a trailing dot, a trailing country,
+    # a non-breaking space (U+00A0) between the level word and the name
+    for i, a in enumerate(ADDRESS_FORMS_OK):
+        add(student(f"ADDR_FORM{i}", permanent_address=a, id_number=f"0792049{i:05d}"))
 
     reports = [
         {"school_code": "S4", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "20/04/2022 08:00"},
@@ -330,6 +345,8 @@ def build_world() -> dict[str, list[dict]]:
         {"school_code": "S2", "report_code": "CSVC", "status": "Bị trả lại", "submitted_at": "27/04/2022 10:00"},
         {"school_code": "S99", "report_code": "EMIS", "status": "Bị trả lại", "submitted_at": "27/04/2022 10:00"},
         {"school_code": "S3", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2022"},
+        # a time after the world's as-of (27/04/2022 17:00): the year mistyped (spreadsheet row 9)
+        {"school_code": "S5", "report_code": "EMIS", "status": "Đã gửi", "submitted_at": "27/04/2023 09:00"},
     ]
     papers = [
         {"school_code": "S4", "report_code": "EMIS", "received_on": "28/04/2022", "signed": "Có", "stamped": "Không"},
@@ -524,6 +541,28 @@ def test_address(world):
         assert srules(world, f"ADDR_OK{i}") == set(), i
     for i in range(6):
         assert srules(world, f"ADDR_BAD{i}") == {"ADDRESS_INCOMPLETE"}, i
+    for i, a in enumerate(ADDRESS_FORMS_OK):
+        assert srules(world, f"ADDR_FORM{i}") == set(), a
+
+
+def test_address_message_says_what_was_not_recognised(world):
+    """The message names the part that was not recognised, not always "the three levels"."""
+    def msg(sid):
+        f = of(world, sid, "ADDRESS_INCOMPLETE")
+        assert len(f) == 1, sid
+        return f["message"].iloc[0]
+    ward = "phần thứ ba từ cuối không phải phường/xã/thị trấn"
+    district = "phần thứ hai từ cuối không phải quận/huyện/thị xã/thành phố"
+    province = "phần cuối không phải tên một tỉnh/thành phố"
+    m = msg("ADDR_BAD0")            # 12 Lê Lợi, Quận 1, TP.HCM: only the ward is missing
+    assert ward in m and district not in m and province not in m, m
+    m = msg("ADDR_BAD2")            # Phường 1, Quận 1, Hoa Kỳ
+    assert province in m and ward not in m and district not in m, m
+    m = msg("ADDR_BAD3")            # Phường Bến Nghé, Quang Trung, TP.HCM
+    assert district in m and ward not in m and province not in m, m
+    m = msg("ADDR_BAD4")            # no comma at all: one part
+    assert "chỉ có 1 phần" in m, m
+    assert "Hoa Kỳ" not in msg("ADDR_BAD2")      # no part of the address is repeated
 
 
 def test_school_unknown_and_population(world):
@@ -701,7 +740,7 @@ def test_rank_gdtx_programme(world):
 
 
 def test_reports(world):
-    f = world["f"][world["f"]["entity"] == "report"]
+    f = world["f"][(world["f"]["entity"] == "report") & (world["f"]["rule_id"] == "REPORT_RETURNED")]
     assert set(zip(f["school_code"], f["record_key"])) == {("S4", "EMIS"), ("S2", "CSVC")}
     m = f[f["school_code"] == "S4"]["message"].iloc[0]
     assert "Thiếu số liệu phòng học" in m
@@ -714,6 +753,21 @@ def test_reports(world):
     s4 = r[(r["school_code"] == "S4")].iloc[0]
     assert str(s4["submitted_at"].tz_convert("UTC")) == "2022-04-25 02:30:00+00:00"
     assert pd.isna(r[r["school_code"] == "S3"]["submitted_at"].iloc[0])   # a date without time
+
+
+def test_report_time_after_the_snapshot(world):
+    """S5's «Đã gửi» row says 27/04/2023 09:00, after the world's as-of 27/04/2022 17:00: a
+    warning naming the file, the row (9), the time and the snapshot's time; the row is not a
+    send at this snapshot (stg_reports: no valid time, so not sent). Before the fix: no finding,
+    and the row counted as sent."""
+    f = world["f"][world["f"]["rule_id"] == "REPORT_TIME_AFTER_EXTRACT"]
+    assert list(zip(f["school_code"], f["severity"], f["entity"], f["record_key"], f["field"], f["source_row"])) \
+        == [("S5", "warning", "report", "EMIS|9", "submitted_at", 9)]
+    m = f["message"].iloc[0]
+    for part in ("bao_cao", "dòng 9", "27/04/2023 09:00", "27/04/2022 17:00", "EMIS"):
+        assert part in m, (part, m)
+    r = world["con"].execute("SELECT status, submitted_at FROM stg_reports WHERE school_code = 'S5'").fetchall()
+    assert r == [("Đã gửi", None)]
 
 
 def test_paper_copies(world):
@@ -752,6 +806,8 @@ def test_messages_hold_no_personal_value(world):
         for s in secrets:
             assert s not in m, (s, m)
         assert not re.search(r"\d{9,}", m), m
+    # a report's log time and the snapshot's time are no personal value (birth dates are)
+    for m in world["f"][world["f"]["entity"] != "report"]["message"]:
         assert not re.search(r"\d{1,2}/\d{1,2}/\d{4}", m), m
     # names appear only in the NAME_* messages
     named = world["f"][world["f"]["message"].str.contains("Nguyễn Văn")]

@@ -109,3 +109,100 @@ def test_sql_without_the_cut_off_snapshots(known, demo_store, tmp_path):
         ev.close()
     assert _violations(p, sets) == []
     assert int(np.sum(p.timing_uncertain)) > 0
+
+
+# ---- Regression after the due time (issue 12 review, point 5) ---------------------------------
+# A generated series of hand-made snapshots: G12_INFO (due 26/04 23:59:59) of each institution
+# holds from its completion time c (one student: ethnicity filled from c on). "Regressing" units,
+# complete before the cut-off, lose completeness at r1 > due (the ethnicity emptied again) and
+# regain it at r2 > r1; "late" units (c > due, no regression) are the control that lateness is
+# still seen. The generator knows c, r1, r2; the engine only sees the kept snapshots.
+_DUE = "2022-04-26T23:59:59+07:00"
+
+
+def _regression_series(tmp_path, seed=1254, drop_cutoff=False):
+    """(units {code: (c, r1, r2)}, series [(as_of, path)] of a store holding the snapshots, due)."""
+    import pandas as pd  # noqa: PLC0415
+
+    from tests.snapshot_factory import school, student, write_store  # noqa: PLC0415
+    rng = random.Random(seed)
+    due = pd.Timestamp(_DUE)
+    times = [pd.Timestamp(f"2022-04-{d:02d}T17:00:00+07:00") for d in range(22, 31)]
+    times += [pd.Timestamp(f"2022-05-{d:02d}T17:00:00+07:00") for d in range(1, 9)]
+    if not drop_cutoff:
+        times.append(due)                                       # a snapshot at the cut-off itself
+    times = sorted(times)
+    units = {}
+    for i in range(8):                                          # on time, then a regression
+        c = pd.Timestamp(f"2022-04-{rng.randint(22, 26):02d}T09:00:00+07:00")
+        r1 = pd.Timestamp("2022-04-27T10:00:00+07:00") + pd.Timedelta(days=rng.randint(0, 5))
+        r2 = r1 + pd.Timedelta(days=rng.randint(1, 4))
+        units[f"R{i}"] = (c, r1, r2)
+    for i in range(3):                                          # certainly late, no regression
+        units[f"L{i}"] = (pd.Timestamp(f"2022-04-{rng.randint(28, 30):02d}T09:00:00+07:00"), None, None)
+
+    def done_at(u, t):
+        c, r1, r2 = units[u]
+        return c <= t and not (r1 is not None and r1 <= t < r2)
+
+    snaps = [(t.isoformat(), {"schools": [school(u) for u in units],
+                              "students": [student(f"HS_{u}", u, **({} if done_at(u, t) else {"ethnicity": None}))
+                                           for u in units]}) for t in times]
+    store = write_store(tmp_path, snaps)
+    listed = Store(store).list_snapshots()
+    return units, [(r.as_of, r.path) for r in listed.itertuples()], due, store
+
+
+def test_regression_after_the_due_time_is_never_shown_late(tmp_path):
+    """Whatever snapshots are kept: a unit complete before the cut-off that regresses after it
+    and regains completeness later is never done_late nor overdue, at any evaluated snapshot,
+    provided the kept snapshots show it complete at or before the cut-off (without such a
+    snapshot the data cannot tell an on-time unit from a late one: a not-done snapshot after the
+    cut-off then proves lateness). Late units are still seen late (the property is not avoided
+    by never saying late). Pandas reference on random subsets; the SQL below."""
+    units, series, due, _ = _regression_series(tmp_path)
+    rng = random.Random(12)
+    subsets = [series, [s for s in series if s[0] != due]]
+    subsets += [sorted(rng.sample(series, rng.randint(2, len(series))), key=lambda s: s[0]) for _ in range(10)]
+    checked = regressed_seen = late_seen = 0
+    for sub in subsets:
+        for as_of in sorted({sub[-1][0], rng.choice(sub)[0]}):
+            p = ref.progress(sub, as_of, CAMPAIGN)
+            p = p[p.requirement_id == "G12_INFO"].set_index("school_code")
+            for u, (c, r1, r2) in units.items():
+                st = p.loc[u]
+                if r1 is None:
+                    late_seen += int(st.status == "done_late")
+                    continue
+                if not any(c <= t <= due and t <= as_of for t, _ in sub):
+                    continue                    # no evidence of on-time completion kept
+                checked += 1
+                regressed_seen += int(r1 <= as_of < r2 and any(r1 <= t < r2 and t <= as_of for t, _ in sub))
+                assert st.status not in ("done_late", "overdue"), (u, as_of, [t.isoformat() for t, _ in sub])
+                if as_of > due:
+                    assert st.status == "done_on_time", (u, as_of, st.status)
+    assert checked > 50 and regressed_seen > 5 and late_seen > 0, (checked, regressed_seen, late_seen)
+
+
+def test_regression_after_the_due_time_sql(tmp_path):
+    """The SQL on the whole series and on the series without its cut-off snapshot, evaluated at
+    every snapshot after the cut-off: regressing units are done_on_time (in their regression
+    too), late units done_late once done."""
+    for name, drop in (("all", False), ("no_cutoff", True)):
+        units, series, due, store = _regression_series(tmp_path / name, drop_cutoff=drop)
+        regressed_seen = 0
+        after = [t for t, _ in series if t > due]
+        for as_of in after[::2] + ([after[-1]] if len(after) % 2 == 0 else []):   # every other, and the last
+            ev = evaluate(store, as_of.isoformat())
+            try:
+                p = ev.df("SELECT school_code, status FROM progress WHERE requirement_id = 'G12_INFO'")
+            finally:
+                ev.close()
+            st = dict(zip(p.school_code, p.status))
+            for u, (c, r1, r2) in units.items():
+                if r1 is None:
+                    assert st[u] == ("done_late" if c <= as_of else "overdue"), (name, u, as_of, st[u])
+                else:
+                    regressed_seen += int(r1 <= as_of < r2)
+                    assert st[u] == "done_on_time", (name, u, as_of, st[u])
+        assert regressed_seen > 3, regressed_seen

@@ -50,7 +50,7 @@ eth AS (
 ),
 addr AS (
     SELECT b.*, parts, len(parts) AS n
-    FROM (SELECT b.*, string_split(b.permanent_address, ',') AS parts
+    FROM (SELECT b.*, addr_parts(b.permanent_address) AS parts
           FROM b WHERE b.permanent_address IS NOT NULL) b
 ),
 addr_p AS (
@@ -71,16 +71,20 @@ addr_f AS (
     LEFT JOIN folds fd ON fd.p = addr_p.district_p
     LEFT JOIN folds fp ON fp.p = addr_p.province_p
 ),
-addr_ok AS (
+-- the province names as keys (hyphen/space variants are one key: province_key)
+prov_keys AS (SELECT DISTINCT province_key(alias_key) AS k FROM ref_province_alias),
+addr_lv AS (
     SELECT addr_f.*,
-           n >= 3
-           AND regexp_full_match(ward_f, '((phuong|xa|thi tran|tt) |(p|x|tt)\. ?)\S.*')
-           AND regexp_full_match(district_f, '((quan|huyen|thi xa|thanh pho|tp|tx) |(q|h|tp|tx)\. ?)\S.*')
-           AND (pa.alias_key IS NOT NULL OR pb.alias_key IS NOT NULL) AS ok
+           coalesce(regexp_full_match(ward_f, '((phuong|xa|thi tran|tt) |(p|x|tt)\. ?)\S.*'), FALSE) AS ward_ok,
+           coalesce(regexp_full_match(district_f, '((quan|huyen|thi xa|thanh pho|tp|tx) |(q|h|tp|tx)\. ?)\S.*'), FALSE) AS district_ok,
+           (pa.k IS NOT NULL OR pb.k IS NOT NULL) AS province_ok
     FROM addr_f
-    LEFT JOIN ref_province_alias pa ON pa.alias_key = addr_f.province_f
-    LEFT JOIN ref_province_alias pb
-        ON pb.alias_key = regexp_replace(addr_f.province_f, '^(tinh |thanh pho |tp\. ?|tp )', '')
+    LEFT JOIN prov_keys pa ON pa.k = province_key(addr_f.province_f)
+    LEFT JOIN prov_keys pb
+        ON pb.k = province_key(regexp_replace(addr_f.province_f, '^(tinh |thanh pho |tp\. ?|tp )', ''))
+),
+addr_ok AS (
+    SELECT addr_lv.*, n >= 3 AND ward_ok AND district_ok AND province_ok AS ok FROM addr_lv
 )
 SELECT school_code, 'MISSING_FIELD' AS rule_id, 'error' AS severity, 'student' AS entity,
        student_id AS record_key, field,
@@ -163,10 +167,22 @@ SELECT school_code, 'ETHNICITY_UNKNOWN', 'error', 'student', student_id, 'ethnic
        student_id, grade, NULL, source_row
 FROM eth WHERE exact_name IS NULL
 UNION ALL
+-- The message says which level was not recognised (never repeats a part: no address in a message).
 SELECT school_code, 'ADDRESS_INCOMPLETE', 'error', 'student', student_id, 'permanent_address',
-       'Nơi thường trú chưa ghi đủ ba cấp hành chính ở cuối, cách nhau bằng dấu phẩy: '
-       || 'phường/xã/thị trấn, quận/huyện/thị xã/thành phố, tỉnh/thành phố. '
-       || 'Dạng đúng: «số nhà đường, Phường/Xã ..., Quận/Huyện ..., Tỉnh/Thành phố ...».',
+       'Nơi thường trú chưa nhận ra đủ ba cấp hành chính ở cuối: '
+       || CASE WHEN n < 3
+               THEN 'chỉ có ' || n || ' phần cách nhau bằng dấu phẩy, cần ít nhất ba phần cuối là '
+                    || 'phường/xã/thị trấn, quận/huyện/thị xã/thành phố, tỉnh/thành phố'
+               ELSE array_to_string(list_filter([
+                        CASE WHEN NOT ward_ok THEN 'phần thứ ba từ cuối không phải phường/xã/thị trấn '
+                             || '(cần bắt đầu bằng «Phường», «Xã», «Thị trấn», «P.», «X.» hoặc «TT.»)' END,
+                        CASE WHEN NOT district_ok THEN 'phần thứ hai từ cuối không phải quận/huyện/thị xã/thành phố '
+                             || '(cần bắt đầu bằng «Quận», «Huyện», «Thị xã», «Thành phố», «TP.», «TX.», «Q.» hoặc «H.», '
+                             || 'có khoảng trắng trước tên như «Quận 1»)' END,
+                        CASE WHEN NOT province_ok THEN 'phần cuối không phải tên một tỉnh/thành phố trong danh mục '
+                             || '(ví dụ «Thành phố Hồ Chí Minh», «TP.HCM», «Tỉnh Bình Dương»)' END],
+                        lambda x: x IS NOT NULL), '; ') END
+       || '. Dạng đúng: «số nhà đường, Phường/Xã ..., Quận/Huyện ..., Tỉnh/Thành phố ...», cách nhau bằng dấu phẩy.',
        student_id, grade, NULL, source_row
 FROM addr_ok WHERE NOT ok
 ;

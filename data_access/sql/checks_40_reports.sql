@@ -7,7 +7,20 @@ SELECT r.school_code, 'REPORT_RETURNED' AS rule_id, 'error' AS severity, 'report
        || '. Hãy chỉnh sửa theo yêu cầu và gửi lại báo cáo.' AS message,
        NULL AS student_id, NULL AS grade, NULL AS term, r.source_row
 FROM stg_reports r SEMI JOIN src_schools s ON s.school_code = r.school_code
-WHERE r.status = 'Bị trả lại';
+WHERE r.status = 'Bị trả lại'
+UNION ALL
+-- A logged time after the snapshot's own as-of (a mistyped year): not a send at this snapshot.
+SELECT r.school_code, 'REPORT_TIME_AFTER_EXTRACT', 'warning', 'report',
+       r.report_code || '|' || r.source_row, 'submitted_at',
+       'Tệp bao_cao, dòng ' || r.source_row || ': báo cáo ' || r.report_code || ' ghi thời điểm gửi '
+       || strftime(timezone('Asia/Ho_Chi_Minh', r.submitted_at_read), '%d/%m/%Y %H:%M')
+       || ', sau thời điểm trích xuất dữ liệu ('
+       || strftime(timezone('Asia/Ho_Chi_Minh', (SELECT as_of FROM src_as_of)), '%d/%m/%Y %H:%M')
+       || '). Lần gửi này chưa thể có lúc trích xuất (có thể gõ nhầm năm) nên chưa được tính là đã gửi '
+       || 'ở bản dữ liệu này. Hãy kiểm tra và sửa cột «Thời điểm gửi» trong nhật ký gửi báo cáo.',
+       NULL, NULL, NULL, r.source_row
+FROM stg_report_rows r SEMI JOIN src_schools s ON s.school_code = r.school_code
+WHERE r.after_as_of;
 
 CREATE OR REPLACE VIEW chk_paper_copies AS
 WITH p AS (

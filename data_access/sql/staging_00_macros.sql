@@ -50,3 +50,21 @@ CREATE OR REPLACE MACRO parse_int(x) AS
     CASE WHEN regexp_full_match(x, '\d{1,9}') THEN CAST(x AS INTEGER) END;
 -- Accent- and case-free, whitespace collapsed and trimmed (= data_access/reference.fold).
 CREATE OR REPLACE MACRO addr_fold(x) AS trim(regexp_replace(akey(x), '\s+', ' ', 'g'));
+-- A permanent address as people write it, split into its comma-separated parts
+-- (= data_access/reference.address_parts and tests/reference_pandas._address_parts): every
+-- whitespace character, Unicode spaces included (U+00A0 from a web form or Word; RE2's \s is
+-- ASCII only, Python's is not: both sides use this explicit class), read as a space; a trailing
+-- country (`, Việt Nam`, `, Viet Nam`, `, VIỆT NAM`) and trailing dots/spaces (`TP.HCM.`)
+-- dropped (outside review of issue 12).
+CREATE OR REPLACE MACRO addr_split(x) AS string_split(regexp_replace(
+    regexp_replace(x, '[\t\n\x0B\f\r \x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]', ' ', 'g'),
+    '[ .]+$', ''), ',');
+CREATE OR REPLACE MACRO addr_parts(x) AS
+    CASE WHEN len(addr_split(x)) > 1 AND addr_fold(addr_split(x)[-1]) IN ('viet nam', 'vietnam')
+         THEN string_split(regexp_replace(array_to_string(list_slice(addr_split(x), 1, len(addr_split(x)) - 1), ','),
+                                          '[ .]+$', ''), ',')
+         ELSE addr_split(x) END;
+-- A folded province part as a key: hyphens and dashes read as spaces (`Bà Rịa-Vũng Tàu`,
+-- `Bà Rịa - Vũng Tàu`, `Thừa Thiên - Huế` = `Thừa Thiên Huế`), spaces collapsed.
+CREATE OR REPLACE MACRO province_key(f) AS
+    trim(regexp_replace(regexp_replace(f, '[\-\x{2013}\x{2014}]', ' ', 'g'), ' +', ' ', 'g'));

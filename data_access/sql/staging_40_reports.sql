@@ -1,7 +1,7 @@
 -- Report submissions. submitted_at: 'dd/mm/yyyy HH:MM[:SS]' or ISO 'yyyy-mm-dd[ T]HH:MM[:SS]'
 -- (an ISO value may carry an explicit offset or Z), local time Asia/Ho_Chi_Minh -> TIMESTAMPTZ;
 -- anything else (incl. a date without a time, or an impossible date) -> NULL.
-CREATE OR REPLACE VIEW stg_report_rows AS
+CREATE OR REPLACE VIEW stg_report_rows_read AS
 WITH p AS (
     SELECT *,
            regexp_extract(submitted_at,
@@ -28,6 +28,23 @@ SELECT school_code, report_code, status,
        END AS submitted_at,
        note, _row AS source_row
 FROM t;
+
+-- A time after the snapshot's own as-of (impossible in a real export: a mistyped year) is no
+-- send at this snapshot: submitted_at NULL (as an invalid time), the time read kept in
+-- submitted_at_read and after_as_of TRUE (REPORT_TIME_AFTER_EXTRACT, a warning). Otherwise the
+-- rule "the verdict rests on the last snapshot at or before the due time" could rest on a send
+-- that had not happened (outside review of issue 12).
+CREATE OR REPLACE VIEW stg_report_rows AS
+WITH r AS (
+SELECT school_code, report_code, status, submitted_at_raw, submitted_at AS submitted_at_read,
+       coalesce(submitted_at > (SELECT as_of FROM src_as_of), FALSE) AS after_as_of,
+       note, source_row
+FROM stg_report_rows_read
+)
+SELECT school_code, report_code, status, submitted_at_raw,
+       CASE WHEN NOT after_as_of THEN submitted_at_read END AS submitted_at,
+       submitted_at_read, after_as_of, note, source_row
+FROM r;
 
 -- The institution's row for each report: latest submitted_at (rows without a valid time come
 -- last), then the highest spreadsheet row. n_rows: how many rows the log has for it.

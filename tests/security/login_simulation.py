@@ -29,6 +29,15 @@ class Outcome:
         return self.admin_ok, self.admin_refused
 
 
+THROTTLE_TABLES = ("_CLIENT_FAILS", "_NAME_FAILS", "_NAME_CHECKS")
+
+
+def clear_throttle_tables() -> None:
+    """The throttle's in-process tables, emptied so one test's attempts never throttle the next."""
+    for name in THROTTLE_TABLES:
+        getattr(accounts, name, {}).clear()
+
+
 def count_checks(monkeypatch, store) -> dict:
     """Replace accounts._verify by a counter (who asked is in ``state['who']``). The check is
     the real one for the administrator's hash (compared with its right password), without

@@ -24,11 +24,9 @@ LOCAL = ca.parse_trusted("127.0.0.1,::1")
 
 @pytest.fixture(autouse=True)
 def _empty_tables():
-    for name in ("_CLIENT_FAILS", "_NAME_FAILS", "_NAME_CHECKS"):
-        getattr(accounts, name, {}).clear()
+    sim.clear_throttle_tables()
     yield
-    for name in ("_CLIENT_FAILS", "_NAME_FAILS", "_NAME_CHECKS"):
-        getattr(accounts, name, {}).clear()
+    sim.clear_throttle_tables()
 
 
 # ---- the pure function --------------------------------------------------------------------------

@@ -20,11 +20,9 @@ from tests.security.conftest import ADMIN_PW   # clock, store: fixtures of conft
 
 @pytest.fixture(autouse=True)
 def _empty_tables():
-    for name in ("_CLIENT_FAILS", "_NAME_FAILS", "_NAME_CHECKS"):
-        getattr(accounts, name, {}).clear()
+    sim.clear_throttle_tables()
     yield
-    for name in ("_CLIENT_FAILS", "_NAME_FAILS", "_NAME_CHECKS"):
-        getattr(accounts, name, {}).clear()
+    sim.clear_throttle_tables()
 
 
 @pytest.mark.parametrize("n", [1, 4, 20, 100])

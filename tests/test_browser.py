@@ -36,10 +36,14 @@ def wait_idle(page, timeout=30_000):
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
-# Every Plotly chart on the page has drawn: its plot div exists, plotly.js laid it out
+# Every Plotly chart the user can see has drawn: its plot div exists, plotly.js laid it out
 # (_fullLayout) and is not in the middle of a (re)plot, and its SVG is on the page with a size.
+# A chart in a tab that is not open is rendered in a hidden panel (no layout box, width 0) until
+# the tab is clicked; Chromium 156 (Debian 12, December 2026) never gives it a size, so waiting
+# for it timed out the tour on a fresh machine. Such charts are waited for when their tab opens.
 CHARTS_DRAWN = """() => {
-  const charts = [...document.querySelectorAll("[data-testid='stPlotlyChart']")];
+  const charts = [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+    .filter(c => c.getClientRects().length > 0 && !c.closest('[hidden], [aria-hidden="true"]'));
   return charts.every(c => {
     const gd = c.querySelector('.js-plotly-plot');
     const svg = gd && gd.querySelector('svg.main-svg');
@@ -70,6 +74,11 @@ def test_browser_tour(server):
             check_page(page, "1-tong-quan", "Tổng quan tiến độ")
             assert page.get_by_text("Số liệu tính đến 17:00 27/04/2022").count() >= 1
             assert page.locator("[data-testid='stPlotlyChart']").count() >= 1
+            tabs = page.get_by_role("tab")
+            assert tabs.count() >= 2                                  # the overview's chart tabs
+            for i in range(tabs.count()):                             # each tab's chart draws once open
+                tabs.nth(i).click()
+                page.wait_for_function(CHARTS_DRAWN, timeout=30_000)
 
             # Overview → the worst district (a page link carrying the state).
             page.locator(PAGE_LINK).filter(has_text=re.compile(r"Mở (Quận|Huyện|Thành phố)")).first.click()

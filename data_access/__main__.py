@@ -94,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_users_parser(sub) -> None:
-    """`users add|disable|enable|reset-password|list|init-admin`: local accounts (ops.sqlite)."""
-    p = sub.add_parser("users", help="tài khoản đăng nhập: add | disable | enable | reset-password | list | init-admin")
+    """`users add|disable|enable|reset-password|trust-client|list|init-admin`: local accounts (ops.sqlite)."""
+    p = sub.add_parser("users", help="tài khoản đăng nhập: add | disable | enable | reset-password | "
+                                     "trust-client | list | init-admin")
     us = p.add_subparsers(dest="users_command", required=True)
     a = us.add_parser("add", help="tạo tài khoản (mật khẩu sinh ngẫu nhiên, in ra một lần)")
     a.add_argument("--username", required=True)
@@ -108,6 +109,10 @@ def _add_users_parser(sub) -> None:
                            ("reset-password", "đặt mật khẩu mới (kết thúc mọi phiên)")):
         q = us.add_parser(name, help=helptext)
         q.add_argument("--username", required=True)
+    t = us.add_parser("trust-client", help="cho một địa chỉ (máy mới của người dùng) đăng nhập ngay, "
+                                           "dù tài khoản đang bị người ngoài dò mật khẩu")
+    t.add_argument("--username", required=True)
+    t.add_argument("--address", required=True, help="địa chỉ IP mà trang đăng nhập cho biết (IPv4 hoặc IPv6)")
     i = us.add_parser("init-admin", help="tài khoản quản trị đầu tiên của một kho thật")
     i.add_argument("--username", default="quantri")
     for q in (a, us.choices["reset-password"], i):
@@ -153,6 +158,11 @@ def cmd_users(args) -> int:
     elif c == "init-admin":
         out = accounts.init_admin(args.store, args.username, password=pw)
         print(f"Đã tạo tài khoản quản trị {args.username}.")
+    elif c == "trust-client":
+        key = accounts.trust_client(args.store, actor, args.username, args.address)
+        print(f"Đã cho phép địa chỉ {key} đăng nhập tài khoản {args.username} ngay "
+              f"(như một máy đã đăng nhập được; {accounts.KNOWN_CLIENT_DAYS} ngày).")
+        return 0
     elif c == "reset-password":
         out = accounts.reset_password(args.store, actor, args.username, password=pw)
         print(f"Đã đặt lại mật khẩu cho {args.username}; mọi phiên đăng nhập của tài khoản đã kết thúc.")

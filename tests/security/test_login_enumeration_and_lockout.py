@@ -22,7 +22,10 @@ def test_unknown_and_known_usernames_get_the_same_messages(store, clock):
         clock.t += dt.timedelta(seconds=1)
         known.append(accounts.authenticate(store, "quantri", f"sai-{i}", client="192.0.2.1").message)
         unknown.append(accounts.authenticate(store, "quantri2", f"sai-{i}", client="192.0.2.2").message)
-    assert known == unknown
+    # a throttled refusal names the client's own address (the way in for a new device,
+    # test_login_new_device_recovery.py): the rest of the words are the same
+    assert [m.replace("192.0.2.1", "ADDR") for m in known] == [m.replace("192.0.2.2", "ADDR") for m in unknown]
+    assert any("ADDR" in m for m in [m.replace("192.0.2.1", "ADDR") for m in known])
     assert all(not m.startswith("Còn") and "Còn" not in m for m in known)
 
 

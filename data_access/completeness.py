@@ -133,6 +133,21 @@ def units_at(ev, viewer, snapshot_id: str | None = None) -> pd.DataFrame:
                     ORDER BY school_code, sort_order""", [snapshot_id or ev.snapshot_id] + params)
 
 
+def cell_texts(df: pd.DataFrame, defs: Definitions | None = None) -> pd.DataFrame:
+    """The display text of each domain (and index) column of a grid or table: the percent as
+    1.234,5 %, a not-measured cell as its reason in words (NO_SOURCE_TEXT when the extract has
+    no source for the domain, else NOT_APPLICABLE_TEXT), never 0 %. Same index as ``df``."""
+    from . import formatting as fmt
+    doms = domain_table(defs)
+    no_source = set(doms.loc[~doms["has_source"].astype(bool), "domain"])
+    out = pd.DataFrame(index=df.index)
+    for d in doms["domain"]:
+        if d in df.columns:
+            reason = NO_SOURCE_TEXT if d in no_source else NOT_APPLICABLE_TEXT
+            out[d] = [reason if fmt._missing(v) or v != v else fmt.percent(v) for v in df[d]]
+    return out
+
+
 def _wide(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     order = list(domain_table()["domain"])
     if long.empty:

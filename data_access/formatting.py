@@ -88,6 +88,20 @@ ENTITY_LABELS = {"student": "Học sinh", "score": "Điểm môn học", "term_s
 # A continuous completion scale (0 → 100 %) for maps: vermilion → yellow → blue, the same
 # meaning as the status colours (low = bad, high = done).
 COMPLETION_SCALE = [[0.0, "#D55E00"], [0.5, "#F0E442"], [1.0, "#0072B2"]]
+NOT_MEASURED_COLOR = "#EEEEEE"     # a cell with no percent (not measured): light grey, never a 0 % colour
+
+
+def completion_colors(pct) -> tuple[str, str]:
+    """(background, text) of a percent (0–100) on COMPLETION_SCALE, linear between its stops;
+    the text is white on the dark end, black elsewhere. A missing percent: NOT_MEASURED_COLOR."""
+    if _missing(pct):
+        return NOT_MEASURED_COLOR, "#555555"
+    t = min(max(float(pct) / 100, 0.0), 1.0)
+    (a, ca), (b, cb) = next((lo, hi) for lo, hi in zip(COMPLETION_SCALE, COMPLETION_SCALE[1:]) if t <= hi[0])
+    u = (t - a) / (b - a)
+    rgb = [round(int(ca[i:i + 2], 16) * (1 - u) + int(cb[i:i + 2], 16) * u) for i in (1, 3, 5)]
+    text = "#FFFFFF" if 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 140 else "#000000"
+    return "#" + "".join(f"{x:02X}" for x in rgb), text
 
 
 def _missing(x) -> bool:

@@ -31,26 +31,32 @@ if district:
     by_district = by_district[by_district["unit"] == district]
 
 
-def colour(v) -> str:
-    """One scale for every cell (formatting.COMPLETION_SCALE: 0 % red-orange … 100 % blue)."""
-    if v is None or v != v:
-        return "background-color: #EEEEEE; color: #555555"
-    (a, ca), (b, cb) = ((0.0, "#D55E00"), (0.5, "#F0E442")) if v < 50 else ((0.5, "#F0E442"), (1.0, "#0072B2"))
-    t = (v / 100 - a) / (b - a)
-    rgb = [round(int(ca[i:i + 2], 16) * (1 - t) + int(cb[i:i + 2], 16) * t) for i in (1, 3, 5)]
-    text = "#FFFFFF" if 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 140 else "#000000"
-    return f"background-color: #{''.join(f'{x:02X}' for x in rgb)}; color: {text}"
-
-
 def styled(df, keys):
-    """Percents as 1.234,5 %, a not-measured cell as the reason in words, never as 0 %
-    (Streamlit shows an empty cell as «None» whatever the Styler says, so cells are text),
-    each cell coloured from its number."""
-    text = df[keys + cols].copy()
-    for d in cols:
-        reason = cmp.NO_SOURCE_TEXT if d in no_source else cmp.NOT_APPLICABLE_TEXT
-        text[d] = [reason if v is None or v != v else fmt.percent(v) for v in df[d]]
-    return text.style.apply(lambda col: [colour(v) for v in df[col.name]], subset=cols)
+    """The small district table (≤ 22 rows; a Styler is cheap there): percents as 1.234,5 %, a
+    not-measured cell as its reason in words (cmp.cell_texts), each cell on fmt.COMPLETION_SCALE."""
+    text = df[keys].join(cmp.cell_texts(df[cols]))
+
+    def paint(col):
+        return [("background-color: {}; color: {}".format(*fmt.completion_colors(v))) for v in df[col.name]]
+    return text.style.apply(paint, subset=cols)
+
+
+def heatmap(df):
+    """The institution × domain grid on one colour scale (go.Heatmap: the browser draws it, no
+    per-cell styling in Python); hover: school, domain, value in words (reason when not measured)."""
+    texts = cmp.cell_texts(df[cols])
+    z = df[cols].astype("float64").to_numpy()
+    names_2d = [[fmt.plotly_text(n)] * len(cols) for n in df["school_name"]]
+    big = len(df) > 60
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[names[d] for d in cols], y=list(df["school_code"]), text=texts.to_numpy(), customdata=names_2d,
+        zmin=0, zmax=100, colorscale=fmt.COMPLETION_SCALE, xgap=1, ygap=0 if big else 1,
+        colorbar=dict(title="%", ticksuffix=" %"),
+        hovertemplate="%{customdata} · %{y}<br>%{x}: %{text}<extra></extra>"),
+        layout=dict(yaxis=dict(autorange="reversed", showticklabels=not big, title=None, type="category"),
+                    xaxis=dict(side="top", title=None), plot_bgcolor=fmt.NOT_MEASURED_COLOR,
+                    **fmt.layout_style(height=min(max(22 * len(df) + 120, 300), 700))))
+    return fig
 
 
 # ---- the index of the scope and of each district -------------------------------------------
@@ -66,8 +72,7 @@ weakest = min((d for d in cols[:-1] if d not in no_source and head[d] == head[d]
 if weakest:
     m[2].metric(f"Thấp nhất: {names[weakest]}", fmt.percent(head[weakest]))
 m[3].metric("Trường dưới 80 %", fmt.number(int((grid["index"] < 80).sum())))
-column_config = {"unit": "Mã", "name": "Quận/huyện", "school_code": "Mã trường", "school_name": "Trường",
-                 **{d: names.get(d, "Chỉ số chung") for d in cols}}
+column_config = {"unit": "Mã", "name": "Quận/huyện", **{d: names.get(d, "Chỉ số chung") for d in cols}}
 if not scoped:
     st.subheader("Theo quận/huyện")
     st.dataframe(styled(by_district, ["unit", "name"]), hide_index=True, width="stretch",
@@ -75,12 +80,35 @@ if not scoped:
 
 # ---- institutions x domains ------------------------------------------------------------------
 st.subheader("Trường × lĩnh vực")
-st.caption("Màu theo một thang cho mọi ô: đỏ cam 0 % · vàng 50 % · xanh 100 %. "
+st.caption("Màu theo một thang cho mọi ô: đỏ cam 0 % · vàng 50 % · xanh 100 %; ô xám: lĩnh vực không đo. "
            f"«{cmp.NO_SOURCE_TEXT}»: bản trích xuất chưa có dữ liệu của lĩnh vực; "
-           f"«{cmp.NOT_APPLICABLE_TEXT}»: trường không có học sinh lớp 12 (kết quả học tập, hạnh kiểm).")
+           f"«{cmp.NOT_APPLICABLE_TEXT}»: trường không có học sinh lớp 12 (kết quả học tập, hạnh kiểm). "
+           "Trường có chỉ số thấp nhất ở trên cùng; di chuột vào ô để xem trường, lĩnh vực, giá trị.")
 shown = grid.sort_values(["index", "school_code"]).reset_index(drop=True)
-st.dataframe(styled(shown, ["school_code", "school_name"]), hide_index=True, width="stretch",
-             height=min(36 * (len(shown) + 1), 520), column_config=column_config, key="cmp_grid")
+st.plotly_chart(c.memo("cmp_heatmap", lambda: heatmap(shown), district), width="stretch", key="cmp_heatmap")
+
+
+def table(df):
+    """The grid as numbers (sortable; shown 1.234,5 in a Vietnamese browser): a no-source domain's
+    column is its reason in words, a not-applicable cell empty and named in «Không áp dụng»."""
+    out = df[["school_code", "school_name"] + cols].copy()
+    for d in no_source & set(cols):
+        out[d] = cmp.NO_SOURCE_TEXT
+    measured = [d for d in cols[:-1] if d not in no_source]
+    out["not_applicable"] = [", ".join(names[d] for d, x in zip(measured, row) if x != x)
+                             for row in df[measured].astype("float64").to_numpy()]
+    return out
+
+
+pct = {d: st.column_config.NumberColumn(f"{names[d]} (%)", format="localized", width="small")
+       for d in cols[:-1] if d not in no_source}
+st.dataframe(c.memo("cmp_table", lambda: table(shown), district), hide_index=True, width="stretch", height=420,
+             key="cmp_grid",
+             column_config={"school_code": "Mã trường", "school_name": "Trường", **pct,
+                            **{d: names[d] for d in no_source & set(cols)},
+                            cols[-1]: st.column_config.ProgressColumn("Chỉ số chung (%)", min_value=0, max_value=100,
+                                                                      format="localized"),
+                            "not_applicable": cmp.NOT_APPLICABLE_TEXT})
 
 # ---- what one institution misses --------------------------------------------------------------
 st.subheader("Trường còn thiếu gì")

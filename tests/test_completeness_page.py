@@ -3,6 +3,7 @@ district office in its scope); the school role does not have it (tests/test_acce
 numbers shown are the API's (data_access.completeness), formatted 1.234,5 %."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,18 @@ def _app(store, monkeypatch, viewer, **params) -> AppTest:
     return at
 
 
+def _array(v):
+    """A plotly JSON array: a list, or a typed array {dtype, bdata (base64), shape} (plotly ≥ 6)."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        import numpy as np
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        shape = [int(n) for n in str(v.get("shape", len(a))).split(",")]
+        return [[None if x != x else float(x) for x in row] for row in a.reshape(shape)]
+    return v
+
+
 FIRST_COLUMN = {"cmp_districts": "unit", "cmp_grid": "school_code", "cmp_gaps": "domain_name"}
 
 
@@ -78,13 +91,36 @@ def test_page_shows_the_api_numbers_in_scope(store, ev, monkeypatch, role):
         assert set(expected["district_code"]) == {"760"} and _frame(at, "cmp_districts") is None
     else:
         assert len(_frame(at, "cmp_districts")) == 22
-    assert (grid["programme"] == "Chưa có nguồn dữ liệu").all()          # never 0 %
-    no_g12 = expected[expected["results"].isna()]["school_code"]
-    assert (grid.set_index("school_code").loc[list(no_g12), "results"] == "Không áp dụng").all()
-    worst = grid.iloc[0]                            # weakest first, in Vietnamese numbers
+    # the table: numbers (sortable), a no-source domain in words, never 0 %
+    assert (grid["programme"] == cmp.NO_SOURCE_TEXT).all()
+    exp = expected.set_index("school_code")
+    shown = grid.set_index("school_code")
+    for d in ("institution", "classes", "staff", "students", "results", "conduct", "facilities", "index"):
+        assert shown[d].astype("float64").round(1).equals(exp.loc[shown.index, d].astype("float64").round(1)), d
+    no_g12 = list(expected[expected["results"].isna()]["school_code"])
+    assert no_g12 and shown.loc[no_g12, "results"].isna().all()            # empty, not 0
+    assert shown.loc[no_g12, "not_applicable"].str.contains("Kết quả học tập").all()
+    worst = grid.iloc[0]                            # weakest first
     first = expected.sort_values(["index", "school_code"]).iloc[0]
-    assert (worst["school_code"], worst["index"]) == (first["school_code"], fmt.percent(first["index"]))
-    assert at.get("plotly_chart")
+    assert (worst["school_code"], worst["index"]) == (first["school_code"], first["index"])
+    # the heatmap: one colour scale, hover text 1.234,5 % or the reason in words
+    specs = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+    heat = next(t for f in specs for t in f["data"] if t["type"] == "heatmap")
+    assert heat["zmin"] == 0 and heat["zmax"] == 100 and heat["y"] == list(grid["school_code"])
+    x = {name: i for i, name in enumerate(heat["x"])}
+    heat["z"] = _array(heat["z"])
+    names = dict(zip(cmp.domain_table()["domain"], cmp.domain_table()["name"]))
+    for r, code in enumerate(heat["y"]):
+        for d in ("staff", "results", "programme", "index"):
+            v, text, z = exp.at[code, d], heat["text"][r][x[names[d]]], heat["z"][r][x[names[d]]]
+            if d == "programme":
+                assert text == cmp.NO_SOURCE_TEXT and z is None
+            elif v != v or v is None:
+                assert text == cmp.NOT_APPLICABLE_TEXT and z is None
+            else:
+                assert text == fmt.percent(v) and z == pytest.approx(v) and "," in text
+    assert "0,0 %" not in {heat["text"][r][x[names["programme"]]] for r in range(len(heat["y"]))}
+    assert sum(1 for f in specs for t in f["data"] if t["type"] == "scatter") == 2
 
 
 def test_drill_down_lists_what_is_missing(store, ev, monkeypatch):

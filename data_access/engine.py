@@ -48,9 +48,15 @@ MATERIALIZED_STAGING = ("stg_population_candidates", "stg_population", "stg_popu
                         "stg_result_years", "stg_result_grade_texts", "stg_result_term_texts",
                         "stg_result_gt", "stg_score_rows", "stg_summaries", "stg_grade_years")
 MATERIALIZED_CHECKS = ("chk_student_base",)
-# Marts of an evaluation, in dependency order (each reads the ones before it).
-MATERIALIZED_MARTS = ("progress", "rf_figures", "rf_reports", "dash_units", "dash_findings",
-                      "dash_report_cells", "dash_filled_valid")
+# Marts of an evaluation computed when it is built: progress (the roll-ups and every page read it).
+MATERIALIZED_MARTS = ("progress",)
+# Marts of an evaluation computed on first use (Evaluation.prepare), in dependency order (each
+# reads only the ones before it): only the pages read them, and each page only some of them, so
+# building all of them with every evaluation cost ~1 CPU s at city scale (issue 12 bench) that
+# progress + roll-ups never read. Once made they are tables, as before.
+LAZY_MARTS = ("hist_completeness", "hist_indicator_values", "cur_report_figures", "rf_figures",
+              "rf_reports", "dash_units", "dash_findings", "dash_report_cells", "dash_filled_valid")
+_IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def sql_files(layer: str) -> list[Path]:
@@ -144,6 +150,33 @@ def _materialize(con: duckdb.DuckDBPyConnection, view: str) -> None:
     con.execute(f"CREATE TABLE {view} AS SELECT * FROM {view}__view")
 
 
+def lazy_marts_reached(con: duckdb.DuckDBPyConnection) -> dict[str, frozenset]:
+    """For every view of ``con`` (and each lazy mart itself): the lazy marts it reads, directly
+    or through other views. A query naming one of these names needs those marts made first."""
+    views = {name.lower(): set(_IDENT.findall((sql or "").lower()))
+             for name, sql in con.execute(
+                 "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall()}
+    reach = {v: {t for t in refs if t in LAZY_MARTS} | ({v} if v in LAZY_MARTS else set())
+             for v, refs in views.items()}
+    changed = True
+    while changed:
+        changed = False
+        for v, refs in views.items():
+            extra = set().union(*(reach[t] for t in refs if t in reach and t != v)) - reach[v]
+            if extra:
+                reach[v] |= extra
+                changed = True
+    return {v: frozenset(r) for v, r in reach.items() if r}
+
+
+def materialize_lazy(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Make a lazy mart a table of its rows (<view>__table) and the view a plain read of it. The
+    view is replaced, not renamed: a query binding it at the same moment sees one or the other,
+    both with the same rows."""
+    con.execute(f"CREATE TABLE {view}__table AS SELECT * FROM {view}")
+    con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {view}__table")
+
+
 def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
                layers: tuple[str, ...] = SNAPSHOT_LAYERS, materialize: bool = True) -> None:
     for layer in layers:
@@ -153,6 +186,17 @@ def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
                     con.execute(stmt)
                 except duckdb.Error as e:
                     raise RuntimeError(f"{f.name}: {e}\n--- statement ---\n{stmt[:2000]}") from e
+            if layer == "marts" and materialize:
+                # An evaluation is read many times (every page, every filter) and never changes:
+                # computing progress once makes each page query a lookup in a small table instead
+                # of a re-run of the history and status logic (60-240 ms each). Made right after
+                # the file that defines it: the later files' views are then bound to a table, not
+                # to the whole status logic (binding them cost ~0.07 CPU s each at city scale).
+                # Dependants are views, bound by name at query time, so they read the tables.
+                made = {v for (v,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+                for view in MATERIALIZED_MARTS:
+                    if view in made:
+                        _materialize(con, view)
         if layer == "staging":
             # The campaign's indicators (SQL over the staging views; issue 15).
             from .report_figures import create_indicator_view
@@ -165,13 +209,6 @@ def run_layers(con: duckdb.DuckDBPyConnection, upto: str = "findings",
         if layer == "findings" and materialize and upto != "findings":
             # Computed once: the progress layer and the cache both read it.
             _materialize(con, "findings")
-        if layer == "marts" and materialize:
-            # An evaluation is read many times (every page, every filter) and never changes:
-            # computing these once (~0.4 s at city scale) makes each page query a lookup in a
-            # small table instead of a re-run of the history and status logic (60-240 ms each).
-            # Dependants are views, bound by name at query time, so they read the tables.
-            for view in MATERIALIZED_MARTS:
-                _materialize(con, view)
         if layer == upto:
             break
 

@@ -185,6 +185,10 @@ class Evaluation:
     _attached: bool = field(default=False, repr=False)
     _keyed: dict = field(default_factory=dict, repr=False)
     _keyed_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # lazy marts (engine.LAZY_MARTS): which ones each view name needs, and those already made
+    _lazy_reach: dict = field(default_factory=dict, repr=False)
+    _lazy_done: set = field(default_factory=set, repr=False)
+    _lazy_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def close(self) -> None:
         self.con.close()
@@ -215,7 +219,28 @@ class Evaluation:
                 self._keyed[name] = KeyedFrame.build(df, key) if len(df) <= limit else None
             return self._keyed[name]
 
+    def prepare(self, sql: str) -> None:
+        """Make (once, under a lock) the lazy marts that ``sql`` reads, directly or through views.
+        Every query of the pages goes through here (df, planning._df)."""
+        reach = self._lazy_reach
+        need = set()
+        for name in set(engine._IDENT.findall(sql.lower())):
+            need |= reach.get(name, frozenset())
+        if not need - self._lazy_done:
+            return
+        with self._lazy_lock:
+            for view in engine.LAZY_MARTS:
+                if view in need and view not in self._lazy_done:
+                    cur = self.con.cursor()
+                    try:
+                        cur.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
+                        engine.materialize_lazy(cur, view)
+                    finally:
+                        cur.close()
+                    self._lazy_done.add(view)
+
     def df(self, sql: str, params=None) -> pd.DataFrame:
+        self.prepare(sql)
         cur = self.con.cursor()
         try:
             # A cursor is a new session: settings are not inherited, and local dates need it.
@@ -279,10 +304,12 @@ def evaluate(store: Store | str | Path, as_of=None, campaign: Campaign | str | P
     # The completeness index of every snapshot up to the evaluated one (its history) and what
     # the evaluated one misses (sql/marts_completeness.sql builds the roll-ups on them).
     cfiles = ", ".join(f"'{d / 'completeness.parquet'}'" for d in dirs)
-    con.execute(f"CREATE TABLE hist_completeness AS SELECT * FROM read_parquet([{cfiles}])")
+    # (a view here, made a table on first use: engine.LAZY_MARTS)
+    con.execute(f"CREATE VIEW hist_completeness AS SELECT * FROM read_parquet([{cfiles}])")
     con.execute(f"CREATE VIEW cur_completeness_gaps AS SELECT * FROM read_parquet('{dirs[-1] / 'completeness_gaps.parquet'}')")
     from .report_figures import load_history
     load_history(con, dirs)
     engine.run_layers(con, upto="marts", layers=("marts",))
     return Evaluation(con=con, snapshot_id=cur.snapshot_id, as_of=cur.as_of, campaign=campaign,
-                      snapshots=snaps, seconds=time.perf_counter() - t0, snapshot_path=str(cur.path))
+                      snapshots=snaps, seconds=time.perf_counter() - t0, snapshot_path=str(cur.path),
+                      _lazy_reach=engine.lazy_marts_reached(con))

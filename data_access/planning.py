@@ -56,6 +56,7 @@ class LaggardFilter:
 
 
 def _df(ev: Evaluation, sql: str, params=None, frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    ev.prepare(sql)
     cur = ev.con.cursor()
     try:
         cur.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")

@@ -69,10 +69,11 @@ def load_history(con: duckdb.DuckDBPyConnection, dirs: list) -> None:
     (every visible snapshot's indicator values, with its as_of) and cur_report_figures (the
     evaluated snapshot's submitted reports and figures)."""
     files = ", ".join(f"'{d / 'indicator_values.parquet'}'" for d in dirs)
-    con.execute(f"""CREATE TABLE hist_indicator_values AS
+    # Views here, made tables on first use (engine.LAZY_MARTS): only the pages read them.
+    con.execute(f"""CREATE VIEW hist_indicator_values AS
                     SELECT v.snapshot_id, s.as_of, v.school_code, v.report_code, v.indicator, v.value
                     FROM read_parquet([{files}]) v JOIN hist_snapshots s USING (snapshot_id)""")
-    con.execute(f"CREATE TABLE cur_report_figures AS SELECT * FROM read_parquet('{dirs[-1] / 'report_figures.parquet'}')")
+    con.execute(f"CREATE VIEW cur_report_figures AS SELECT * FROM read_parquet('{dirs[-1] / 'report_figures.parquet'}')")
     # The evaluated snapshot (derived/<snapshot_id>/<key>/): its values are the records "now".
     con.execute("CREATE TABLE rf_eval_snapshot AS SELECT ?::VARCHAR AS snapshot_id", [dirs[-1].parent.name])
 

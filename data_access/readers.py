@@ -952,9 +952,43 @@ def _school_in_titles(rows: list[list[str]]) -> str | None:
     return None
 
 
+# .xlsx, .xlsm and .ods are zip files themselves: a workbook's parts are bounded like a .zip's
+# entries, from its directory, before python-calamine expands anything (second outside review of
+# issue 13, finding 5: a 409 KB hoc_sinh.xlsx holding one 400 MB string passed the extract's zip
+# check and made the importer peak at 1.3 GB; an 816 KB one at 2.4 GB in calamine). A real sheet
+# compresses 5-20 times; the city's largest list (1,048,576 rows, Excel's limit) is under 1 GB.
+SHEET_ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+MAX_SHEET_UNCOMPRESSED = 2 * 1024 ** 3
+
+
+def _check_sheet_zip(path: Path, file: str) -> None:
+    if path.suffix.lower() not in SHEET_ZIP_SUFFIXES:
+        return
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return                          # not a zip: calamine refuses it with its own message
+    with zf:
+        total = 0
+        for info in zf.infolist():
+            total += info.file_size
+            if (info.file_size > 1024 ** 2 and info.file_size > MAX_ZIP_RATIO * max(1, info.compress_size)) \
+                    or total > MAX_SHEET_UNCOMPRESSED:
+                vi_n = lambda n: f"{n:,}".replace(",", ".")   # noqa: E731
+                raise refuse(
+                    f'tệp bảng tính khi mở ra quá lớn (phần "{info.filename}": {vi_n(info.file_size)} byte từ '
+                    f"{vi_n(info.compress_size)} byte nén; tổng {vi_n(total)} byte, giới hạn "
+                    f"{vi_n(MAX_SHEET_UNCOMPRESSED)} byte, tỉ lệ nén tối đa {MAX_ZIP_RATIO}): không giống một "
+                    f"danh sách thật, nên không nhập gì. Hãy mở tệp bằng Excel hoặc LibreOffice, kiểm tra nội dung, "
+                    f"lưu lại rồi nhập lại.",
+                    f'the spreadsheet would expand too far (part "{info.filename}": {info.file_size} bytes from '
+                    f"{info.compress_size}; total {total}): refused before opening it.", file)
+
+
 def _open_book(path: Path, file: str):
     from python_calamine import CalamineWorkbook  # noqa: PLC0415 (only for spreadsheets)
 
+    _check_sheet_zip(path, file)
     try:
         return CalamineWorkbook.from_filelike(open(path, "rb"))
     except Exception as e:  # noqa: BLE001 - any parse failure means "cannot open"

@@ -383,7 +383,7 @@ def _address_key(client: str) -> str | None:
 
 
 def _client_tag(store, client: str) -> str | None:
-    """A keyed hash of the client key (HMAC with the store's own secret, like _name_tag), what
+    """A keyed hash of the client key (HMAC with the store's own secret), what
     known_clients holds instead of the address; None for a client that is not an address."""
     k = _address_key(client)
     if k is None:
@@ -481,8 +481,9 @@ _AUDIT_KEYS: dict[str, str] = {}
 
 
 def _audit_key(store) -> str:
-    """The store's own key for hashing unknown usernames in the audit log (finding 8): made at
-    random on first use and kept in ops.sqlite, never in the code."""
+    """The store's own key for the known clients' hashes (HMAC of a client key): made at random on
+    first use and kept in ops.sqlite, never in the code. (It first keyed hashes of unknown
+    usernames in the audit log, hence its row name; those are no longer written.)"""
     path = ops_db.key(_st(store))
     k = _AUDIT_KEYS.get(path)
     if k:
@@ -496,14 +497,10 @@ def _audit_key(store) -> str:
     return k
 
 
-def _name_tag(store, username: str) -> str:
-    return hmac.new(_audit_key(store).encode(), username.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
-
-
 def _audit_login(con, username, acc, action, reason, extra=None):
     # Written with the account's own role and scope when it exists; never the password. An
     # unknown username may be a password typed in the wrong field: only the fixed
-    # UNKNOWN_ACCOUNT entry and a keyed hash of it are kept (finding 8).
+    # UNKNOWN_ACCOUNT entry is kept (finding 8), nothing derived from what was typed.
     detail = {"reason": reason} if reason else {}
     detail.update(extra or {})
     if acc is not None:
@@ -561,10 +558,11 @@ def authenticate(store, username: str, password: str, client: str | None = None)
     if acc is None:
         ok = False
     demo_ok = store_is_sample(store) if ok and acc and acc["is_demo"] else True
-    if acc is None:
-        extra = {"name_hash": _name_tag(store, username)} if username else None
-    else:
-        extra = None
+    # An unknown username is audited as the fixed entry only: no hash of what was typed. A keyed
+    # hash (finding 8's first fix) could be reversed offline by anyone with ops.sqlite, which
+    # holds its key: a password typed as a username was found from a small word list (second
+    # outside review of issue 13).
+    extra = None
     with _tx(store) as con:
         if not ok:
             if acc is not None:

@@ -1,6 +1,7 @@
 """Finding 8: a password typed into the username field was kept in the audit log. An unknown
-username is logged as a fixed "unknown account" entry with a keyed hash (the key lives in the
-store, not in the code), so repeated attempts can be told apart but no name is kept."""
+username is logged as a fixed "unknown account" entry with nothing derived from what was typed:
+a keyed hash of it (the first fix) could be reversed offline from a copy of ops.sqlite, which
+holds the key (second outside review of issue 13)."""
 from __future__ import annotations
 
 import pytest
@@ -13,7 +14,7 @@ SECRET = "MatKhau-Cua-Toi-2024!"
 
 
 def test_unknown_username_is_not_written_to_the_audit_log(tmp_path, ops_backend):
-    s1, s2 = tmp_path / "s1", tmp_path / "s2"
+    s1 = tmp_path / "s1"
     accounts.add(s1, SYSTEM, "lan.kh", "khtc", password="mat-khau-du-dai-1")
     assert not accounts.authenticate(s1, SECRET, "x", client="192.0.2.5").ok
     assert not accounts.authenticate(s1, SECRET, "y", client="192.0.2.5").ok
@@ -25,11 +26,9 @@ def test_unknown_username_is_not_written_to_the_audit_log(tmp_path, ops_backend)
     assert SECRET.encode() not in blobs
     unknown = log[log["username"] == accounts.UNKNOWN_ACCOUNT]
     assert len(unknown) == 2
-    assert unknown["detail"].nunique() == 1                      # the same name, the same hash
+    # no hash either: the detail is the same for any unknown name (only the reason)
+    assert not accounts.authenticate(s1, "mot-ten-khac", "z", client="192.0.2.6").ok
+    log = ops.list_audit(s1, SYSTEM, limit=100, action="login.failure")
+    details = set(log[log["username"] == accounts.UNKNOWN_ACCOUNT]["detail"].astype(str))
+    assert len(details) == 1 and "hash" not in next(iter(details)), details
     assert "lan.kh" in set(log["username"])                      # a real account is named
-    # the key is the store's own: another store gives another hash for the same name
-    with ops_backend.separate():    # s2's own operational store (on PostgreSQL: its own schema)
-        assert not accounts.authenticate(s2, SECRET, "x", client="192.0.2.5").ok
-        other = ops.list_audit(s2, SYSTEM, limit=10, action="login.failure")["detail"].iloc[0]
-    assert other != unknown["detail"].iloc[0]
-    assert accounts._audit_key(s1) not in open(accounts.__file__, encoding="utf-8").read()

@@ -248,9 +248,18 @@ def trust_client(store, actor: Viewer, username: str, address: str) -> str:
             key = None
     else:
         key = _address_key(address)
+    if key is not None:
+        # Never an address no browser logs in from, or one that many share without being one
+        # client: unspecified, loopback (the proxy itself), link-local (fe80::/64 is every
+        # neighbour), multicast, and ::ffff:a.b.c.d/64 (= ::/64, not the IPv4 address meant).
+        first = ipaddress.ip_network(key, strict=False).network_address
+        if first.is_unspecified or first.is_loopback or first.is_link_local or first.is_multicast:
+            key = None
     if key is None:
-        raise AccountError(f"«{address}» không phải địa chỉ IP (IPv4 hoặc IPv6): hãy ghi địa chỉ "
-                           "mà thông báo trên trang đăng nhập cho biết, ví dụ 203.0.113.7.")
+        raise AccountError(f"«{address[:100]}» không phải địa chỉ IP của một máy người dùng (một địa chỉ "
+                           "IPv4 hoặc IPv6, hay dải IPv6 /64; không nhận 0.0.0.0, ::, 127.x.x.x, fe80::…, "
+                           "địa chỉ multicast hay dải mạng khác): hãy ghi địa chỉ mà thông báo trên trang "
+                           "đăng nhập cho biết, ví dụ 203.0.113.7.")
     tag = _client_tag(store, key)              # before the transaction: it may create the key
     with _tx(store) as con:
         if not con.execute("SELECT 1 FROM accounts WHERE username = ?", [username]).fetchone():

@@ -102,6 +102,12 @@ def test_a_trusted_address_still_has_its_own_failure_budget(store, clock, monkey
     (["--username", "quantri", "--address", "may-moi"], "không phải địa chỉ IP"),
     (["--username", "quantri", "--address", "?"], "không phải địa chỉ IP"),
     (["--username", "quantri", "--address", "10.0.0.0/8"], "không phải địa chỉ IP"),   # no login is counted so
+    # addresses no browser logs in from, or many share (second review of the fix)
+    (["--username", "quantri", "--address", "0.0.0.0"], "không phải địa chỉ IP"),
+    (["--username", "quantri", "--address", "::"], "không phải địa chỉ IP"),
+    (["--username", "quantri", "--address", "127.0.0.1"], "không phải địa chỉ IP"),
+    (["--username", "quantri", "--address", "fe80::1%eth0"], "không phải địa chỉ IP"),
+    (["--username", "quantri", "--address", "::ffff:198.51.100.7/64"], "không phải địa chỉ IP"),
     (["--username", "khong-co-ai", "--address", LAPTOP], "Không có tài khoản «khong-co-ai»"),
 ])
 def test_trust_client_refuses_what_is_not_an_address_or_an_account(store, capsys, args, words):

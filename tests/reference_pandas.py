@@ -1224,6 +1224,13 @@ def completeness(tables: dict, campaign: Campaign, defs) -> pd.DataFrame:
     grid = pd.MultiIndex.from_product([sorted(codes), [d.id for d in defs.domains]], names=["school_code", "domain"])
     out = agg.set_index(["school_code", "domain"]).reindex(grid, fill_value=0).reset_index()
     source = {d.id: d.source for d in defs.domains}
+    # a domain whose file this extract lacks (_files.present false) has no source here
+    files = tables.get("_files")
+    if files is not None:
+        absent = set(files.loc[files["present"].astype(str).str.lower() == "false", "table_name"])
+        for dom, tab in (("classes", "classes"), ("staff", "staff"), ("facilities", "rooms")):
+            if tab in absent:
+                source[dom] = False
     has = out["domain"].map(source).astype(bool)
     measured = has & (out["items"] > 0)
     tenths = (2 * 1000 * out["items_ok"] + out["items"]) // (2 * out["items"].where(out["items"] > 0, 1))

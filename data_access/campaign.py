@@ -60,7 +60,8 @@ class Indicator:
     """A figure a report states, defined over the records (issue 15, RULES.md «Report figures»):
     ``sql`` is a DuckDB query over the staging views (and src_* tables) of one snapshot that
     returns the columns ``school_code`` and ``value`` (a whole number), at most one row per
-    institution; an institution without a row has the value 0."""
+    institution (more is refused when the snapshot is evaluated); an institution without a row
+    has the value 0."""
     code: str
     name: str
     report_code: str

@@ -55,7 +55,19 @@ def create_indicator_view(con: duckdb.DuckDBPyConnection) -> None:
 def copy_derived(con: duckdb.DuckDBPyConnection, sid: str, folder) -> None:
     """Per-snapshot derived files: indicator_values (snapshot_id, school_code, report_code,
     indicator, value; rows the indicator queries return) and report_figures (the snapshot's
-    submitted reports with their figures, stg_submitted_report_figures)."""
+    submitted reports with their figures, stg_submitted_report_figures). An indicator whose SQL
+    returns more than one row for an institution is refused (IndicatorSQLError naming it): each
+    would be a figure of its own and multiply the comparison (outside review of issue 15)."""
+    dup = con.execute(f"""SELECT indicator, school_code, count(*) AS n FROM {INDICATOR_VIEW}
+                          GROUP BY indicator, school_code HAVING count(*) > 1
+                          ORDER BY indicator, school_code LIMIT 1""").fetchone()
+    if dup:
+        code, school, n = dup
+        raise IndicatorSQLError(
+            f"Tệp chiến dịch: câu SQL của chỉ tiêu {code} (khóa `indicators[].sql`) trả về {n} dòng cho "
+            f"trường {school}; câu SQL phải trả về một dòng cho mỗi trường (school_code, value), ví dụ "
+            f"SELECT school_code, count(*) AS value FROM ... GROUP BY school_code "
+            f"[indicator {code} returns more than one row per institution]")
     con.execute(f"""COPY (SELECT '{sid}' AS snapshot_id, school_code, report_code, indicator, value
                           FROM {INDICATOR_VIEW} ORDER BY school_code, indicator)
                     TO '{folder / 'indicator_values.parquet'}' (FORMAT parquet)""")

@@ -458,3 +458,25 @@ sql = "SELECT 1"
 ''', encoding="utf-8")
     with pytest.raises(CampaignError, match="indicators"):
         load_campaign(camp)
+
+
+def test_an_indicator_with_more_than_one_row_per_institution_is_refused(tmp_path):
+    """Outside review of issue 15, finding 3: an indicator whose SQL returns two rows for one
+    institution multiplied the compared figures. It is refused, naming the indicator."""
+    from data_access.campaign import DEFAULT_CAMPAIGN, load_campaign
+    from data_access.report_figures import IndicatorSQLError
+    camp = tmp_path / "c.toml"
+    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + '''
+[[indicators]]
+code = "LOP_TRUNG"
+name = "Một dòng mỗi lớp"
+report_code = "EMIS"
+sql = "SELECT school_code, 1 AS value FROM stg_classes"
+''', encoding="utf-8")
+    rec = _records(late=False)
+    assert sum(c["school_code"] == "S1" for c in rec["classes"]) >= 2
+    store = sf.write_store(tmp_path / "store", [(A, rec)])
+    with pytest.raises(IndicatorSQLError) as ei:
+        _eval(store, None, load_campaign(camp))
+    msg = str(ei.value)
+    assert "LOP_TRUNG" in msg and "một dòng cho mỗi trường" in msg and "S1" in msg

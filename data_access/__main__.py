@@ -250,12 +250,12 @@ def cmd_completeness(args) -> int:
     ev = evaluate(args.store, args.as_of, args.campaign)
     try:
         df = completeness.table_at(ev, SYSTEM, args.by)
+        no_source = completeness.no_source_at(ev)
     finally:
         ev.close()
     cols = list(df.columns)
     if args.format == "table":
         doms = [c for c in completeness.domain_table()["domain"]]
-        no_source = {d.id for d in completeness.load_definitions().domains if not d.source}
         df = df.astype({c: object for c in doms})
         for c in doms:
             text = completeness.NO_SOURCE_TEXT if c in no_source else completeness.NOT_APPLICABLE_TEXT

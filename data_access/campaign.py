@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from . import file_memo
-from .schema import LEVELS, REPORT_CODES
+from .schema import LEVELS, REPORT_CODES, TABLES
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_CAMPAIGN = Path(__file__).resolve().parent.parent / "campaigns" / "2021-2022-cv1254.toml"
@@ -60,12 +60,47 @@ class Indicator:
     """A figure a report states, defined over the records (issue 15, RULES.md «Report figures»):
     ``sql`` is a DuckDB query over the staging views (and src_* tables) of one snapshot that
     returns the columns ``school_code`` and ``value`` (a whole number), at most one row per
-    institution; an institution without a row has the value 0."""
+    institution (more is refused when the snapshot is evaluated); an institution without a row
+    has the value 0."""
     code: str
     name: str
     report_code: str
     sql: str
     order: int = 0
+    # The snapshot tables the SQL counts (``source``: extract file names, e.g. "can_bo"; when
+    # omitted, read from the table and view names in ``sql``): a snapshot whose extract had no
+    # file of one of them is no evidence of the figure (not compared there; outside review of
+    # issue 15).
+    sources: tuple[str, ...] = ()
+
+
+# Views of staging_60_report_figures.sql (and others an indicator may read) -> the snapshot table
+# they read; a `src_<table>` name is that table.
+_VIEW_SOURCES = {"stg_enrolled_students": "students", "stg_students": "students", "stg_population": "students",
+                 "stg_classes": "classes", "stg_staff": "staff", "stg_rooms": "rooms", "stg_schools": "schools",
+                 "stg_reports": "reports", "stg_paper_copies": "paper_copies"}
+
+
+def indicator_sources(sql: str) -> tuple[str, ...]:
+    """The snapshot tables an indicator's SQL reads, from the names it uses."""
+    import re
+    words = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
+    out = {v for k, v in _VIEW_SOURCES.items() if k in words}
+    out |= {t.name for t in TABLES if f"src_{t.name}" in words}
+    return tuple(sorted(out))
+
+
+def _indicator_source(x: dict, w: str, sql: str) -> tuple[str, ...]:
+    """`source` of an indicator: an extract file name (or table name), or a list of them."""
+    if "source" not in x:
+        return indicator_sources(sql)
+    v = x["source"]
+    vals = [v] if isinstance(v, str) else v
+    by_name = {t.file: t.name for t in TABLES} | {t.name: t.name for t in TABLES}
+    if not isinstance(vals, list) or not vals or not all(isinstance(s, str) and s in by_name for s in vals):
+        raise CampaignError(f"khóa `{w}source` = {v!r} không hợp lệ: tên tệp của bản trích xuất "
+                            f"({', '.join(t.file for t in TABLES)}) hoặc danh sách các tên đó [bad indicator source]")
+    return tuple(sorted({by_name[s] for s in vals}))
 
 
 @dataclass(frozen=True)
@@ -154,10 +189,14 @@ class Campaign:
         }])
         ind = pd.DataFrame(
             [{"indicator": i.code, "indicator_name": i.name, "report_code": i.report_code,
-              "sql": i.sql, "sort_order": i.order} for i in self.indicators],
-            columns=["indicator", "indicator_name", "report_code", "sql", "sort_order"],
+              "sql": i.sql, "sort_order": i.order, "source_tables": ",".join(i.sources),
+              "source_files": ", ".join(t.file for t in TABLES if t.name in i.sources)}
+             for i in self.indicators],
+            columns=["indicator", "indicator_name", "report_code", "sql", "sort_order",
+                     "source_tables", "source_files"],
         ).astype({"indicator": "object", "indicator_name": "object", "report_code": "object",
-                  "sql": "object", "sort_order": "int64"})
+                  "sql": "object", "sort_order": "int64", "source_tables": "object",
+                  "source_files": "object"})
         return {"cfg_requirements": req, "cfg_requirement_terms": terms,
                 "cfg_programmes": prog, "cfg_programme_subjects": subj, "cfg_params": params,
                 "cfg_indicators": ind}
@@ -276,7 +315,8 @@ def _load_campaign(path: Path) -> Campaign:
             sql = _need(x, "sql", w, str).strip().rstrip(";")
             if not sql:
                 raise CampaignError(f"khóa `{w}sql` rỗng: hãy viết câu truy vấn trả về school_code, value [empty sql]")
-            inds.append(Indicator(code=code, name=_need(x, "name", w, str), report_code=rc, sql=sql, order=i))
+            inds.append(Indicator(code=code, name=_need(x, "name", w, str), report_code=rc, sql=sql, order=i,
+                                  sources=_indicator_source(x, w, sql)))
         if not progs and any(r.kind == "student_results" for r in reqs):
             raise CampaignError("thiếu `programmes` cho yêu cầu kết quả học tập [missing programmes]")
         sy = _need(c, "school_year", "campaign.", str)

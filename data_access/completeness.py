@@ -133,13 +133,28 @@ def units_at(ev, viewer, snapshot_id: str | None = None) -> pd.DataFrame:
                     ORDER BY school_code, sort_order""", [snapshot_id or ev.snapshot_id] + params)
 
 
-def cell_texts(df: pd.DataFrame, defs: Definitions | None = None) -> pd.DataFrame:
+def no_source_at(ev, snapshot_id: str | None = None, defs: Definitions | None = None) -> set[str]:
+    """The domains without a source in the snapshot (default: the evaluated one): those of the
+    definitions (`source = false`, programme) and those whose file that snapshot's extract did
+    not have (no lop / can_bo / phong_hoc file: availability no_source at every institution;
+    outside review of issue 15). Shown «Chưa có nguồn dữ liệu», never 0 %."""
+    doms = domain_table(defs)
+    out = set(doms.loc[~doms["has_source"].astype(bool), "domain"])
+    rows = ev.df("""SELECT domain FROM cmp_units WHERE snapshot_id = ? AND domain <> 'index'
+                    GROUP BY domain HAVING bool_and(availability = 'no_source')""",
+                 [snapshot_id or ev.snapshot_id])
+    return out | set(rows["domain"])
+
+
+def cell_texts(df: pd.DataFrame, defs: Definitions | None = None, no_source: set | None = None) -> pd.DataFrame:
     """The display text of each domain (and index) column of a grid or table: the percent as
     1.234,5 %, a not-measured cell as its reason in words (NO_SOURCE_TEXT when the extract has
-    no source for the domain, else NOT_APPLICABLE_TEXT), never 0 %. Same index as ``df``."""
+    no source for the domain: ``no_source``, default the definitions' ones; else
+    NOT_APPLICABLE_TEXT), never 0 %. Same index as ``df``."""
     from . import formatting as fmt
     doms = domain_table(defs)
-    no_source = set(doms.loc[~doms["has_source"].astype(bool), "domain"])
+    if no_source is None:
+        no_source = set(doms.loc[~doms["has_source"].astype(bool), "domain"])
     out = pd.DataFrame(index=df.index)
     for d in doms["domain"]:
         if d in df.columns:
@@ -261,3 +276,7 @@ def gaps(viewer, school_code: str, snapshot_id=None, store=None) -> pd.DataFrame
 
 def units(viewer, snapshot_id=None, store=None) -> pd.DataFrame:
     return units_at(_ev(snapshot_id, store), viewer)
+
+
+def no_source_domains(snapshot_id=None, store=None) -> set[str]:
+    return no_source_at(_ev(snapshot_id, store))

@@ -54,7 +54,7 @@ MATERIALIZED_MARTS = ("progress",)
 # reads only the ones before it): only the pages read them, and each page only some of them, so
 # building all of them with every evaluation cost ~1 CPU s at city scale (issue 12 bench) that
 # progress + roll-ups never read. Once made they are tables, as before.
-LAZY_MARTS = ("hist_completeness", "hist_indicator_values", "cur_report_figures", "rf_figures",
+LAZY_MARTS = ("hist_completeness", "hist_indicator_values", "hist_indicator_sources", "cur_report_figures", "rf_figures",
               "rf_reports", "dash_units", "dash_findings", "dash_report_cells", "dash_filled_valid")
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 

@@ -25,11 +25,13 @@ from .keyed import KeyedFrame
 from .store import Store, parse_time
 
 # completeness, completeness_gaps: the index over the eight domains (data_access/completeness.py);
-# indicator_values, report_figures: the submitted reports' figures (data_access/report_figures.py);
+# indicator_values, indicator_sources, report_figures: the submitted reports' figures
+# (data_access/report_figures.py);
 # id_duplicate_others: for each ID_DUPLICATE finding, the institutions of the other holders (named
 # at query time only to a reader whose scope holds them: access.finding_message_sql)
 DERIVED_FILES = ("progress_snapshot", "findings", "schools", "paper_copies", "completeness",
-                 "completeness_gaps", "indicator_values", "report_figures", "id_duplicate_others")
+                 "completeness_gaps", "indicator_values", "indicator_sources", "report_figures",
+                 "id_duplicate_others")
 
 
 def keyed_max_rows() -> int:

@@ -55,10 +55,30 @@ def create_indicator_view(con: duckdb.DuckDBPyConnection) -> None:
 def copy_derived(con: duckdb.DuckDBPyConnection, sid: str, folder) -> None:
     """Per-snapshot derived files: indicator_values (snapshot_id, school_code, report_code,
     indicator, value; rows the indicator queries return) and report_figures (the snapshot's
-    submitted reports with their figures, stg_submitted_report_figures)."""
+    submitted reports with their figures, stg_submitted_report_figures). An indicator whose SQL
+    returns more than one row for an institution is refused (IndicatorSQLError naming it): each
+    would be a figure of its own and multiply the comparison (outside review of issue 15)."""
+    dup = con.execute(f"""SELECT indicator, school_code, count(*) AS n FROM {INDICATOR_VIEW}
+                          GROUP BY indicator, school_code HAVING count(*) > 1
+                          ORDER BY indicator, school_code LIMIT 1""").fetchone()
+    if dup:
+        code, school, n = dup
+        raise IndicatorSQLError(
+            f"Tệp chiến dịch: câu SQL của chỉ tiêu {code} (khóa `indicators[].sql`) trả về {n} dòng cho "
+            f"trường {school}; câu SQL phải trả về một dòng cho mỗi trường (school_code, value), ví dụ "
+            f"SELECT school_code, count(*) AS value FROM ... GROUP BY school_code "
+            f"[indicator {code} returns more than one row per institution]")
     con.execute(f"""COPY (SELECT '{sid}' AS snapshot_id, school_code, report_code, indicator, value
                           FROM {INDICATOR_VIEW} ORDER BY school_code, indicator)
                     TO '{folder / 'indicator_values.parquet'}' (FORMAT parquet)""")
+    # measured: every table the indicator counts had a file in this snapshot's extract
+    # (src_files; a table not listed there is present)
+    con.execute(f"""COPY (SELECT '{sid}' AS snapshot_id, i.indicator,
+                                 coalesce((SELECT bool_and(f.present) FROM src_files f
+                                           WHERE list_contains(string_split(i.source_tables, ','), f.table_name)),
+                                          TRUE) AS measured
+                          FROM cfg_indicators i ORDER BY i.indicator)
+                    TO '{folder / 'indicator_sources.parquet'}' (FORMAT parquet)""")
     con.execute(f"""COPY (SELECT * FROM stg_submitted_report_figures
                           ORDER BY school_code, report_code, indicator)
                     TO '{folder / 'report_figures.parquet'}' (FORMAT parquet)""")
@@ -73,6 +93,8 @@ def load_history(con: duckdb.DuckDBPyConnection, dirs: list) -> None:
     con.execute(f"""CREATE VIEW hist_indicator_values AS
                     SELECT v.snapshot_id, s.as_of, v.school_code, v.report_code, v.indicator, v.value
                     FROM read_parquet([{files}]) v JOIN hist_snapshots s USING (snapshot_id)""")
+    sfiles = ", ".join(f"'{d / 'indicator_sources.parquet'}'" for d in dirs)
+    con.execute(f"CREATE VIEW hist_indicator_sources AS SELECT * FROM read_parquet([{sfiles}])")
     con.execute(f"CREATE VIEW cur_report_figures AS SELECT * FROM read_parquet('{dirs[-1] / 'report_figures.parquet'}')")
     # The evaluated snapshot (derived/<snapshot_id>/<key>/): its values are the records "now".
     con.execute("CREATE TABLE rf_eval_snapshot AS SELECT ?::VARCHAR AS snapshot_id", [dirs[-1].parent.name])
@@ -86,6 +108,8 @@ FIGURE_STATE_LABELS = {
     "different_at_sending": "Đã lệch ngay lúc gửi",
     "no_snapshot_before": "Lệch với dữ liệu hiện tại (chưa có snapshot trước lúc gửi)",
     "invalid": "Giá trị không đọc được",
+    "no_source_at_sending": "Lệch với dữ liệu hiện tại (bản trích xuất lúc gửi không có tệp nguồn)",
+    "no_source": "Không so được: bản trích xuất không có tệp nguồn",
 }
 MATCH_STATE_ORDER = ("match", "mismatch", "no_figures")
 
@@ -99,7 +123,8 @@ def report_figure_matches(viewer, snapshot_id: str | None = None, filters=None, 
     """«Khớp dữ liệu» of every submitted report that has indicators, in the viewer's scope and
     the filters: school_code, school_name, district_code, district_name, level_group, ownership,
     requirement_id, report_code, submitted_at, n_figures, n_mismatch, n_stale, match_state
-    (match | mismatch | no_figures), match_label (khớp | n chỉ tiêu lệch | không có số liệu)."""
+    (match | mismatch | no_figures), match_label (khớp | n chỉ tiêu lệch | không có số liệu |
+    không so được (bản trích xuất thiếu tệp nguồn))."""
     Q = _q()
     ev = Q.evaluation(snapshot_id, store)
     cond, params = Q._where(viewer, filters)
@@ -132,7 +157,7 @@ def report_figure_mismatches(viewer, snapshot_id: str | None = None, filters=Non
             FROM rf_figures f
             JOIN cur_schools s USING (school_code)
             LEFT JOIN ref_districts d ON d.district_code = s.district_code
-            WHERE f.figure_state <> 'match')
+            WHERE f.figure_state NOT IN ('match', 'no_source'))
         WHERE {cond}
         ORDER BY school_name COLLATE vi, school_code, report_code, indicator_order""", params)
     df = df.drop(columns="indicator_order")

@@ -24,7 +24,7 @@ def completeness_frame(ev: Evaluation, viewer: Viewer, district: str | None = No
     (percent, or the reason it has none, as text) and «Chỉ số chung»."""
     doms = cmp.domain_table()
     names = dict(zip(doms["domain"], doms["name"]))
-    no_source = set(doms.loc[~doms["has_source"].astype(bool), "domain"])
+    no_source = cmp.no_source_at(ev)
     parts = []
     inst = cmp.table_at(ev, viewer, "institution")
     if district:

@@ -15,7 +15,8 @@ c = A.header("Mức độ đầy đủ dữ liệu",
              "vực đo được (lĩnh vực chưa có nguồn dữ liệu không được tính là 0 %).")
 doms = cmp.domain_table()
 names = dict(zip(doms["domain"], doms["name"]))
-no_source = set(doms.loc[~doms["has_source"].astype(bool), "domain"])
+# the definitions' domains without a source, and those whose file this snapshot's extract lacks
+no_source = c.memo("cmp_no_source", lambda: cmp.no_source_domains(c.snapshot_id, c.store))
 cols = list(doms["domain"])
 grid = c.memo("cmp_grid", lambda: cmp.grid(c.viewer, c.snapshot_id, c.store))
 district = c.filters.district
@@ -34,7 +35,7 @@ if district:
 def styled(df, keys):
     """The small district table (≤ 22 rows; a Styler is cheap there): percents as 1.234,5 %, a
     not-measured cell as its reason in words (cmp.cell_texts), each cell on fmt.COMPLETION_SCALE."""
-    text = df[keys].join(cmp.cell_texts(df[cols]))
+    text = df[keys].join(cmp.cell_texts(df[cols], no_source=no_source))
 
     def paint(col):
         return [("background-color: {}; color: {}".format(*fmt.completion_colors(v))) for v in df[col.name]]
@@ -44,7 +45,7 @@ def styled(df, keys):
 def heatmap(df):
     """The institution × domain grid on one colour scale (go.Heatmap: the browser draws it, no
     per-cell styling in Python); hover: school, domain, value in words (reason when not measured)."""
-    texts = cmp.cell_texts(df[cols])
+    texts = cmp.cell_texts(df[cols], no_source=no_source)
     z = df[cols].astype("float64").to_numpy()
     names_2d = [[fmt.plotly_text(n)] * len(cols) for n in df["school_name"]]
     big = len(df) > 60

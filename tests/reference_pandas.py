@@ -1224,6 +1224,13 @@ def completeness(tables: dict, campaign: Campaign, defs) -> pd.DataFrame:
     grid = pd.MultiIndex.from_product([sorted(codes), [d.id for d in defs.domains]], names=["school_code", "domain"])
     out = agg.set_index(["school_code", "domain"]).reindex(grid, fill_value=0).reset_index()
     source = {d.id: d.source for d in defs.domains}
+    # a domain whose file this extract lacks (_files.present false) has no source here
+    files = tables.get("_files")
+    if files is not None:
+        absent = set(files.loc[files["present"].astype(str).str.lower() == "false", "table_name"])
+        for dom, tab in (("classes", "classes"), ("staff", "staff"), ("facilities", "rooms")):
+            if tab in absent:
+                source[dom] = False
     has = out["domain"].map(source).astype(bool)
     measured = has & (out["items"] > 0)
     tenths = (2 * 1000 * out["items_ok"] + out["items"]) // (2 * out["items"].where(out["items"] > 0, 1))
@@ -1239,7 +1246,8 @@ def completeness(tables: dict, campaign: Campaign, defs) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------
 # The campaign's indicators are SQL; the reference re-derives the indicators of letter 1254 from
 # their definitions in RULES.md (by code), without reading that SQL. An unknown code is refused.
-FIGURE_STATES = ("invalid", "match", "no_snapshot_before", "stale", "different_at_sending")
+FIGURE_STATES = ("invalid", "match", "no_snapshot_before", "stale", "different_at_sending",
+                 "no_source", "no_source_at_sending")
 _ROOM_TYPES = {"PHONG_HOC": "Phòng học", "PHONG_BO_MON": "Phòng bộ môn", "PHONG_KHAC": "Phòng khác"}
 _POSITIONS = {"CBQL": "CBQL", "GV": "Giáo viên", "NV": "Nhân viên"}
 
@@ -1306,6 +1314,26 @@ def _indicator_values_cached(path: str, campaign: Campaign) -> dict:
     return _IND_CACHE[key]
 
 
+_PRESENCE_CACHE: dict = {}
+
+
+def _snapshot_presence(path: str, campaign: Campaign) -> tuple[set, dict]:
+    """(tables whose file the extract lacked (_files.present false), {requirement id: the
+    institutions of the snapshot it applies to})."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_mtime_ns, st.st_size, campaign.fingerprint)
+    if key not in _PRESENCE_CACHE:
+        tables = load_snapshot(path, tables=("schools", "_files"))
+        files = tables.get("_files")
+        absent = set() if files is None else set(
+            files.loc[files["present"].astype(str).str.lower() == "false", "table_name"])
+        sch = _schools(_table(tables, "schools"), campaign)
+        applies = {r.id: set(sch.loc[sch["applies__" + r.id].astype(bool), "school_code"])
+                   for r in campaign.requirements if r.kind == "report"}
+        _PRESENCE_CACHE[key] = (absent, applies)
+    return _PRESENCE_CACHE[key]
+
+
 def _figure_value(s: pd.Series) -> pd.Series:
     """Whole number, or thousands in groups of three separated by '.', ',' or a space."""
     plain = s.str.fullmatch(r"[0-9]{1,15}").fillna(False).astype(bool)
@@ -1344,21 +1372,42 @@ def report_figures(snapshots, as_of, campaign: Campaign) -> tuple[pd.DataFrame, 
     times = np.array([a.value for a, _ in vis], dtype=np.int64)
     at_ns = f["at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view("int64")
     idx = np.searchsorted(times, at_ns, side="right") - 1
-    f["now_value"] = [int(now[i].get(s, 0)) for s, i in zip(f["school_code"], f["indicator"])]
-    f["at_sending"] = pd.array([None if k < 0 else int(_indicator_values_cached(vis[k][1], campaign)[i].get(s, 0))
-                                for s, i, k in zip(f["school_code"], f["indicator"], idx)], dtype="Int64")
+    # a side whose extract lacked a file the indicator counts is not compared (NULL); at sending,
+    # neither is a snapshot without the institution (the report applying to it)
+    srcs = {i.code: set(i.sources) for i in campaign.indicators}
+    cur_absent = _snapshot_presence(cur_path, campaign)[0]
+    now_ok = np.array([not (srcs[i] & cur_absent) for i in f["indicator"]], dtype=bool)
+    send_snap, send_ok = [], []
+    for s, c, i, k in zip(f["school_code"], f["report_code"], f["indicator"], idx):
+        if k >= 0:
+            absent, applies = _snapshot_presence(vis[k][1], campaign)
+            if s not in applies[req_of[c]]:
+                k = -1
+        send_snap.append(k)
+        send_ok.append(k < 0 or not (srcs[i] & absent))
+    idx = np.array(send_snap, dtype=np.int64)
+    send_ok = np.array(send_ok, dtype=bool)
+    f["now_value"] = pd.array([int(now[i].get(s, 0)) if ok else None
+                               for s, i, ok in zip(f["school_code"], f["indicator"], now_ok)], dtype="Int64")
+    f["at_sending"] = pd.array([None if k < 0 or not ok else int(_indicator_values_cached(vis[k][1], campaign)[i].get(s, 0))
+                                for s, i, k, ok in zip(f["school_code"], f["indicator"], idx, send_ok)], dtype="Int64")
     st = f["stated"]
     f["figure_state"] = np.select(
-        [st.isna().to_numpy(), (st == f["now_value"]).fillna(False).to_numpy(dtype=bool), idx < 0,
-         (st == f["at_sending"]).fillna(False).to_numpy(dtype=bool)],
-        ["invalid", "match", "no_snapshot_before", "stale"], "different_at_sending")
+        [st.isna().to_numpy(), ~now_ok, (st == f["now_value"]).fillna(False).to_numpy(dtype=bool), idx < 0,
+         ~send_ok, (st == f["at_sending"]).fillna(False).to_numpy(dtype=bool)],
+        ["invalid", "no_source", "match", "no_snapshot_before", "no_source_at_sending", "stale"],
+        "different_at_sending")
     figures = f[["school_code", "report_code", "indicator", "stated", "at_sending", "now_value", "figure_state"]]
-    n = figures.assign(bad=figures["figure_state"] != "match").groupby(["school_code", "report_code"]).agg(
-        n_figures=("bad", "size"), n_mismatch=("bad", "sum")).reset_index()
+    fs = figures["figure_state"]
+    n = figures.assign(cmp=fs != "no_source", bad=~fs.isin(["match", "no_source"]),
+                       nos=fs == "no_source").groupby(["school_code", "report_code"]).agg(
+        n_figures=("cmp", "sum"), n_mismatch=("bad", "sum"), n_no_source=("nos", "sum")).reset_index()
     reports = rep[["school_code", "report_code"]].merge(n, how="left", on=["school_code", "report_code"])
-    reports[["n_figures", "n_mismatch"]] = reports[["n_figures", "n_mismatch"]].fillna(0).astype("int64")
-    reports["match_label"] = np.where(reports["n_figures"] == 0, "không có số liệu",
-                                      np.where(reports["n_mismatch"] == 0, "khớp",
-                                               reports["n_mismatch"].astype(str) + " chỉ tiêu lệch"))
+    reports[["n_figures", "n_mismatch", "n_no_source"]] = reports[["n_figures", "n_mismatch", "n_no_source"]].fillna(0).astype("int64")
+    reports["match_label"] = np.where(
+        (reports["n_figures"] == 0) & (reports["n_no_source"] > 0), "không so được (bản trích xuất thiếu tệp nguồn)",
+        np.where(reports["n_figures"] == 0, "không có số liệu",
+                 np.where(reports["n_mismatch"] == 0, "khớp", reports["n_mismatch"].astype(str) + " chỉ tiêu lệch")))
+    reports = reports.drop(columns="n_no_source")
     return (figures.sort_values(["school_code", "report_code", "indicator"]).reset_index(drop=True),
             reports.sort_values(["school_code", "report_code"]).reset_index(drop=True))

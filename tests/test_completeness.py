@@ -200,3 +200,41 @@ def test_status_workbook_sheet_has_the_same_numbers(ev_april):
     data, _ = status_workbook.workbook_bytes(ev_april, Viewer("pgd", "phong_gd", district_code="760"))
     ws = load_workbook(io.BytesIO(data))["Mức độ đầy đủ dữ liệu"]
     assert [r[1] for r in ws.iter_rows(min_row=5, values_only=True)] == ["760", "S1"]
+
+
+def test_a_domain_whose_file_the_extract_lacks_is_not_measured(tmp_path):
+    """Outside review of issue 15, finding 2: no lop / can_bo / phong_hoc file in the snapshot
+    means no source for classes / staff / facilities there (NULL, «Chưa có nguồn dữ liệu»), not
+    0 % at every school; the index averages the measured domains only. A file present without
+    rows of a school stays 0 % for it (test_each_domain_hand_computed, S2)."""
+    t = _tables()
+    for k in ("classes", "staff", "rooms"):
+        t.pop(k)
+    t["_absent"] = ["classes", "staff", "rooms"]
+    root = write_store(tmp_path / "store", [(APRIL, t)])
+    ev = evaluate(root, APRIL, load_campaign())
+    try:
+        s1, s2 = _measures(ev, "S1"), _measures(ev, "S2")
+        no_source = cmp.no_source_at(ev)
+        texts = cmp.cell_texts(cmp.grid_at(ev, SYSTEM)[["classes", "staff", "facilities", "students"]],
+                               no_source=no_source)
+        from exports.completeness_sheet import completeness_frame
+        sheet = completeness_frame(ev, SYSTEM)
+    finally:
+        ev.close()
+    assert no_source == {"programme", "classes", "staff", "facilities"}
+    assert set(texts[["classes", "staff", "facilities"]].to_numpy().ravel()) == {cmp.NO_SOURCE_TEXT}
+    assert set(sheet["Lớp học"]) == {cmp.NO_SOURCE_TEXT}
+    for u in (s1, s2):
+        for dom in ("classes", "staff", "facilities"):
+            assert u.at[dom, "availability"] == "no_source", dom
+            assert u.at[dom, "percent"] != u.at[dom, "percent"], dom      # NULL, not 0 %
+    # S1: (80.0 + 60.0 + 90.5 + 85.7) / 4: tenths 3162 / 4 = 790.5 -> 79.1
+    assert (s1.at["index", "percent"], s1.at["index", "domains_measured"]) == (79.1, 4)
+    # S2: institution 40.0 and students 0.0 only: 20.0 over 2
+    assert (s2.at["index", "percent"], s2.at["index", "domains_measured"]) == (20.0, 2)
+    # the pandas reference says the same
+    path = Store(root).list_snapshots().iloc[0].path
+    p = ref.completeness(ref.load_snapshot(path), load_campaign(), cmp.load_definitions()).set_index(["school_code", "domain"])
+    assert p.at[("S1", "classes"), "availability"] == "no_source"
+    assert p.at[("S1", "index"), "percent_t"] == 791 and p.at[("S2", "index"), "percent_t"] == 200

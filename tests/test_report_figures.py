@@ -458,3 +458,91 @@ sql = "SELECT 1"
 ''', encoding="utf-8")
     with pytest.raises(CampaignError, match="indicators"):
         load_campaign(camp)
+
+
+def test_an_indicator_with_more_than_one_row_per_institution_is_refused(tmp_path):
+    """Outside review of issue 15, finding 3: an indicator whose SQL returns two rows for one
+    institution multiplied the compared figures. It is refused, naming the indicator."""
+    from data_access.campaign import DEFAULT_CAMPAIGN, load_campaign
+    from data_access.report_figures import IndicatorSQLError
+    camp = tmp_path / "c.toml"
+    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + '''
+[[indicators]]
+code = "LOP_TRUNG"
+name = "Một dòng mỗi lớp"
+report_code = "EMIS"
+sql = "SELECT school_code, 1 AS value FROM stg_classes"
+''', encoding="utf-8")
+    rec = _records(late=False)
+    assert sum(c["school_code"] == "S1" for c in rec["classes"]) >= 2
+    store = sf.write_store(tmp_path / "store", [(A, rec)])
+    with pytest.raises(IndicatorSQLError) as ei:
+        _eval(store, None, load_campaign(camp))
+    msg = str(ei.value)
+    assert "LOP_TRUNG" in msg and "một dòng cho mỗi trường" in msg and "S1" in msg
+
+
+def test_a_side_whose_source_file_or_institution_is_absent_is_not_compared(tmp_path):
+    """Outside review of issue 15, finding 1, hand-computed. A (25/04): S1 only, no phong_hoc
+    file; B (27/04): S1 and S2, no can_bo and no lop file. Reports sent 26/04 (snapshot at
+    sending: A)."""
+    staff = [{"staff_id": "C1", "school_code": "S1", "full_name": "Trần Văn Minh", "position": "CBQL"}]
+    classes = [{"school_code": "S1", "class_code": "12A1", "grade": "12", "class_name": "12A1"}]
+    rooms = [{"school_code": "S1", "room_code": r, "room_type": "Phòng học", "level": "THPT"} for r in ("P1", "P2")]
+    a = {"schools": [sf.school("S1")], "students": [sf.student("HS1")], "staff": staff, "classes": classes,
+         "_absent": ["rooms"]}
+    b = {"schools": [sf.school("S1"), sf.school("S2")],
+         "students": [sf.student("HS1"), sf.student("HS2", school_code="S2")], "rooms": rooms,
+         "_absent": ["staff", "classes"],
+         "reports": [_report("EMIS", "26/04/2022 10:00"), _report("CSVC", "26/04/2022 10:00"),
+                     _report("EMIS", "26/04/2022 10:00", school="S2")],
+         "report_figures": [_fig("EMIS", "CBQL", "1"),          # A 1, B no can_bo: not compared
+                            _fig("EMIS", "LOP_KHOI_12", "2"),   # A 1, B no lop: not compared
+                            _fig("EMIS", "HS_KHOI_12", "1"),    # A 1, B 1: match
+                            _fig("CSVC", "PHONG_HOC_THPT", "5"),  # A no phong_hoc, B 2: now only
+                            _fig("CSVC", "PHONG_HOC_THCS", "0"),  # A no phong_hoc, B 0: match
+                            _fig("EMIS", "HS_KHOI_12", "3", school="S2")]}  # S2 not in A, B 1
+    store = sf.write_store(tmp_path / "store", [(A, a), (B, b)])
+    ev = _eval(store)
+    try:
+        f = ev.df("SELECT school_code, report_code, indicator, stated, at_sending, now_value, figure_state "
+                  "FROM rf_figures ORDER BY school_code, report_code, indicator")
+        r = ev.df("SELECT school_code, report_code, n_figures, n_mismatch, match_label FROM rf_reports "
+                  "ORDER BY school_code, report_code")
+        msg = dict(ev.df("SELECT school_code || ' ' || record_key AS k, message FROM findings "
+                         "WHERE rule_id = 'REPORT_FIGURE_MISMATCH'").itertuples(index=False))
+    finally:
+        ev.close()
+    got = [tuple(_clean(x) for x in row) for row in f.itertuples(index=False)]
+    assert got == [
+        ("S1", "CSVC", "PHONG_HOC_THCS", 0, None, 0, "match"),
+        ("S1", "CSVC", "PHONG_HOC_THPT", 5, None, 2, "no_source_at_sending"),
+        ("S1", "EMIS", "CBQL", 1, 1, None, "no_source"),
+        ("S1", "EMIS", "HS_KHOI_12", 1, 1, 1, "match"),
+        ("S1", "EMIS", "LOP_KHOI_12", 2, 1, None, "no_source"),
+        ("S2", "EMIS", "HS_KHOI_12", 3, None, 1, "no_snapshot_before"),
+    ]
+    assert [tuple(_clean(x) for x in row) for row in r.itertuples(index=False)] == [
+        ("S1", "CSVC", 2, 1, "1 chỉ tiêu lệch"), ("S1", "EMIS", 1, 0, "khớp"),
+        ("S2", "EMIS", 1, 1, "1 chỉ tiêu lệch")]
+    # no finding from a figure not compared; the others say what was compared
+    assert sorted(msg) == ["S1 CSVC|PHONG_HOC_THPT", "S2 EMIS|HS_KHOI_12"]
+    assert "không có tệp phong_hoc" in msg["S1 CSVC|PHONG_HOC_THPT"]
+    assert "đã thay đổi sau khi gửi" not in msg["S1 CSVC|PHONG_HOC_THPT"]
+    assert "Chưa có snapshot trước lúc gửi" in msg["S2 EMIS|HS_KHOI_12"]
+    # the pandas reference gives the same figures
+    d_f, p_f, d_r, p_r = _duck_vs_reference(store, None)
+    assert d_f == got and p_f == got and p_r == d_r
+    # an indicator's source is validated when the campaign is read
+    from data_access.campaign import DEFAULT_CAMPAIGN, CampaignError, load_campaign
+    camp = tmp_path / "c.toml"
+    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + '''
+[[indicators]]
+code = "X"
+name = "x"
+source = "khong_co"
+report_code = "EMIS"
+sql = "SELECT school_code, 1 AS value FROM stg_schools"
+''', encoding="utf-8")
+    with pytest.raises(CampaignError, match="source"):
+        load_campaign(camp)

@@ -195,13 +195,26 @@ FROM g GROUP BY school_code, domain, gap;
 -- One row per institution x domain, plus domain 'index': items, items_ok, percent_t (tenths of a
 -- percent, NULL when not measured) and availability: measured | not_applicable (results and
 -- conduct of an institution without a grade-12 population or an ended term) | no_source
--- (programme: the extract has no data for it). index = round1 of the mean of the measured
--- domains' percents (in tenths), over domains_measured of them.
+-- (programme: the extract has no data for it; classes, staff, facilities: this snapshot's
+-- extract had no lop, can_bo, phong_hoc file, src_files; outside review of issue 15). index =
+-- round1 of the mean of the measured domains' percents (in tenths), over domains_measured of them.
+-- A file present without rows of an institution is measured: 0 % (it entered nothing).
+CREATE OR REPLACE VIEW cmp_domain_files AS
+SELECT * FROM (VALUES ('classes', 'classes'), ('staff', 'staff'), ('facilities', 'rooms')) t(domain, table_name);
+
 CREATE OR REPLACE VIEW completeness_snapshot AS
-WITH m AS (
-    SELECT s.school_code, d.domain, d.sort_order, d.has_source,
+WITH src AS (
+    SELECT d.domain,
+           d.has_source AND coalesce((SELECT bool_and(f.present) FROM src_files f
+                                      JOIN cmp_domain_files df ON df.table_name = f.table_name
+                                      WHERE df.domain = d.domain), TRUE) AS has_source
+    FROM cfg_completeness_domains d
+),
+m AS (
+    SELECT s.school_code, d.domain, d.sort_order, src.has_source,
            count(i.item_key) AS items, count(i.item_key) FILTER (WHERE i.ok) AS items_ok
     FROM cmp_schools s CROSS JOIN cfg_completeness_domains d
+    JOIN src USING (domain)
     LEFT JOIN cmp_items i ON i.school_code = s.school_code AND i.domain = d.domain
     GROUP BY ALL
 ),

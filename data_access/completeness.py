@@ -136,7 +136,7 @@ def units_at(ev, viewer, snapshot_id: str | None = None) -> pd.DataFrame:
 def no_source_at(ev, snapshot_id: str | None = None, defs: Definitions | None = None) -> set[str]:
     """The domains without a source in the snapshot (default: the evaluated one): those of the
     definitions (`source = false`, programme) and those whose file that snapshot's extract did
-    not have (no lop / can_bo / phong_hoc file: availability no_source at every institution;
+    not have (no lop / can_bo / phong_hoc / tong_ket file: availability no_source at every institution;
     outside review of issue 15). Shown «Chưa có nguồn dữ liệu», never 0 %."""
     doms = domain_table(defs)
     out = set(doms.loc[~doms["has_source"].astype(bool), "domain"])

@@ -1228,7 +1228,8 @@ def completeness(tables: dict, campaign: Campaign, defs) -> pd.DataFrame:
     files = tables.get("_files")
     if files is not None:
         absent = set(files.loc[files["present"].astype(str).str.lower() == "false", "table_name"])
-        for dom, tab in (("classes", "classes"), ("staff", "staff"), ("facilities", "rooms")):
+        for dom, tab in (("classes", "classes"), ("staff", "staff"), ("facilities", "rooms"),
+                         ("results", "term_summaries"), ("conduct", "term_summaries")):
             if tab in absent:
                 source[dom] = False
     has = out["domain"].map(source).astype(bool)

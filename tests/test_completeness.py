@@ -238,3 +238,28 @@ def test_a_domain_whose_file_the_extract_lacks_is_not_measured(tmp_path):
     p = ref.completeness(ref.load_snapshot(path), load_campaign(), cmp.load_definitions()).set_index(["school_code", "domain"])
     assert p.at[("S1", "classes"), "availability"] == "no_source"
     assert p.at[("S1", "index"), "percent_t"] == 791 and p.at[("S2", "index"), "percent_t"] == 200
+
+
+def test_no_term_summary_file_means_results_and_conduct_have_no_source(tmp_path):
+    """The same for tong_ket (optional file): without it results and conduct are not measured in
+    that snapshot, never 0 % at every school (left after the outside review's fix)."""
+    t = _tables()
+    t.pop("term_summaries")
+    t["_absent"] = ["term_summaries"]
+    root = write_store(tmp_path / "store", [(APRIL, t)])
+    ev = evaluate(root, APRIL, load_campaign())
+    try:
+        s1, s2 = _measures(ev, "S1"), _measures(ev, "S2")
+        no_source = cmp.no_source_at(ev)
+    finally:
+        ev.close()
+    assert no_source == {"programme", "results", "conduct"}
+    for dom in ("results", "conduct"):
+        assert s1.at[dom, "availability"] == "no_source" and s1.at[dom, "percent"] != s1.at[dom, "percent"]
+    # S1: (80.0 + 57.1 + 66.7 + 60.0 + 50.0) / 5: tenths 3138 / 5 = 627.6 -> 62.8
+    assert (s1.at["index", "percent"], s1.at["index", "domains_measured"]) == (62.8, 5)
+    assert (s2.at["index", "percent"], s2.at["index", "domains_measured"]) == (8.0, 5)   # unchanged
+    path = Store(root).list_snapshots().iloc[0].path
+    p = ref.completeness(ref.load_snapshot(path), load_campaign(), cmp.load_definitions()).set_index(["school_code", "domain"])
+    assert p.at[("S1", "results"), "availability"] == "no_source"
+    assert p.at[("S1", "index"), "percent_t"] == 628

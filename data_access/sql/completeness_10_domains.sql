@@ -195,12 +195,14 @@ FROM g GROUP BY school_code, domain, gap;
 -- One row per institution x domain, plus domain 'index': items, items_ok, percent_t (tenths of a
 -- percent, NULL when not measured) and availability: measured | not_applicable (results and
 -- conduct of an institution without a grade-12 population or an ended term) | no_source
--- (programme: the extract has no data for it; classes, staff, facilities: this snapshot's
--- extract had no lop, can_bo, phong_hoc file, src_files; outside review of issue 15). index =
+-- (programme: the extract has no data for it; classes, staff, facilities, results, conduct: this
+-- snapshot's extract had no lop, can_bo, phong_hoc, tong_ket file, src_files; outside review of
+-- issue 15). index =
 -- round1 of the mean of the measured domains' percents (in tenths), over domains_measured of them.
 -- A file present without rows of an institution is measured: 0 % (it entered nothing).
 CREATE OR REPLACE VIEW cmp_domain_files AS
-SELECT * FROM (VALUES ('classes', 'classes'), ('staff', 'staff'), ('facilities', 'rooms')) t(domain, table_name);
+SELECT * FROM (VALUES ('classes', 'classes'), ('staff', 'staff'), ('facilities', 'rooms'),
+                      ('results', 'term_summaries'), ('conduct', 'term_summaries')) t(domain, table_name);
 
 CREATE OR REPLACE VIEW completeness_snapshot AS
 WITH src AS (

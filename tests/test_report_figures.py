@@ -136,6 +136,14 @@ def test_indicator_values_per_snapshot_by_hand(fig_store):
     assert {i: x for (d, i), x in got.items() if d == "2022-04-27"} == want_b
 
 
+def _with_indicators(camp: Path, toml: str) -> Path:
+    """The project's campaign file plus ``toml`` (extra [[indicators]]), written to ``camp``:
+    adding an indicator needs no code change, so tests add theirs this way."""
+    from data_access.campaign import DEFAULT_CAMPAIGN  # noqa: PLC0415
+    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + toml, encoding="utf-8")
+    return camp
+
+
 def _clean(x):
     """A cell as a plain Python value: None for NULL, int for numbers."""
     import pandas as pd
@@ -216,16 +224,16 @@ def test_at_the_earlier_snapshot_the_figure_matched(fig_store):
 
 
 def test_a_new_indicator_needs_no_code_change(fig_store, tmp_path):
-    from data_access.campaign import DEFAULT_CAMPAIGN, load_campaign
+    from data_access.campaign import load_campaign
     camp = tmp_path / "c.toml"
-    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + '''
+    _with_indicators(camp, '''
 [[indicators]]
 code = "XYZ"
 name = "Số học sinh nam khối 10"
 report_code = "EMIS"
 sql = """SELECT school_code, count(*) AS value FROM stg_enrolled_students
          WHERE grade = 10 AND gender = 'Nam' GROUP BY school_code"""
-''', encoding="utf-8")
+''')
     ev = _eval(fig_store, None, load_campaign(camp))
     try:
         f = ev.df("SELECT stated, at_sending, now_value, figure_state FROM rf_figures WHERE indicator = 'XYZ'")
@@ -433,29 +441,29 @@ def test_generator_plants_wrong_stale_and_missing_figures():
 
 
 def test_an_indicator_whose_sql_fails_is_named(tmp_path):
-    from data_access.campaign import DEFAULT_CAMPAIGN, load_campaign
+    from data_access.campaign import load_campaign
     from data_access.report_figures import IndicatorSQLError
     camp = tmp_path / "c.toml"
-    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + '''
+    _with_indicators(camp, '''
 [[indicators]]
 code = "HS_SAI"
 name = "Sai"
 report_code = "EMIS"
 sql = "SELECT school_code, count(*) AS value FROM bang_khong_co GROUP BY school_code"
-''', encoding="utf-8")
+''')
     store = sf.write_store(tmp_path / "store", [(A, _records(late=False))])
     with pytest.raises(IndicatorSQLError) as ei:
         _eval(store, None, load_campaign(camp))
     assert "HS_SAI" in str(ei.value) and "school_code" in str(ei.value)
     # and a campaign key that is not valid is refused when the file is read
     from data_access.campaign import CampaignError
-    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + '''
+    _with_indicators(camp, '''
 [[indicators]]
 code = "HS KHOI"
 name = "x"
 report_code = "EMIS"
 sql = "SELECT 1"
-''', encoding="utf-8")
+''')
     with pytest.raises(CampaignError, match="indicators"):
         load_campaign(camp)
 
@@ -463,16 +471,16 @@ sql = "SELECT 1"
 def test_an_indicator_with_more_than_one_row_per_institution_is_refused(tmp_path):
     """Outside review of issue 15, finding 3: an indicator whose SQL returns two rows for one
     institution multiplied the compared figures. It is refused, naming the indicator."""
-    from data_access.campaign import DEFAULT_CAMPAIGN, load_campaign
+    from data_access.campaign import load_campaign
     from data_access.report_figures import IndicatorSQLError
     camp = tmp_path / "c.toml"
-    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + '''
+    _with_indicators(camp, '''
 [[indicators]]
 code = "LOP_TRUNG"
 name = "Một dòng mỗi lớp"
 report_code = "EMIS"
 sql = "SELECT school_code, 1 AS value FROM stg_classes"
-''', encoding="utf-8")
+''')
     rec = _records(late=False)
     assert sum(c["school_code"] == "S1" for c in rec["classes"]) >= 2
     store = sf.write_store(tmp_path / "store", [(A, rec)])
@@ -534,15 +542,15 @@ def test_a_side_whose_source_file_or_institution_is_absent_is_not_compared(tmp_p
     d_f, p_f, d_r, p_r = _duck_vs_reference(store, None)
     assert d_f == got and p_f == got and p_r == d_r
     # an indicator's source is validated when the campaign is read
-    from data_access.campaign import DEFAULT_CAMPAIGN, CampaignError, load_campaign
+    from data_access.campaign import CampaignError, load_campaign
     camp = tmp_path / "c.toml"
-    camp.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8") + '''
+    _with_indicators(camp, '''
 [[indicators]]
 code = "X"
 name = "x"
 source = "khong_co"
 report_code = "EMIS"
 sql = "SELECT school_code, 1 AS value FROM stg_schools"
-''', encoding="utf-8")
+''')
     with pytest.raises(CampaignError, match="source"):
         load_campaign(camp)

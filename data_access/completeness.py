@@ -163,6 +163,23 @@ def cell_texts(df: pd.DataFrame, defs: Definitions | None = None, no_source: set
     return out
 
 
+def numbers_table(grid: pd.DataFrame, no_source: set, defs: Definitions | None = None) -> pd.DataFrame:
+    """The institution grid as a sortable table: school_code, school_name, each domain (percent;
+    a no-source domain's column is NO_SOURCE_TEXT), index, and not_applicable (the names of the
+    measured domains that are not applicable to the institution, comma-separated; their cells
+    stay empty, never 0 %)."""
+    doms = domain_table(defs)
+    cols = list(doms["domain"])
+    names = dict(zip(doms["domain"], doms["name"]))
+    out = grid[["school_code", "school_name"] + cols].copy()
+    for d in no_source & set(cols):
+        out[d] = NO_SOURCE_TEXT
+    measured = [d for d in cols if d != INDEX and d not in no_source]
+    out["not_applicable"] = [", ".join(names[d] for d, x in zip(measured, row) if x != x)
+                             for row in grid[measured].astype("float64").to_numpy()]
+    return out
+
+
 def _wide(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     order = list(domain_table()["domain"])
     if long.empty:

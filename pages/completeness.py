@@ -89,21 +89,10 @@ shown = grid.sort_values(["index", "school_code"]).reset_index(drop=True)
 st.plotly_chart(c.memo("cmp_heatmap", lambda: heatmap(shown), district), width="stretch", key="cmp_heatmap")
 
 
-def table(df):
-    """The grid as numbers (sortable; shown 1.234,5 in a Vietnamese browser): a no-source domain's
-    column is its reason in words, a not-applicable cell empty and named in «Không áp dụng»."""
-    out = df[["school_code", "school_name"] + cols].copy()
-    for d in no_source & set(cols):
-        out[d] = cmp.NO_SOURCE_TEXT
-    measured = [d for d in cols[:-1] if d not in no_source]
-    out["not_applicable"] = [", ".join(names[d] for d, x in zip(measured, row) if x != x)
-                             for row in df[measured].astype("float64").to_numpy()]
-    return out
-
-
 pct = {d: st.column_config.NumberColumn(f"{names[d]} (%)", format="localized", width="small")
        for d in cols[:-1] if d not in no_source}
-st.dataframe(c.memo("cmp_table", lambda: table(shown), district), hide_index=True, width="stretch", height=420,
+# the grid as numbers (sortable; shown 1.234,5 in a Vietnamese browser)
+st.dataframe(c.memo("cmp_table", lambda: cmp.numbers_table(shown, no_source), district), hide_index=True, width="stretch", height=420,
              key="cmp_grid",
              column_config={"school_code": "Mã trường", "school_name": "Trường", **pct,
                             **{d: names[d] for d in no_source & set(cols)},

@@ -9,7 +9,7 @@ STORE ?= data/store
 DEMO_EXTRACTS ?= data/demo_extracts
 PORT ?= 8501
 
-.PHONY: run test venv test-deps system-deps demo-store bench bench-replicas clean
+.PHONY: run test test-pg venv test-deps system-deps demo-store bench bench-replicas clean
 
 $(VENV)/.installed: requirements.txt
 	$(PY) -m venv $(VENV)
@@ -48,6 +48,12 @@ system-deps:
 
 test: system-deps $(VENV)/.installed-test
 	$(VPY) -m pytest -q tests
+
+# The same suite with the operational store on PostgreSQL for every test (issue 17): a throw-away
+# server in a temporary folder, a fresh schema per test. `TIENDO_OPS_URL=postgresql://... make test`
+# does the same on a server of yours.
+test-pg: system-deps $(VENV)/.installed-test
+	TIENDO_TEST_OPS=postgresql $(VPY) -m pytest -q tests
 
 bench: $(VENV)/.installed
 	$(VPY) -m bench.bench_ingest

@@ -551,3 +551,29 @@ def test_report_row_with_a_mistyped_later_year_does_not_hide_the_real_send(tmp_p
     assert (row.done, row.status, row.days_late) == (1, "done_on_time", 0)
     assert row.completed_at == pd.Timestamp("2022-04-27T09:00:00+07:00")
     _agree(store, None, [("S1", "RPT_EMIS")])
+
+
+def test_institution_absent_from_the_cut_off_snapshot_had_nothing_done(tmp_path):
+    """An extract is the whole city database: an institution missing from the snapshot taken at
+    the cut-off had no records in it then, so nothing was done (RULES.md «Status at as-of t»).
+    S2 is absent at 26/04 23:59:59 and present with every record valid at 27/04 17:00: reached
+    in (26/04 23:59:59, 27/04 17:00], certainly late, 1 day; never `timing_uncertain` (the
+    absence is an observation, not a gap). S1, present and done at both, is on time."""
+    s1 = thpt_snapshot([student("HS1")])
+    both = thpt_snapshot([student("HS1"), student("HS9", school_code="S2")],
+                         schools=[school("S1", "THPT"), school("S2", "THPT")])
+    store = write_store(tmp_path, [("2022-04-26T23:59:59+07:00", s1), ("2022-04-27T17:00:00+07:00", both)])
+    p = progress(store)
+    late = p.loc[("S2", "G12_INFO")]
+    assert (late.status, late.days_late, bool(late.timing_uncertain)) == ("done_late", 1, False)
+    assert late.completed_after == pd.Timestamp("2022-04-26T23:59:59+07:00")
+    assert late.completed_at == pd.Timestamp("2022-04-27T17:00:00+07:00")
+    assert p.loc[("S1", "G12_INFO")].status == "done_on_time"
+    from data_access.campaign import load_campaign
+    from data_access.store import Store
+    from tests import reference_pandas as ref
+    snaps = Store(store).list_snapshots()
+    pand = ref.progress([(r.as_of, r.path) for r in snaps.itertuples()], snaps.iloc[-1].as_of,
+                        load_campaign()).set_index(["school_code", "requirement_id"])
+    cols = ["status", "days_late", "timing_uncertain", "completed_at", "completed_after"]
+    assert [str(x) for x in pand.loc[("S2", "G12_INFO"), cols]] == [str(x) for x in late[cols]]

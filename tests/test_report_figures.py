@@ -554,3 +554,38 @@ sql = "SELECT school_code, 1 AS value FROM stg_schools"
 ''')
     with pytest.raises(CampaignError, match="source"):
         load_campaign(camp)
+
+
+# ---- last outside review of issue 15 (fix15l): the small findings ------------------------------
+def _staged(tmp_path, tables):
+    """The snapshot of ``tables`` opened up to the findings (one snapshot, no evaluation)."""
+    from data_access import engine
+    from data_access.campaign import load_campaign
+    return engine.open_snapshot(sf.write_snapshot(tmp_path / "s.duckdb", tables), load_campaign(), upto="findings")
+
+
+# value as written -> value read (None: REPORT_FIGURE_INVALID), by hand
+FIGURE_VALUES = {
+    "1234": 1234, "1.234": 1234, "1,234": 1234, "1 234": 1234, "1.234.567": 1234567,
+    "1\u00a0234": 1234, "1\u202f234\u202f567": 1234567,     # no-break spaces (Excel/LibreOffice, vi_VN)
+    "1.234,567": None, "1,234.567": None, "1 234.567": None, "1.234 567": None,   # mixed: invalid
+    "12.34": None, "1,23": None, "1234.5": None,
+}
+
+
+def test_figure_value_one_separator_kind_and_no_break_spaces(tmp_path):
+    """Mixed thousands separators were read as a number (1.234,567 -> 1234567); a no-break space
+    was refused. One separator kind per value; U+00A0 and U+202F are spaces."""
+    import pandas as pd
+
+    from tests import reference_pandas as ref
+    codes = {raw: f"I{i}" for i, raw in enumerate(FIGURE_VALUES)}
+    con = _staged(tmp_path, {"schools": [sf.school("S1")],
+                             "report_figures": [_fig("EMIS", codes[raw], raw) for raw in FIGURE_VALUES]})
+    try:
+        got = dict(con.execute("SELECT indicator, value FROM stg_report_figures").fetchall())
+    finally:
+        con.close()
+    assert {raw: _clean(got[codes[raw]]) for raw in FIGURE_VALUES} == FIGURE_VALUES
+    ref_got = ref._figure_value(pd.Series(list(FIGURE_VALUES)))
+    assert dict(zip(FIGURE_VALUES, (_clean(x) for x in ref_got))) == FIGURE_VALUES

@@ -19,7 +19,7 @@ SELECT school_code, 'REPORT_FIGURE_INVALID' AS rule_id, 'warning' AS severity,
             ELSE 'Số liệu báo cáo ' || report_code || ', chỉ tiêu ' || indicator || ': giá trị '
                  || CASE WHEN value_raw IS NULL THEN 'bị bỏ trống' ELSE '«' || value_raw || '» không phải số nguyên' END
                  || ' nên chưa đối chiếu được với dữ liệu. Hãy ghi giá trị bằng số nguyên, ví dụ 120 hoặc 1.234 '
-                 || '(cột Giá trị, tệp so_lieu_bao_cao, dòng ' || source_row || ').' END AS message,
+                 || '(một loại dấu phân cách hàng nghìn trong một giá trị; cột Giá trị, tệp so_lieu_bao_cao, dòng ' || source_row || ').' END AS message,
        NULL AS student_id, NULL AS grade, NULL AS term, source_row
 FROM f
 WHERE NOT known OR value IS NULL;

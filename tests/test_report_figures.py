@@ -589,3 +589,32 @@ def test_figure_value_one_separator_kind_and_no_break_spaces(tmp_path):
     assert {raw: _clean(got[codes[raw]]) for raw in FIGURE_VALUES} == FIGURE_VALUES
     ref_got = ref._figure_value(pd.Series(list(FIGURE_VALUES)))
     assert dict(zip(FIGURE_VALUES, (_clean(x) for x in ref_got))) == FIGURE_VALUES
+
+
+def test_a_figure_written_twice_with_different_values_is_a_warning(tmp_path):
+    """Several rows of one (school, report, indicator): the last row counted silently. Different
+    values: REPORT_FIGURE_DUPLICATE naming the rows and the one that counts; equal values (read
+    as numbers: 1.234 = 1234): no finding. Rows 2-8 of so_lieu_bao_cao (header = row 1)."""
+    con = _staged(tmp_path, {"schools": [sf.school("S1")], "report_figures": [
+        _fig("EMIS", "HS_KHOI_12", "30"),       # row 2
+        _fig("EMIS", "GV", "1.234"),            # row 3
+        _fig("EMIS", "HS_KHOI_12", "31"),       # row 4
+        _fig("EMIS", "GV", "1234"),             # row 5: the same number as row 3
+        _fig("EMIS", "HS_KHOI_12", None),       # row 6: the last row, empty, counts
+        _fig("EMIS", "CBQL", "2"),              # row 7: once
+        _fig("EMIS", "HS_KHOI_10", "5", school="S9"),   # row 8: unknown institution (no finding)
+        _fig("EMIS", "HS_KHOI_10", "6", school="S9"),
+    ]})
+    try:
+        f = con.execute("""SELECT school_code, rule_id, severity, entity, record_key, field, message, source_row
+                           FROM findings WHERE rule_id = 'REPORT_FIGURE_DUPLICATE'""").fetchall()
+        counted = con.execute("SELECT indicator, value_raw, source_row FROM stg_report_figures "
+                              "WHERE school_code = 'S1' ORDER BY indicator").fetchall()
+    finally:
+        con.close()
+    assert counted == [("CBQL", "2", 7), ("GV", "1234", 5), ("HS_KHOI_12", None, 6)]
+    assert f == [("S1", "REPORT_FIGURE_DUPLICATE", "warning", "report_figure", "EMIS|HS_KHOI_12", "value",
+                  "Số liệu báo cáo EMIS, chỉ tiêu HS_KHOI_12 được ghi ở 3 dòng với giá trị khác nhau "
+                  "(dòng 2: «30»; dòng 4: «31»; dòng 6: bỏ trống); giá trị được dùng là ô bỏ trống của dòng 6 "
+                  "(dòng cuối cùng). Hãy xóa các dòng thừa, chỉ giữ một dòng với giá trị đúng (tệp so_lieu_bao_cao).",
+                  6)]

@@ -618,3 +618,26 @@ def test_a_figure_written_twice_with_different_values_is_a_warning(tmp_path):
                   "(dòng 2: «30»; dòng 4: «31»; dòng 6: bỏ trống); giá trị được dùng là ô bỏ trống của dòng 6 "
                   "(dòng cuối cùng). Hãy xóa các dòng thừa, chỉ giữ một dòng với giá trị đúng (tệp so_lieu_bao_cao).",
                   6)]
+
+
+def test_figures_of_an_unknown_institution_are_named_by_the_import(tmp_path):
+    """Figure rows whose Mã trường is not in truong were dropped without a word. The import says
+    so in its notes, like the other tables' rows at an unknown school code (file, row, column,
+    how many rows), next to the leading-zero note (123 for 0123)."""
+    ex = write_extract(tmp_path / "ex", {"so_lieu_bao_cao": (FIG_HEADER, [
+        ["S001", "EMIS", "HS_KHOI_12", "2"],        # row 2: known
+        ["S999", "EMIS", "HS_KHOI_12", "2"],        # row 3: unknown
+        ["123", "EMIS", "HS_KHOI_12", "1"],         # row 4: 0123 without its zero (own note)
+        ["X1", "CSVC", "PHONG_HOC_THPT", "4"]])})   # row 5: unknown
+    res = ingest(ex, tmp_path / "store")
+    assert res.rows["report_figures"] == 4
+    assert res.notes == [
+        'Tệp so_lieu_bao_cao.csv, dòng 4, cột "Mã trường": mã trường 123 không có trong danh sách trường, nhưng '
+        'có trường mã 0123 — có thể Excel đã làm mất số 0 ở đầu mã. Hãy định dạng cột Mã trường là Text (Văn '
+        'bản) ở cả hai tệp, nhập lại mã đủ số 0 ở đầu rồi nhập lại.',
+        'Tệp so_lieu_bao_cao.csv, dòng 3, cột "Mã trường": mã trường S999 không có trong danh sách trường nên '
+        'số liệu báo cáo của dòng này không được đối chiếu với dữ liệu. Hãy kiểm tra lại mã trường (hoặc bổ sung '
+        'trường vào danh sách trường) rồi nhập lại (2 dòng như vậy trong cột này).']
+    # a clean file: no note
+    ok = write_extract(tmp_path / "ok", {"so_lieu_bao_cao": (FIG_HEADER, [["S001", "EMIS", "HS_KHOI_12", "2"]])})
+    assert ingest(ok, tmp_path / "store2").notes == []

@@ -641,3 +641,15 @@ def test_figures_of_an_unknown_institution_are_named_by_the_import(tmp_path):
     # a clean file: no note
     ok = write_extract(tmp_path / "ok", {"so_lieu_bao_cao": (FIG_HEADER, [["S001", "EMIS", "HS_KHOI_12", "2"]])})
     assert ingest(ok, tmp_path / "store2").notes == []
+
+
+def test_mismatch_list_shows_what_the_report_file_said(fig_store, monkeypatch):
+    """The unit's mismatch list showed the value read (empty for «một») but not what the report
+    file said: the column «Giá trị ghi trong báo cáo» (value_raw of the query) is drawn."""
+    import json
+    at = _reports_page(fig_store, monkeypatch, CITY)
+    el = next(d for d in at.dataframe if "figure_state_label" in d.value.columns)
+    assert "value_raw" in list(el.proto.column_order)
+    assert json.loads(el.proto.columns)["value_raw"]["label"] == "Giá trị ghi trong báo cáo"
+    got = dict(zip(el.value["indicator"], el.value["value_raw"]))
+    assert got["LOP_KHOI_12"] == "một" and got["LOP_KHOI_10"] == "2"

@@ -34,7 +34,14 @@ def _cell(v) -> str:
 
 
 def write_table(df: pd.DataFrame, columns: list[str], fmt: str, out=sys.stdout) -> None:
-    rows = [[_cell(v) for v in row] for row in df[columns].itertuples(index=False, name=None)]
+    """``fmt`` csv: a text cell that Excel would read as a formula (=, +, -, @, tab, CR first:
+    a school name from the city database) gets a leading apostrophe, as in the exports
+    (exports/safety.csv_safe); numbers are not text and stay as they are. table: as it is."""
+    if fmt == "csv":
+        from exports.safety import csv_safe  # noqa: PLC0415
+        rows = [[_cell(csv_safe(v)) for v in row] for row in df[columns].itertuples(index=False, name=None)]
+    else:
+        rows = [[_cell(v) for v in row] for row in df[columns].itertuples(index=False, name=None)]
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
         w.writerow(columns)

@@ -167,7 +167,9 @@ def numbers_table(grid: pd.DataFrame, no_source: set, defs: Definitions | None =
     """The institution grid as a sortable table: school_code, school_name, each domain (percent;
     a no-source domain's column is NO_SOURCE_TEXT), index, and not_applicable (the names of the
     measured domains that are not applicable to the institution, comma-separated; their cells
-    stay empty, never 0 %)."""
+    stay missing numbers, never 0 %: the only missing cells of the table, which the page draws
+    as NOT_APPLICABLE_TEXT with st.dataframe's placeholder, so the column stays numeric and
+    sortable)."""
     doms = domain_table(defs)
     cols = list(doms["domain"])
     names = dict(zip(doms["domain"], doms["name"]))

@@ -311,6 +311,20 @@ def excel_hints(con, table: schema.Table, hm: readers.HeaderMap, file: str, have
             notes.append(f"{where(first, 'school_code')}: mã trường {code} không có trong danh sách trường, "
                          f"nhưng có trường mã {known} — có thể {how}. Hãy định dạng cột Mã trường là Text "
                          f"(Văn bản) ở cả hai tệp, nhập lại mã đủ số 0 ở đầu rồi nhập lại{_more(n, 'dòng')}.")
+    if have_schools and table.name == "report_figures" and "school_code" in hm.columns:
+        # A figure of an institution not in truong is never compared and has no institution to
+        # tell (no finding): the import says so, like the note above (issue 15, fix15l). Codes
+        # that only lost leading zeros have that note already.
+        n, first, code = con.execute(f"""
+            SELECT count(*), min(_row), arg_min(school_code, _row) FROM {t} u
+            WHERE school_code IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM schools s WHERE s.school_code = u.school_code)
+              AND NOT EXISTS (SELECT 1 FROM schools s WHERE regexp_full_match(u.school_code, '[0-9]+')
+                                AND ltrim(s.school_code, '0') = ltrim(u.school_code, '0'))""").fetchone()
+        if n:
+            notes.append(f"{where(first, 'school_code')}: mã trường {code} không có trong danh sách trường nên "
+                         f"số liệu báo cáo của dòng này không được đối chiếu với dữ liệu. Hãy kiểm tra lại mã "
+                         f"trường (hoặc bổ sung trường vào danh sách trường) rồi nhập lại{_more(n, 'dòng')}.")
     return notes
 
 

@@ -91,9 +91,10 @@ st.plotly_chart(c.memo("cmp_heatmap", lambda: heatmap(shown), district), width="
 
 pct = {d: st.column_config.NumberColumn(f"{names[d]} (%)", format="localized", width="small")
        for d in cols[:-1] if d not in no_source}
-# the grid as numbers (sortable; shown 1.234,5 in a Vietnamese browser)
+# the grid as numbers (sortable; shown 1.234,5 in a Vietnamese browser); its only missing cells
+# are the not-applicable ones (cmp.numbers_table), drawn in the page's words, never «None»
 st.dataframe(c.memo("cmp_table", lambda: cmp.numbers_table(shown, no_source), district), hide_index=True, width="stretch", height=420,
-             key="cmp_grid",
+             key="cmp_grid", placeholder=cmp.NOT_APPLICABLE_TEXT,
              column_config={"school_code": "Mã trường", "school_name": "Trường", **pct,
                             **{d: names[d] for d in no_source & set(cols)},
                             cols[-1]: st.column_config.ProgressColumn("Chỉ số chung (%)", min_value=0, max_value=100,

@@ -124,10 +124,11 @@ else:
         st.dataframe(A.styled(one, numbers={"stated": 0, "at_sending": 0, "now_value": 0},
                               datetimes=("submitted_at",)),
                      hide_index=True, width="stretch", key="rf_mismatches",
-                     column_order=["report_code", "indicator_name", "stated", "at_sending", "now_value",
-                                   "figure_state_label", "submitted_at"],
+                     column_order=["report_code", "indicator_name", "value_raw", "stated", "at_sending",
+                                   "now_value", "figure_state_label", "submitted_at"],
                      column_config={"report_code": "Báo cáo", "indicator_name": "Chỉ tiêu",
-                                    "stated": "Báo cáo ghi", "at_sending": "Dữ liệu lúc gửi",
+                                    "value_raw": "Giá trị ghi trong báo cáo",
+                                    "stated": "Số đọc được", "at_sending": "Dữ liệu lúc gửi",
                                     "now_value": "Dữ liệu hiện tại", "figure_state_label": "Tình trạng",
                                     "submitted_at": "Gửi lúc"})
 

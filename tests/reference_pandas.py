@@ -1336,10 +1336,13 @@ def _snapshot_presence(path: str, campaign: Campaign) -> tuple[set, dict]:
 
 
 def _figure_value(s: pd.Series) -> pd.Series:
-    """Whole number, or thousands in groups of three separated by '.', ',' or a space."""
+    """Whole number, or thousands in groups of three separated by one kind of separator per
+    value: '.', ',' or a space (' ', U+00A0 and U+202F all count as a space)."""
     plain = s.str.fullmatch(r"[0-9]{1,15}").fillna(False).astype(bool)
-    grouped = s.str.fullmatch(r"[0-9]{1,3}(?:[., ][0-9]{3}){1,4}").fillna(False).astype(bool)
-    digits = s.str.replace(r"[., ]", "", regex=True)
+    grouped = pd.Series(False, index=s.index)
+    for sep in (r"\.", ",", "[ \u00a0\u202f]"):
+        grouped |= s.str.fullmatch(r"[0-9]{1,3}(?:" + sep + r"[0-9]{3}){1,4}").fillna(False).astype(bool)
+    digits = s.str.replace("[., \u00a0\u202f]", "", regex=True)
     return pd.to_numeric(digits.where(plain | grouped), errors="coerce").astype("Int64")
 
 

@@ -142,3 +142,30 @@ def test_completeness_errors_are_one_line(completeness_store, tmp_path):
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and p.stderr.startswith("Lỗi:")
     p = cli("completeness", "--store", completeness_store, "--by", "ward", check=False)
     assert p.returncode == 2
+
+
+def test_csv_output_escapes_formula_leading_cells(tmp_path):
+    """A school name (or code, message…) from the city database that starts with = + - @ is a
+    formula for Excel; the CLI's CSV escapes it like the exports (exports/safety.csv_safe: a
+    leading apostrophe). Numbers stay numbers. Hand-made: S1 named '=HYPERLINK(...)'."""
+    from tests import snapshot_factory as sf
+    from tests.test_completeness import APRIL, _tables
+    t = _tables()
+    t["schools"] = [dict(s, school_name='=HYPERLINK("http://x","y")') if s["school_code"] == "S1" else s
+                    for s in t["schools"]]
+    store = sf.write_store(tmp_path / "store", [(APRIL, t)])
+    _, data = rows(cli("completeness", "--store", store, "--by", "institution", "--format", "csv").stdout)
+    assert {r["unit"]: r["name"] for r in data}["S1"] == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert {r["unit"]: r["index"] for r in data}["S1"] == "70.0"
+    # the table format (a terminal) shows the name as it is
+    out = cli("completeness", "--store", store, "--by", "institution").stdout
+    assert '=HYPERLINK("http://x","y")' in out and "'=HYPERLINK" not in out
+
+
+def test_write_table_csv_uses_csv_safe():
+    import pandas as pd
+
+    from data_access.__main__ import write_table
+    buf = io.StringIO()
+    write_table(pd.DataFrame({"a": ["=1+2", "+x", "-y", "@z", "ok"], "n": [-1, 2, 3, 4, 5]}), ["a", "n"], "csv", buf)
+    assert buf.getvalue().splitlines() == ["a,n", "'=1+2,-1", "'+x,2", "'-y,3", "'@z,4", "ok,5"]

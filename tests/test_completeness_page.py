@@ -141,3 +141,19 @@ def test_district_office_cannot_open_another_district_school(store, ev, monkeypa
     assert any("ngoài phạm vi" in w.value for w in at.warning)
     assert at.selectbox(key="cmp_school").value != code
     assert set(cmp.grid_at(ev, VIEWERS["phong_gd"])["school_code"]) >= {at.selectbox(key="cmp_school").value}
+
+
+def test_not_applicable_cells_of_the_numbers_table_say_so(store, ev, monkeypatch):
+    """The numbers table's not-applicable cells (results, conduct at a school without grade 12)
+    are missing numbers, which Streamlit draws as «None». The table draws them «Không áp dụng»,
+    the page's word for them (heatmap, district table, caption); the values stay numbers."""
+    at = _app(store, monkeypatch, VIEWERS["khtc"])
+    el = next(d for d in at.dataframe if list(d.value.columns)[:1] == ["school_code"])
+    assert el.proto.placeholder == cmp.NOT_APPLICABLE_TEXT
+    grid = el.value
+    assert grid["results"].isna().any() and str(grid["results"].dtype).startswith("float")
+    # every missing cell of the table is a not-applicable one (no other cell reads «Không áp dụng»)
+    na = grid.drop(columns=["not_applicable"]).isna()
+    assert set(na.columns[na.any()]) <= {"results", "conduct"}
+    assert all(cmp.domain_table().set_index("domain").loc[d, "name"] in t
+               for d in ("results",) for t, miss in zip(grid["not_applicable"], na["results"]) if miss)

@@ -554,3 +554,102 @@ sql = "SELECT school_code, 1 AS value FROM stg_schools"
 ''')
     with pytest.raises(CampaignError, match="source"):
         load_campaign(camp)
+
+
+# ---- last outside review of issue 15 (fix15l): the small findings ------------------------------
+def _staged(tmp_path, tables):
+    """The snapshot of ``tables`` opened up to the findings (one snapshot, no evaluation)."""
+    from data_access import engine
+    from data_access.campaign import load_campaign
+    return engine.open_snapshot(sf.write_snapshot(tmp_path / "s.duckdb", tables), load_campaign(), upto="findings")
+
+
+# value as written -> value read (None: REPORT_FIGURE_INVALID), by hand
+FIGURE_VALUES = {
+    "1234": 1234, "1.234": 1234, "1,234": 1234, "1 234": 1234, "1.234.567": 1234567,
+    "1\u00a0234": 1234, "1\u202f234\u202f567": 1234567,     # no-break spaces (Excel/LibreOffice, vi_VN)
+    "1.234,567": None, "1,234.567": None, "1 234.567": None, "1.234 567": None,   # mixed: invalid
+    "12.34": None, "1,23": None, "1234.5": None,
+}
+
+
+def test_figure_value_one_separator_kind_and_no_break_spaces(tmp_path):
+    """Mixed thousands separators were read as a number (1.234,567 -> 1234567); a no-break space
+    was refused. One separator kind per value; U+00A0 and U+202F are spaces."""
+    import pandas as pd
+
+    from tests import reference_pandas as ref
+    codes = {raw: f"I{i}" for i, raw in enumerate(FIGURE_VALUES)}
+    con = _staged(tmp_path, {"schools": [sf.school("S1")],
+                             "report_figures": [_fig("EMIS", codes[raw], raw) for raw in FIGURE_VALUES]})
+    try:
+        got = dict(con.execute("SELECT indicator, value FROM stg_report_figures").fetchall())
+    finally:
+        con.close()
+    assert {raw: _clean(got[codes[raw]]) for raw in FIGURE_VALUES} == FIGURE_VALUES
+    ref_got = ref._figure_value(pd.Series(list(FIGURE_VALUES)))
+    assert dict(zip(FIGURE_VALUES, (_clean(x) for x in ref_got))) == FIGURE_VALUES
+
+
+def test_a_figure_written_twice_with_different_values_is_a_warning(tmp_path):
+    """Several rows of one (school, report, indicator): the last row counted silently. Different
+    values: REPORT_FIGURE_DUPLICATE naming the rows and the one that counts; equal values (read
+    as numbers: 1.234 = 1234): no finding. Rows 2-8 of so_lieu_bao_cao (header = row 1)."""
+    con = _staged(tmp_path, {"schools": [sf.school("S1")], "report_figures": [
+        _fig("EMIS", "HS_KHOI_12", "30"),       # row 2
+        _fig("EMIS", "GV", "1.234"),            # row 3
+        _fig("EMIS", "HS_KHOI_12", "31"),       # row 4
+        _fig("EMIS", "GV", "1234"),             # row 5: the same number as row 3
+        _fig("EMIS", "HS_KHOI_12", None),       # row 6: the last row, empty, counts
+        _fig("EMIS", "CBQL", "2"),              # row 7: once
+        _fig("EMIS", "HS_KHOI_10", "5", school="S9"),   # row 8: unknown institution (no finding)
+        _fig("EMIS", "HS_KHOI_10", "6", school="S9"),
+    ]})
+    try:
+        f = con.execute("""SELECT school_code, rule_id, severity, entity, record_key, field, message, source_row
+                           FROM findings WHERE rule_id = 'REPORT_FIGURE_DUPLICATE'""").fetchall()
+        counted = con.execute("SELECT indicator, value_raw, source_row FROM stg_report_figures "
+                              "WHERE school_code = 'S1' ORDER BY indicator").fetchall()
+    finally:
+        con.close()
+    assert counted == [("CBQL", "2", 7), ("GV", "1234", 5), ("HS_KHOI_12", None, 6)]
+    assert f == [("S1", "REPORT_FIGURE_DUPLICATE", "warning", "report_figure", "EMIS|HS_KHOI_12", "value",
+                  "Số liệu báo cáo EMIS, chỉ tiêu HS_KHOI_12 được ghi ở 3 dòng với giá trị khác nhau "
+                  "(dòng 2: «30»; dòng 4: «31»; dòng 6: bỏ trống); giá trị được dùng là ô bỏ trống của dòng 6 "
+                  "(dòng cuối cùng). Hãy xóa các dòng thừa, chỉ giữ một dòng với giá trị đúng (tệp so_lieu_bao_cao).",
+                  6)]
+
+
+def test_figures_of_an_unknown_institution_are_named_by_the_import(tmp_path):
+    """Figure rows whose Mã trường is not in truong were dropped without a word. The import says
+    so in its notes, like the other tables' rows at an unknown school code (file, row, column,
+    how many rows), next to the leading-zero note (123 for 0123)."""
+    ex = write_extract(tmp_path / "ex", {"so_lieu_bao_cao": (FIG_HEADER, [
+        ["S001", "EMIS", "HS_KHOI_12", "2"],        # row 2: known
+        ["S999", "EMIS", "HS_KHOI_12", "2"],        # row 3: unknown
+        ["123", "EMIS", "HS_KHOI_12", "1"],         # row 4: 0123 without its zero (own note)
+        ["X1", "CSVC", "PHONG_HOC_THPT", "4"]])})   # row 5: unknown
+    res = ingest(ex, tmp_path / "store")
+    assert res.rows["report_figures"] == 4
+    assert res.notes == [
+        'Tệp so_lieu_bao_cao.csv, dòng 4, cột "Mã trường": mã trường 123 không có trong danh sách trường, nhưng '
+        'có trường mã 0123 — có thể Excel đã làm mất số 0 ở đầu mã. Hãy định dạng cột Mã trường là Text (Văn '
+        'bản) ở cả hai tệp, nhập lại mã đủ số 0 ở đầu rồi nhập lại.',
+        'Tệp so_lieu_bao_cao.csv, dòng 3, cột "Mã trường": mã trường S999 không có trong danh sách trường nên '
+        'số liệu báo cáo của dòng này không được đối chiếu với dữ liệu. Hãy kiểm tra lại mã trường (hoặc bổ sung '
+        'trường vào danh sách trường) rồi nhập lại (2 dòng như vậy trong cột này).']
+    # a clean file: no note
+    ok = write_extract(tmp_path / "ok", {"so_lieu_bao_cao": (FIG_HEADER, [["S001", "EMIS", "HS_KHOI_12", "2"]])})
+    assert ingest(ok, tmp_path / "store2").notes == []
+
+
+def test_mismatch_list_shows_what_the_report_file_said(fig_store, monkeypatch):
+    """The unit's mismatch list showed the value read (empty for «một») but not what the report
+    file said: the column «Giá trị ghi trong báo cáo» (value_raw of the query) is drawn."""
+    import json
+    at = _reports_page(fig_store, monkeypatch, CITY)
+    el = next(d for d in at.dataframe if "figure_state_label" in d.value.columns)
+    assert "value_raw" in list(el.proto.column_order)
+    assert json.loads(el.proto.columns)["value_raw"]["label"] == "Giá trị ghi trong báo cáo"
+    got = dict(zip(el.value["indicator"], el.value["value_raw"]))
+    assert got["LOP_KHOI_12"] == "một" and got["LOP_KHOI_10"] == "2"

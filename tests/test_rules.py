@@ -363,7 +363,10 @@ def build_world() -> dict[str, list[dict]]:
         {"school_code": "S1", "room_code": "P01", "level": "THPT"},
     ]
     # a report figure that is not a whole number (REPORT_FIGURE_INVALID, issue 15)
-    figures = [{"school_code": "S1", "report_code": "EMIS", "indicator": "HS_KHOI_12", "value": "12 em"}]
+    figures = [{"school_code": "S1", "report_code": "EMIS", "indicator": "HS_KHOI_12", "value": "12 em"},
+               # one figure written twice with different values (REPORT_FIGURE_DUPLICATE)
+               {"school_code": "S1", "report_code": "EMIS", "indicator": "HS_KHOI_11", "value": "3"},
+               {"school_code": "S1", "report_code": "EMIS", "indicator": "HS_KHOI_11", "value": "4"}]
     return {"schools": schools, "students": st, "subject_scores": sc, "term_summaries": sm,
             "reports": reports, "paper_copies": papers, "rooms": rooms, "report_figures": figures}
 

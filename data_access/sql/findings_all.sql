@@ -21,6 +21,9 @@ WITH u AS (
     UNION ALL
     SELECT school_code, rule_id, severity, entity, record_key, field, message,
            student_id, grade, term, source_row FROM chk_report_figures
+    UNION ALL
+    SELECT school_code, rule_id, severity, entity, record_key, field, message,
+           student_id, grade, term, source_row FROM chk_report_figure_duplicates
 )
 SELECT CAST(school_code AS VARCHAR) AS school_code, CAST(rule_id AS VARCHAR) AS rule_id,
        CAST(severity AS VARCHAR) AS severity, CAST(entity AS VARCHAR) AS entity,

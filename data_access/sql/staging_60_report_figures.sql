@@ -34,19 +34,27 @@ FROM src_staff
 WHERE school_code IS NOT NULL AND staff_id IS NOT NULL
 GROUP BY school_code, staff_id;
 
--- The figures of the extract, typed. value: a whole number written `1234`, or with thousands
--- separators `1.234`, `1,234`, `1 234` (groups of three digits); anything else NULL
--- (REPORT_FIGURE_INVALID, checks_60_report_figures.sql). Several rows of one
--- (institution, report, indicator): the highest spreadsheet row counts, as for reports.
-CREATE OR REPLACE VIEW stg_report_figures AS
+-- The figures of the extract, typed, every row. value: a whole number written `1234`, or with
+-- thousands separators in groups of three digits, ONE kind per value: dots `1.234.567`, commas
+-- `1,234,567` or spaces `1 234 567` (a space, a no-break space U+00A0 or a narrow no-break space
+-- U+202F, as Excel/LibreOffice write in vi_VN: all three are "a space"); a mix (`1.234,567`,
+-- `1 234.567`) or anything else NULL (REPORT_FIGURE_INVALID, checks_60_report_figures.sql).
+CREATE OR REPLACE VIEW stg_report_figure_rows AS
 SELECT school_code, report_code, indicator, value AS value_raw,
        CASE WHEN regexp_full_match(value, '\d{1,15}') THEN CAST(value AS BIGINT)
-            WHEN regexp_full_match(value, '\d{1,3}([., ]\d{3}){1,4}')
-                 THEN CAST(regexp_replace(value, '[., ]', '', 'g') AS BIGINT) END AS value,
+            WHEN regexp_full_match(value, '\d{1,3}(\.\d{3}){1,4}')
+              OR regexp_full_match(value, '\d{1,3}(,\d{3}){1,4}')
+              OR regexp_full_match(value, '\d{1,3}([ \x{00A0}\x{202F}]\d{3}){1,4}')
+                 THEN CAST(regexp_replace(value, '[., \x{00A0}\x{202F}]', '', 'g') AS BIGINT) END AS value,
        _row AS source_row
 FROM src_report_figures
-WHERE school_code IS NOT NULL AND report_code IS NOT NULL AND indicator IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY school_code, report_code, indicator ORDER BY _row DESC) = 1;
+WHERE school_code IS NOT NULL AND report_code IS NOT NULL AND indicator IS NOT NULL;
+
+-- One figure per (institution, report, indicator): the highest spreadsheet row counts, as for
+-- reports (rows with other values: REPORT_FIGURE_DUPLICATE, checks_60_report_figures.sql).
+CREATE OR REPLACE VIEW stg_report_figures AS
+SELECT * FROM stg_report_figure_rows
+QUALIFY row_number() OVER (PARTITION BY school_code, report_code, indicator ORDER BY source_row DESC) = 1;
 
 -- Reports to compare: the institution's report row (stg_reports) sent (`Đã gửi`/`Đã duyệt`
 -- with a valid time), of a known institution and a report code with at least one indicator in

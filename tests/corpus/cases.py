@@ -1208,6 +1208,18 @@ case("figures_value_not_a_number", "content",
               findings=F(("REPORT_FIGURE_INVALID", "EMIS|HS_KHOI_12"), ("REPORT_FIGURE_INVALID", "EMIS|HS_KHOI_11"),
                          ("REPORT_FIGURE_INVALID", "EMIS|SO_HOC_SINH"))))
 
+case("figures_separators_duplicate_unknown_school", "content",
+     "report figures (last outside review of issue 15): mixed thousands separators '1.234,567' are "
+     "not a number (REPORT_FIGURE_INVALID); a no-break space '1\u00a0234' is a thousands "
+     "separator; one figure on two rows with different values is REPORT_FIGURE_DUPLICATE; a row "
+     "of a school code not in truong is named by the import's notes",
+     with_tables(_figures([[S1, "EMIS", "HS_KHOI_12", "1.234,567"], [S1, "EMIS", "HS_KHOI_11", "1\u00a0234"],
+                           [S1, "EMIS", "HS_KHOI_10", "3"], [S1, "EMIS", "HS_KHOI_10", "4"],
+                           ["07900799", "EMIS", "HS_KHOI_12", "2"]])),
+     Imported(rows={**BASE_ROWS, "report_figures": 5},
+              findings=F(("REPORT_FIGURE_INVALID", "EMIS|HS_KHOI_12"), ("REPORT_FIGURE_DUPLICATE", "EMIS|HS_KHOI_10")),
+              notes=(("so_lieu_bao_cao", "dòng 6", "07900799", "không được đối chiếu"),)))
+
 case("figures_missing_column", "missing",
      "so_lieu_bao_cao without its 'Mã chỉ tiêu' column: refused, naming the file and the column",
      with_tables(_figures([[S1, "EMIS", "2"]], ["Mã trường", "Mã báo cáo", "Giá trị"])),

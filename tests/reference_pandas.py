@@ -1337,11 +1337,12 @@ def _snapshot_presence(path: str, campaign: Campaign) -> tuple[set, dict]:
 
 def _figure_value(s: pd.Series) -> pd.Series:
     """Whole number, or thousands in groups of three separated by one kind of separator per
-    value: '.', ',' or a space (' ', U+00A0 and U+202F all count as a space)."""
+    value: '.', ',' or a space (' ', U+00A0 and U+202F all count as a space); the first
+    group has no leading zero ('0.002' is a decimal, not 2)."""
     plain = s.str.fullmatch(r"[0-9]{1,15}").fillna(False).astype(bool)
     grouped = pd.Series(False, index=s.index)
     for sep in (r"\.", ",", "[ \u00a0\u202f]"):
-        grouped |= s.str.fullmatch(r"[0-9]{1,3}(?:" + sep + r"[0-9]{3}){1,4}").fillna(False).astype(bool)
+        grouped |= s.str.fullmatch(r"[1-9][0-9]{0,2}(?:" + sep + r"[0-9]{3}){1,4}").fillna(False).astype(bool)
     digits = s.str.replace("[., \u00a0\u202f]", "", regex=True)
     return pd.to_numeric(digits.where(plain | grouped), errors="coerce").astype("Int64")
 

@@ -570,6 +570,8 @@ FIGURE_VALUES = {
     "1\u00a0234": 1234, "1\u202f234\u202f567": 1234567,     # no-break spaces (Excel/LibreOffice, vi_VN)
     "1.234,567": None, "1,234.567": None, "1 234.567": None, "1.234 567": None,   # mixed: invalid
     "12.34": None, "1,23": None, "1234.5": None,
+    # a first group of 0 is a decimal, not thousands (outside review: "0.002" was read as 2)
+    "0.002": None, "0,000": None, "0 500": None, "0": 0, "007": 7,
 }
 
 

@@ -42,9 +42,9 @@ GROUP BY school_code, staff_id;
 CREATE OR REPLACE VIEW stg_report_figure_rows AS
 SELECT school_code, report_code, indicator, value AS value_raw,
        CASE WHEN regexp_full_match(value, '\d{1,15}') THEN CAST(value AS BIGINT)
-            WHEN regexp_full_match(value, '\d{1,3}(\.\d{3}){1,4}')
-              OR regexp_full_match(value, '\d{1,3}(,\d{3}){1,4}')
-              OR regexp_full_match(value, '\d{1,3}([ \x{00A0}\x{202F}]\d{3}){1,4}')
+            WHEN regexp_full_match(value, '[1-9]\d{0,2}(\.\d{3}){1,4}')
+              OR regexp_full_match(value, '[1-9]\d{0,2}(,\d{3}){1,4}')
+              OR regexp_full_match(value, '[1-9]\d{0,2}([ \x{00A0}\x{202F}]\d{3}){1,4}')
                  THEN CAST(regexp_replace(value, '[., \x{00A0}\x{202F}]', '', 'g') AS BIGINT) END AS value,
        _row AS source_row
 FROM src_report_figures

@@ -169,7 +169,8 @@ def report_figure_rates(viewer, snapshot_id: str | None = None, filters=None, st
     """Rates of reports that match the records, over the viewer's scope and filters (RULES.md
     «Report figures»): one row for the whole scope (level 'total', district_code NULL) and one
     per district (level 'district'): reports (submitted, with indicators), with_figures,
-    matching, mismatching, no_figures, match_rate = round1(100 × matching / with_figures)."""
+    matching, mismatching, no_figures, match_rate = round1(100 × matching / with_figures), NULL
+    when no report has figures to compare (nothing measured is not 0 %: outside review)."""
     Q = _q()
     ev = Q.evaluation(snapshot_id, store)
     cond, params = Q._where(viewer, filters)
@@ -182,8 +183,9 @@ def report_figure_rates(viewer, snapshot_id: str | None = None, filters=None, st
                count(*) FILTER (WHERE match_state = 'match') AS matching,
                count(*) FILTER (WHERE match_state = 'mismatch') AS mismatching,
                count(*) FILTER (WHERE match_state = 'no_figures') AS no_figures,
-               dash_rate(count(*) FILTER (WHERE match_state = 'match'),
-                         count(*) FILTER (WHERE match_state <> 'no_figures')) AS match_rate
+               CASE WHEN count(*) FILTER (WHERE match_state <> 'no_figures') > 0
+                    THEN dash_rate(count(*) FILTER (WHERE match_state = 'match'),
+                                   count(*) FILTER (WHERE match_state <> 'no_figures')) END AS match_rate
         FROM rf_reports WHERE {cond}
         GROUP BY GROUPING SETS ((), (district_code))
         ORDER BY level DESC, district_code""", params)

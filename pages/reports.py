@@ -113,7 +113,10 @@ else:
                                 "mismatching": "Lệch", "no_figures": "Không có số liệu",
                                 "match_rate": "Tỉ lệ khớp (%)"})
     lech = c.q("report_figure_mismatches")
-    if lech.empty:
+    if int(tot["with_figures"]) == 0:
+        st.info("Chưa so được báo cáo nào với dữ liệu: các báo cáo đã gửi trong phạm vi đang xem không có số "
+                "liệu, hoặc bản trích xuất thiếu tệp nguồn của các chỉ tiêu.")
+    elif lech.empty:
         st.success("Mọi số liệu báo cáo đã gửi đều khớp với dữ liệu.", icon=":material/check_circle:")
     else:
         units = lech.drop_duplicates("school_code")

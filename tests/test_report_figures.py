@@ -295,11 +295,12 @@ def test_match_column_mismatch_list_and_rates_in_scope(fig_store):
         ("EMIS", "HS_DTTS_KHOI_10", "different_at_sending"), ("SUC_KHOE", "HS_DANG_HOC", "no_snapshot_before")]
     assert mm["figure_state_label"].iloc[0] == "Dữ liệu đổi sau khi gửi (báo cáo đã cũ)"
     r = Q.report_figure_rates(CITY, store=fig_store)
-    rows = [(lv, _clean(d), int(a), int(b), int(c), float(x)) for lv, d, a, b, c, x in
+    rows = [(lv, _clean(d), int(a), int(b), int(c), None if x != x else float(x)) for lv, d, a, b, c, x in
             r[["level", "district_code", "reports", "with_figures", "matching", "match_rate"]].itertuples(index=False)]
-    # city: 4 reports, 3 with figures, 1 matches: 33.3 %; 760: the same three; 770: none with figures
+    # city: 4 reports, 3 with figures, 1 matches: 33.3 %; 760: the same three; 770: none with
+    # figures, so no rate (not 0 %)
     assert rows == [("total", None, 4, 3, 1, 33.3), ("district", "760", 3, 3, 1, 33.3),
-                    ("district", "770", 1, 0, 0, 0.0)]
+                    ("district", "770", 1, 0, 0, None)]
     assert [_clean(x) for x in r["district_name"]] == [None, "Quận 1", "Quận 3"]
     # a district office sees only its own district, a school only itself
     assert set(Q.report_figure_matches(OFFICE_770, store=fig_store)["school_code"]) == {"S2"}
@@ -348,8 +349,11 @@ def test_reports_page_shows_the_match_column_in_scope(fig_store, monkeypatch, vi
         assert dict(zip(wide["school_code"], wide["RPT_CSVC__khop"]))["S1"] == "khớp"
         assert dict(zip(wide["school_code"], wide["RPT_SUC_KHOE__khop"]))["S1"] == "1 chỉ tiêu lệch"
     shown = {m.label: m.value for m in at.metric}
-    if rate is None:     # no report with figures in scope: the rate is 0 of 0
+    if rate is None:     # no report with figures in scope: nothing compared, not 0 % and not "all match"
         assert shown["Báo cáo không có số liệu"] == "1"
+        assert shown["Tỉ lệ báo cáo khớp dữ liệu"] == "–"
+        assert not [m for m in at.success if "đều khớp" in m.value]
+        assert any("Chưa so được báo cáo nào" in m.value for m in at.info)
         assert "rf_mismatches" not in [getattr(d, "key", None) for d in at.dataframe]
     else:
         assert shown["Tỉ lệ báo cáo khớp dữ liệu"] == rate

@@ -1362,14 +1362,15 @@ def report_figures(snapshots, as_of, campaign: Campaign) -> tuple[pd.DataFrame, 
     rep = _report_rows(tables)
     rep = rep[rep["ok"] & rep["report_code"].isin(codes) & rep["school_code"].isin(set(sch["school_code"]))]
     applies = sch.set_index("school_code")
-    rep = rep[[bool(applies.at[s, "applies__" + req_of[c]]) for s, c in zip(rep["school_code"], rep["report_code"])]]
+    rep = rep[np.array([bool(applies.at[s, "applies__" + req_of[c]])
+                        for s, c in zip(rep["school_code"], rep["report_code"])], dtype=bool)]   # empty: a mask, not []
     fg = _table(tables, "report_figures")
     f = pd.DataFrame({"school_code": _col(fg, "school_code"), "report_code": _col(fg, "report_code"),
                       "indicator": _col(fg, "indicator"), "raw": _col(fg, "value"), "_row": fg["_row"]})
     f = f.dropna(subset=["school_code", "report_code", "indicator"]).sort_values("_row")
     f = f.drop_duplicates(["school_code", "report_code", "indicator"], keep="last")
     known = {(i.report_code, i.code) for i in campaign.indicators}
-    f = f[[(r, i) in known for r, i in zip(f["report_code"], f["indicator"])]]
+    f = f[np.array([(r, i) in known for r, i in zip(f["report_code"], f["indicator"])], dtype=bool)]
     f = f.merge(rep[["school_code", "report_code", "at"]], on=["school_code", "report_code"])
     f["stated"] = _figure_value(f["raw"])
     now = _indicator_values_cached(cur_path, campaign)

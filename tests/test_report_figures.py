@@ -274,6 +274,21 @@ def test_reference_agrees_on_the_hand_made_store(fig_store, as_of):
     assert r == pr
 
 
+def test_reference_agrees_without_any_figure_or_report(tmp_path):
+    """The pandas reference crashed (KeyError) on a snapshot without reports or without figure
+    rows, exactly the no-figures cases it must check (outside review rev15c finding 8): at A no
+    report and no so_lieu_bao_cao file; at B a sent EMIS report and no figure rows."""
+    a = _records(late=False)
+    a["_absent"] = ["report_figures"]
+    b = _records(late=True)
+    b["reports"] = [_report("EMIS", "26/04/2022 10:00")]
+    store = sf.write_store(tmp_path / "store", [(A, a), (B, b)])
+    f, pf, r, pr = _duck_vs_reference(store, A)
+    assert f == pf == [] and r == pr == []
+    f, pf, r, pr = _duck_vs_reference(store, B)
+    assert f == pf and r == pr == [("S1", "EMIS", 0, 0, "không có số liệu")]
+
+
 # ---- 4. the query API: khớp dữ liệu, mismatches, rates, in scope ----------------------------
 from data_access.access import Viewer  # noqa: E402
 

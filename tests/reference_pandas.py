@@ -1165,6 +1165,9 @@ def completeness(tables: dict, campaign: Campaign, defs) -> pd.DataFrame:
     # staff
     cb = _table(tables, "staff")
     cb = cb[_col(cb, "school_code").isin(codes).to_numpy()]
+    if len(cb):     # a staff id listed twice: its last row (rows without an id each count)
+        cb = cb.sort_values("_row")
+        cb = cb[~(_col(cb, "staff_id").notna() & cb.duplicated(["school_code", "staff_id"], keep="last")).to_numpy()]
     pos = _col(cb, "position")
     parts.append(_items(cb["school_code"], "staff", "Cán bộ " + _col(cb, "staff_id").fillna("?"),
                         pos.isin(defs.positions) & _present(_col(cb, "qualification"))))
@@ -1263,7 +1266,7 @@ def _indicator_counts(tables: dict, code: str) -> pd.Series:
             df = pd.DataFrame({"s": _col(c, "school_code"), "k": _col(c, "class_code"),
                                "g": _parse_grade(_col(c, "grade")), "_row": c["_row"]})
             df = df[df["s"].notna() & df["k"].notna()].sort_values("_row")
-            df = df.drop_duplicates(["s", "k"], keep="first")      # any_value: rows agree in the tests
+            df = df.drop_duplicates(["s", "k"], keep="last")       # a class listed twice: its last row
             return df[df["g"] == int(m.group(2))].groupby("s").size()
         st = _table(tables, "students")
         df = pd.DataFrame({"s": _col(st, "school_code"), "g": _parse_grade(_col(st, "grade")),
@@ -1279,8 +1282,9 @@ def _indicator_counts(tables: dict, code: str) -> pd.Series:
         return df.groupby("s").size()
     if code in _POSITIONS:
         c = _table(tables, "staff")
-        df = pd.DataFrame({"s": _col(c, "school_code"), "k": _col(c, "staff_id"), "p": _col(c, "position")})
-        df = df[df["s"].notna() & df["k"].notna()].drop_duplicates(["s", "k"])
+        df = pd.DataFrame({"s": _col(c, "school_code"), "k": _col(c, "staff_id"), "p": _col(c, "position"),
+                           "_row": c["_row"]})
+        df = df[df["s"].notna() & df["k"].notna()].sort_values("_row").drop_duplicates(["s", "k"], keep="last")
         return df[df["p"] == _POSITIONS[code]].groupby("s").size()
     m = re.fullmatch(r"(PHONG_HOC|PHONG_BO_MON|PHONG_KHAC)_(MN|TH|THCS|THPT|GDTX)", code)
     if m:

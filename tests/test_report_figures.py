@@ -674,3 +674,46 @@ def test_mismatch_list_shows_what_the_report_file_said(fig_store, monkeypatch):
     assert json.loads(el.proto.columns)["value_raw"]["label"] == "Giá trị ghi trong báo cáo"
     got = dict(zip(el.value["indicator"], el.value["value_raw"]))
     assert got["LOP_KHOI_12"] == "một" and got["LOP_KHOI_10"] == "2"
+
+
+def test_a_staff_id_or_class_listed_twice_counts_its_last_row_everywhere(tmp_path):
+    """A staff id (or class code) on two rows of one institution was read from an arbitrary row
+    (any_value), so the indicator and the completeness measure could disagree on one person
+    (outside review rev15c finding 2). The highest row counts in both. By hand: CB1 is
+    `Giáo viên` on row 3 and `CBQL` on row 6 -> CBQL = 1 (CB1), GV = 2 (CB0, CB2), one staff
+    item per person (4) plus the 2 required positions (CBQL, Giáo viên), all present; class 10A2 is grade 10 on
+    its first row and 11 on its last -> LOP_KHOI_10 = 1 (10A1), LOP_KHOI_11 = 1 (10A2)."""
+    from tests import reference_pandas as ref
+    from data_access.campaign import load_campaign
+    rec = _records(late=False)
+    rec["staff"] = [  # rows 2..6 of can_bo
+        {"staff_id": "CB0", "school_code": "S1", "full_name": "A", "position": "Giáo viên", "qualification": "Đại học"},
+        {"staff_id": "CB1", "school_code": "S1", "full_name": "B", "position": "Giáo viên", "qualification": "Đại học"},
+        {"staff_id": "CB2", "school_code": "S1", "full_name": "C", "position": "Giáo viên", "qualification": "Đại học"},
+        {"staff_id": "CB3", "school_code": "S1", "full_name": "D", "position": "Nhân viên", "qualification": "Đại học"},
+        {"staff_id": "CB1", "school_code": "S1", "full_name": "B", "position": "CBQL", "qualification": "Thạc sĩ"},
+    ]
+    rec["classes"] = [{"school_code": "S1", "class_code": "10A1", "grade": "10", "class_name": "10A1"},
+                      {"school_code": "S1", "class_code": "10A2", "grade": "10", "class_name": "10A2"},
+                      {"school_code": "S1", "class_code": "10A2", "grade": "11", "class_name": "10A2"}]
+    rec["reports"] = [_report("EMIS", "26/04/2022 10:00")]
+    rec["report_figures"] = [_fig("EMIS", "CBQL", "1"), _fig("EMIS", "GV", "2"),
+                             _fig("EMIS", "LOP_KHOI_10", "1"), _fig("EMIS", "LOP_KHOI_11", "1")]
+    store = sf.write_store(tmp_path / "store", [(B, rec)])
+    ev = _eval(store)
+    try:
+        states = {i: int(v) for i, v in ev.df("SELECT indicator, now_value FROM rf_figures "
+                                              "WHERE school_code = 'S1'").itertuples(index=False)}
+        staff = ev.df("SELECT items, items_ok FROM cmp_units WHERE school_code = 'S1' AND domain = 'staff'")
+    finally:
+        ev.close()
+    assert states == {"CBQL": 1, "GV": 2, "LOP_KHOI_10": 1, "LOP_KHOI_11": 1}
+    assert [tuple(int(x) for x in t) for t in staff.itertuples(index=False)] == [(6, 6)]
+    f, pf, r, pr = _duck_vs_reference(store, B)
+    assert f == pf and r == pr
+    from data_access.completeness import load_definitions
+    from data_access.store import Store
+    path = Store(store).list_snapshots().iloc[-1].path
+    got = ref.completeness(ref.load_snapshot(path), load_campaign(), load_definitions())
+    row = got[(got["school_code"] == "S1") & (got["domain"] == "staff")].iloc[0]
+    assert (int(row["items"]), int(row["items_ok"])) == (6, 6)

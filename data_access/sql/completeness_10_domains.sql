@@ -70,6 +70,9 @@ WITH st AS (
            c.qualification IS NOT NULL AS qualification_ok
     FROM src_staff c SEMI JOIN cmp_schools s ON s.school_code = c.school_code
     CROSS JOIN cfg_completeness_params p
+    -- a staff id listed twice: its highest row, as in stg_staff (rows without an id each count)
+    QUALIFY c.staff_id IS NULL
+         OR row_number() OVER (PARTITION BY c.school_code, c.staff_id ORDER BY c._row DESC) = 1
 ),
 req AS (SELECT unnest(required_positions) AS position FROM cfg_completeness_params)
 SELECT school_code, 'staff' AS domain, 'Cán bộ ' || coalesce(staff_id, '?') AS item_key,

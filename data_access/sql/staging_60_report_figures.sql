@@ -19,20 +19,23 @@ LEFT JOIN ref_ethnic_alias ex
        ON ex.exact AND ex.alias_key = lower(regexp_replace(s.ethnicity, '[\s\-]+', '', 'g'))
 WHERE s.status = prm.population_status AND s.school_code IS NOT NULL;
 
--- Classes (lop): one row per (institution, class code), grade read like a student's.
+-- Classes (lop): one row per (institution, class code), grade read like a student's. A class
+-- code listed twice: the highest spreadsheet row counts, as for reports and figures (was an
+-- arbitrary row: outside review of issue 15).
 CREATE OR REPLACE VIEW stg_classes AS
-SELECT school_code, class_code, parse_grade(any_value(grade)) AS grade, any_value(class_name) AS class_name
+SELECT school_code, class_code, parse_grade(grade) AS grade, class_name
 FROM src_classes
 WHERE school_code IS NOT NULL AND class_code IS NOT NULL
-GROUP BY school_code, class_code;
+QUALIFY row_number() OVER (PARTITION BY school_code, class_code ORDER BY _row DESC) = 1;
 
 -- Staff (can_bo): one row per (institution, staff id); position as written (CBQL, Giáo viên,
--- Nhân viên).
+-- Nhân viên). A staff id listed twice: the highest row counts, here and in the completeness
+-- measure (completeness_10_domains.sql), so the two never disagree on one person.
 CREATE OR REPLACE VIEW stg_staff AS
-SELECT school_code, staff_id, any_value(position) AS position
+SELECT school_code, staff_id, position
 FROM src_staff
 WHERE school_code IS NOT NULL AND staff_id IS NOT NULL
-GROUP BY school_code, staff_id;
+QUALIFY row_number() OVER (PARTITION BY school_code, staff_id ORDER BY _row DESC) = 1;
 
 -- The figures of the extract, typed, every row. value: a whole number written `1234`, or with
 -- thousands separators in groups of three digits, ONE kind per value: dots `1.234.567`, commas

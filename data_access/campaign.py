@@ -74,18 +74,58 @@ class Indicator:
     sources: tuple[str, ...] = ()
 
 
-# Views of staging_60_report_figures.sql (and others an indicator may read) -> the snapshot table
-# they read; a `src_<table>` name is that table.
-_VIEW_SOURCES = {"stg_enrolled_students": "students", "stg_students": "students", "stg_population": "students",
-                 "stg_classes": "classes", "stg_staff": "staff", "stg_rooms": "rooms", "stg_schools": "schools",
-                 "stg_reports": "reports", "stg_paper_copies": "paper_copies"}
+# Every staging view (data_access/sql/staging_*.sql) -> the snapshot tables (extract files) it
+# reads, for an indicator without `source` (RULES.md «Report figures»): a snapshot without one of
+# those files does not measure the figure. `src_<table>` is that table; src_files and src_as_of
+# read no extract file. Any other stg_/src_ name in an indicator's SQL without `source` is
+# refused when the campaign is read (outside review of issue 15, finding 1: an unmapped view,
+# e.g. stg_summaries, counted as "reads no file" and a snapshot without tong_ket compared as 0).
+# tests/test_indicator_sources.py checks that every staging view is here and that each mapping
+# names only tables the view reads.
+_S, _ST, _SC, _TS = ("schools",), ("students",), ("subject_scores",), ("term_summaries",)
+_RESULTS = ("subject_scores", "term_summaries")
+_VIEW_SOURCES: dict[str, tuple[str, ...]] = {
+    # staging_10_schools.sql
+    "stg_schools": _S, "stg_school_requirements": _S, "stg_required_terms": _S,
+    # staging_20_students.sql
+    "stg_grade_values": _ST, "stg_status_values": _ST, "stg_students": _ST,
+    "stg_population_schools": _S, "stg_population_candidates": _ST, "stg_population": _ST,
+    "stg_population_unplaced": _ST, "stg_population_terms": _ST, "stg_population_exclusions": _ST,
+    # staging_30_results.sql
+    "stg_population_keys": _ST, "stg_programme_subjects": (), "stg_required_term_keys": _S,
+    "stg_population_term_keys": _ST, "stg_term_bits": _S, "stg_population_term_masks": _ST,
+    "stg_score_values": _SC, "stg_score_rows": _SC, "stg_summaries": _TS, "stg_summaries_used": _TS,
+    "stg_summaries_wrong_year": _TS, "stg_result_years": _RESULTS, "stg_result_grade_texts": _RESULTS,
+    "stg_result_term_texts": _RESULTS, "stg_result_gt": _RESULTS, "stg_grade_years": _RESULTS,
+    "stg_year_invalid_rows": _RESULTS, "stg_results_unreadable_rows": _RESULTS,
+    # staging_40_reports.sql, staging_50_rooms.sql
+    "stg_report_rows_read": ("reports",), "stg_report_rows": ("reports",), "stg_reports": ("reports",),
+    "stg_paper_copies": ("paper_copies",), "stg_rooms": ("rooms",),
+    # staging_60_report_figures.sql
+    "stg_enrolled_students": _ST, "stg_classes": ("classes",), "stg_staff": ("staff",),
+    "stg_report_figures": ("report_figures",), "stg_submitted_report_figures": ("report_figures",),
+    # the engine's views of the snapshot's metadata (data_access/engine.py)
+    "src_files": (), "src_as_of": (),
+}
+
+
+def _sql_names(sql: str) -> set[str]:
+    import re
+    return set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
+
+
+def unmapped_names(sql: str) -> list[str]:
+    """The stg_/src_ names of ``sql`` whose extract files are not known (no ``_VIEW_SOURCES``
+    entry, no snapshot table of that name)."""
+    tables = {f"src_{t.name}" for t in TABLES}
+    return sorted(w for w in _sql_names(sql) if (w.startswith("stg_") or w.startswith("src_"))
+                  and w not in _VIEW_SOURCES and w not in tables)
 
 
 def indicator_sources(sql: str) -> tuple[str, ...]:
     """The snapshot tables an indicator's SQL reads, from the names it uses."""
-    import re
-    words = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
-    out = {v for k, v in _VIEW_SOURCES.items() if k in words}
+    words = _sql_names(sql)
+    out = {t for k, v in _VIEW_SOURCES.items() if k in words for t in v}
     out |= {t.name for t in TABLES if f"src_{t.name}" in words}
     return tuple(sorted(out))
 
@@ -93,6 +133,13 @@ def indicator_sources(sql: str) -> tuple[str, ...]:
 def _indicator_source(x: dict, w: str, sql: str) -> tuple[str, ...]:
     """`source` of an indicator: an extract file name (or table name), or a list of them."""
     if "source" not in x:
+        bad = unmapped_names(sql)
+        if bad:
+            raise CampaignError(
+                f"chỉ tiêu `{x.get('code')}` (`{w}sql`) đọc {', '.join(f'`{b}`' for b in bad)}: không biết "
+                f"bảng/view này lấy từ tệp nào của bản trích xuất, nên không biết snapshot nào thiếu "
+                f"nguồn của chỉ tiêu. Hãy thêm `{w}source = \"...\"` (tên tệp: "
+                f"{', '.join(t.file for t in TABLES)}, hoặc danh sách các tên đó) [indicator source unknown]")
         return indicator_sources(sql)
     v = x["source"]
     vals = [v] if isinstance(v, str) else v

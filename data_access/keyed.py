@@ -24,7 +24,11 @@ class KeyedFrame:
     @classmethod
     def build(cls, df: pd.DataFrame, key: str) -> "KeyedFrame":
         """``df`` must already be ordered by ``key`` (the SQL's ORDER BY key, ...): the order
-        inside each key's rows is kept as the query gave it."""
+        inside each key's rows is kept as the query gave it. Rows whose key is NULL (None,
+        NaN, NA: e.g. a finding at an institution unknown to the snapshot, without a district)
+        belong to no key's slice, exactly as ``WHERE key = ?`` never returns them; they are
+        dropped, wherever the ORDER BY put them."""
+        df = df[df[key].notna()] if len(df) else df
         df = df.reset_index(drop=True)
         codes = df[key].to_numpy(dtype=object)
         if len(codes) == 0:
@@ -39,5 +43,5 @@ class KeyedFrame:
     def rows(self, value) -> pd.DataFrame:
         """The rows of one key value (empty, with the columns, when it has none); a new frame
         the caller may change."""
-        a, b = self.ranges.get(value, (0, 0))
+        a, b = self.ranges.get(value, (0, 0)) if not pd.isna(value) else (0, 0)
         return self.df.iloc[a:b].reset_index(drop=True).copy()

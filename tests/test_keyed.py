@@ -35,6 +35,22 @@ def test_slices_by_hand():
         KeyedFrame.build(pd.DataFrame({"k": ["a", "b", "a"]}), "k")
 
 
+@pytest.mark.parametrize("null", [None, float("nan"), pd.NA])
+def test_null_keys_belong_to_no_slice(null):
+    """A row whose key is NULL (an institution without a district) is in no key's slice, as
+    `WHERE district_code = ?` never returns it; several such rows, wherever the query put them,
+    do not break the slicing (outside review of issue 15, finding 5: they did)."""
+    df = pd.DataFrame({"k": [null, "a", "a", null, "b", null], "v": [0, 1, 2, 3, 4, 5]},
+                      dtype=object)
+    kf = KeyedFrame.build(df.iloc[1:].reset_index(drop=True).sort_values("k", key=lambda s: s.isna(),
+                                                                          kind="stable"), "k")
+    assert kf.rows("a")["v"].tolist() == [1, 2] and kf.rows("b")["v"].tolist() == [4]
+    kf = KeyedFrame.build(df, "k")                          # NULLs first, between and last
+    assert set(kf.ranges) == {"a", "b"}
+    assert kf.rows("a")["v"].tolist() == [1, 2] and kf.rows("b")["v"].tolist() == [4]
+    assert kf.rows(None).empty and kf.rows(float("nan")).empty
+
+
 def test_scope_rows_is_scope_filter():
     """The same rule in both forms, NULL district included (never in a district's scope)."""
     df = pd.DataFrame({"school_code": ["s1", "s2", "s3", "s4"],

@@ -31,11 +31,15 @@ JOIN cfg_requirements r USING (requirement_id)
 LEFT JOIN ref_districts d ON d.district_code = s.district_code;
 
 -- Per snapshot up to the as-of: each institution × requirement done or not (history charts).
+-- Over the institutions of the evaluated snapshot, with their dimensions there (RULES.md
+-- «Roll-ups»): an institution missing from it (closed, merged) is in no point of a series, at
+-- any scope, so the city's series is the sum of its districts' (outside review of issue 15,
+-- finding 5: its rows had no district, the city counted them and no district did).
 CREATE OR REPLACE VIEW dash_history AS
 SELECT h.snapshot_id, h.as_of, h.school_code, s.district_code, s.level_group, s.ownership,
        h.requirement_id, h.kind, h.due, h.sort_order, h.expected, h.done, h.percent, h.is_done
 FROM progress_history_done h
-LEFT JOIN cur_schools s USING (school_code);
+JOIN cur_schools s USING (school_code);
 
 -- Which requirement each finding blocks (only error findings block; warnings are listed but
 -- do not stop "done"): student → student_info; score/term_summary → the student_results

@@ -103,7 +103,7 @@ _VIEW_SOURCES: dict[str, tuple[str, ...]] = {
     "stg_paper_copies": ("paper_copies",), "stg_rooms": ("rooms",),
     # staging_60_report_figures.sql
     "stg_enrolled_students": _ST, "stg_classes": ("classes",), "stg_staff": ("staff",),
-    "stg_report_figures": ("report_figures",), "stg_submitted_report_figures": ("report_figures",),
+    "stg_report_figures": ("report_figures",), "stg_report_figure_rows": ("report_figures",), "stg_submitted_report_figures": ("report_figures",),
     # the engine's views of the snapshot's metadata (data_access/engine.py)
     "src_files": (), "src_as_of": (),
 }

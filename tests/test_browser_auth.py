@@ -21,6 +21,9 @@ OTHER_SCHOOL = "79764007"      # THPT of district 764
 OTHER_DISTRICT = "764"
 
 
+pytestmark = pytest.mark.ops_per_module   # the module-scoped server holds the accounts and audit
+
+
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory):
     store = tmp_path_factory.mktemp("browser_auth") / "store"

@@ -6,6 +6,7 @@ import sys
 import types
 
 import pandas as pd
+import pytest
 
 from data_access import file_memo, ops
 from data_access.store import Store
@@ -69,6 +70,7 @@ def test_bump_forgets_everything(tmp_path):
     assert len(n) == 2
 
 
+@pytest.mark.sqlite_ops   # another process writes ops.sqlite with sqlite3 itself
 def test_snapshot_list_sees_another_process_hiding_and_importing(tmp_path):
     """The list is remembered, yet a hide written by another process and a snapshot renamed
     into the folder by another process show on the next call."""
@@ -93,6 +95,7 @@ pathlib.Path({str(st.snapshots_dir)!r}, '20220428T170000-bbbbbbbbbbbb.duckdb').w
     assert st.list_snapshots(include_hidden=True)["hidden"].tolist() == [True, False]
 
 
+@pytest.mark.sqlite_ops   # another process writes ops.sqlite with sqlite3 itself
 def test_data_version_follows_writes_of_this_and_other_processes(tmp_path):
     st = Store(tmp_path / "store").ensure()
     assert ops.data_version(st) == (0, 0, 0)
